@@ -1,0 +1,44 @@
+# Two commands a newcomer needs: `make app` and `make test` (see README.md).
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PORT   ?= 8866
+# One BLAS thread: two give nothing at these sizes and stall small matmuls (FIELD_NOTES).
+export OPENBLAS_NUM_THREADS ?= 1
+export OMP_NUM_THREADS ?= 1
+export MKL_NUM_THREADS ?= 1
+
+.PHONY: app test lint bench browser clean
+
+$(VENV)/.app-installed: requirements.txt pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements.txt -e .
+	touch $@
+
+$(VENV)/.test-installed: $(VENV)/.app-installed requirements-dev.txt
+	$(PY) -m pip install -q -r requirements-dev.txt
+	touch $@
+
+app: $(VENV)/.app-installed
+	cd notebooks && ../$(VENV)/bin/voila explorer.ipynb --no-browser --port=$(PORT) \
+		--Voila.ip=127.0.0.1 --Voila.config_file_paths="['$(CURDIR)']"
+
+# The browser tests drive Debian's Chromium when it is there; otherwise Playwright's own build.
+browser: $(VENV)/.test-installed
+	@if [ -x /usr/bin/chromium ]; then echo "browser: /usr/bin/chromium"; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && apt-get install -y -qq chromium; \
+	else $(PY) -m playwright install chromium; fi
+
+lint: $(VENV)/.test-installed
+	$(VENV)/bin/ruff check .
+
+test: lint browser
+	$(PY) -m pytest
+
+bench: $(VENV)/.test-installed
+	$(PY) bench/run_all.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis test-artifacts

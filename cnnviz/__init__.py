@@ -1,0 +1,28 @@
+"""cnnviz: see how a convolutional layer learns, with a small verified NumPy core."""
+
+from cnnviz.conv import (
+    conv2d,
+    conv2d_backward,
+    dilate,
+    input_grad_by_full_convolution,
+    input_grad_contributions,
+    pad_input,
+    rot180,
+)
+from cnnviz.geometry import Geometry, as_pair, output_length
+from cnnviz.gradcheck import conv2d_gradient_errors, numerical_gradient
+
+__all__ = [
+    "Geometry",
+    "as_pair",
+    "conv2d",
+    "conv2d_backward",
+    "conv2d_gradient_errors",
+    "dilate",
+    "input_grad_by_full_convolution",
+    "input_grad_contributions",
+    "numerical_gradient",
+    "output_length",
+    "pad_input",
+    "rot180",
+]
