@@ -162,14 +162,24 @@ class Geometry:
         """
         return np.outer(self.touched_rows(), self.touched_cols())
 
-    def _touched(self, axis: int) -> np.ndarray:
+    def window_counts(self) -> np.ndarray:
+        """Integer ``(H, W)``: how many (window, kernel tap) pairs read each input pixel.
+
+        Zero marks the untouched zone; uneven counts (a kernel 3 at stride 2 gives 1, 2 and 4)
+        are why strided gradients form a checkerboard.
+        """
+        return np.outer(self._reads(0), self._reads(1))
+
+    def _reads(self, axis: int) -> np.ndarray:
         size, pad = self.input_size[axis], self.padding[axis]
         origins = np.arange(self.output_size[axis]) * self.stride[axis]  # (Ho,)
         taps = np.arange(self.kernel_size[axis]) * self.dilation[axis]  # (kh,)
         padded_rows = (origins[:, None] + taps[None, :]).ravel()  # (Ho*kh,)
-        touched = np.zeros(size + 2 * pad, dtype=bool)  # (H + 2p,)
-        touched[padded_rows] = True
-        return touched[pad : pad + size]  # (H,) padding cropped off
+        reads = np.bincount(padded_rows, minlength=size + 2 * pad)  # (H + 2p,)
+        return reads[pad : pad + size]  # (H,) padding cropped off
+
+    def _touched(self, axis: int) -> np.ndarray:
+        return self._reads(axis) > 0
 
     def describe(self) -> str:
         """One line a learner can read, e.g. ``7x7 input, 3x3 kernel, stride 2 ... -> 4x4``."""
