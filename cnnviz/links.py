@@ -95,6 +95,47 @@ def query_from_settings(settings: Settings) -> str:
     return urlencode([("preset", best), *differences(best)])
 
 
+def read_control(name: str, text: str, *, shown_as: str | None = None) -> int | str:
+    """One control's value from text, checked against its range; the rule both links and the
+    command line use.
+
+    Parameters
+    ----------
+    name : str
+        A :class:`~cnnviz.parameters.Settings` field, e.g. ``"stride"`` or ``"activation"``.
+    text : str
+        What the user typed: plain ASCII digits for the integer controls.
+    shown_as : str, optional
+        The name to use in the message (``"kernel"`` for the shorthand); ``name`` by default.
+
+    Raises
+    ------
+    ValueError
+        One plain clause (no full stop) naming the control and the rule broken, with the
+        offending text cut short and reduced to safe characters.
+    """
+    shown_as = shown_as or name
+    if name == "activation":
+        if text.strip().lower() in ACTIVATIONS:
+            return text.strip().lower()
+        raise ValueError(
+            f"activation must be one of {', '.join(ACTIVATIONS)}, not '{_shown(text)}'"
+        )
+    if name not in RANGES:
+        raise ValueError(f"'{_shown(name)}' is not a control")
+    low, high, label = RANGES[name]
+    if not _WHOLE_NUMBER.fullmatch(text.strip()):
+        raise ValueError(
+            f"{shown_as} ({label}) must be a whole number, not '{_shown(text)}'"
+        )
+    value = int(text)
+    if not low <= value <= high:
+        raise ValueError(
+            f"{shown_as} ({label}) must be between {low} and {high}, not {value}"
+        )
+    return value
+
+
 def _parse_pairs(query: object, notes: list[str]) -> list[tuple[str, str]]:
     """``(key, value)`` pairs, keys normalised; never raises."""
     if not isinstance(query, str):
@@ -157,22 +198,11 @@ def _read_overrides(pairs: list[tuple[str, str]], notes: list[str]) -> list[Over
 
 def _read_value(field: str, key: str, text: str, notes: list[str]) -> object | None:
     """The checked value of one control, or None (with a note) when it cannot be used."""
-    if field == "activation":
-        if text.lower() in ACTIVATIONS:
-            return text.lower()
-        notes.append(
-            f"activation '{_shown(text)}' is not one of {', '.join(ACTIVATIONS)}; ignored."
-        )
+    try:
+        return read_control(field, text, shown_as=key)
+    except ValueError as error:
+        notes.append(f"{error}; ignored.")
         return None
-    low, high, label = RANGES[field]
-    if not _WHOLE_NUMBER.fullmatch(text):
-        notes.append(f"{key} ({label}) must be a whole number; '{_shown(text)}' was ignored.")
-        return None
-    value = int(text)
-    if not low <= value <= high:
-        notes.append(f"{key} ({label}) must be between {low} and {high}; {value} was ignored.")
-        return None
-    return value
 
 
 def _apply_overrides(base: Settings, overrides: list[Override], notes: list[str]) -> Settings:
