@@ -14,6 +14,7 @@ The deep helpers take one sample: ``x`` is ``(C, H, W)``, ``delta`` is ``(K, Ho,
 from __future__ import annotations
 
 import numbers
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,15 +31,19 @@ from cnnviz.conv import (
     rot180,
 )
 from cnnviz.geometry import Geometry, Pair, as_pair
+from cnnviz.gradcheck import numerical_gradient
 
 __all__ = [
     "ConnectionCount",
     "EntryCheck",
     "StrideAttempt",
     "Verdict",
+    "activation",
     "all_ones_input_grad",
     "check_answer",
     "count_connections",
+    "delta_previous_layer",
+    "delta_previous_layer_numeric",
     "finite_difference_entry",
     "gather_input_grad",
     "input_grad_before_crop",
@@ -270,6 +275,95 @@ def taps_reaching(geometry: Geometry, pixel: tuple[int, int]) -> list[tuple[Pair
         if rest_u == 0 and rest_v == 0 and 0 <= u < kh and 0 <= v < kw:
             found.append(((i, j), (int(u), int(v))))
     return found
+
+
+def activation(
+    name: str,
+) -> tuple[Callable[[np.ndarray], np.ndarray], Callable[[np.ndarray], np.ndarray]]:
+    """``(σ, σ')`` for ``"sigmoid"``, ``"tanh"``, ``"relu"`` or ``"identity"``."""
+    if name not in _ACTIVATIONS:
+        raise ValueError(f"activation must be one of {tuple(_ACTIVATIONS)}; got {name!r}")
+    return _ACTIVATIONS[name]
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+_ACTIVATIONS = {
+    "sigmoid": (_sigmoid, lambda z: _sigmoid(z) * (1.0 - _sigmoid(z))),
+    "tanh": (np.tanh, lambda z: 1.0 - np.tanh(z) ** 2),
+    "relu": (lambda z: np.maximum(z, 0.0), lambda z: (z > 0).astype(float)),
+    "identity": (lambda z: np.asarray(z, dtype=float), lambda z: np.ones_like(z, dtype=float)),
+}
+
+
+def _previous_layer_inputs(z_prev, w, delta_next, stride, padding, dilation):
+    z_prev = _as_real(z_prev, "z_prev", 3, "(C, H, W)")
+    w = _as_real(w, "w", 4, "(K, C, kh, kw)")
+    delta_next = _as_real(delta_next, "delta_next", 3, "(K, Ho, Wo)")
+    g = Geometry(z_prev.shape[1:], w.shape[2:], stride=stride, padding=padding, dilation=dilation)
+    if delta_next.shape != (w.shape[0], *g.output_size):
+        raise ValueError(
+            f"delta_next must be {(w.shape[0], *g.output_size)} for "
+            f"{g.describe()}; got {delta_next.shape}"
+        )
+    return z_prev, w, delta_next, g
+
+
+def delta_previous_layer(
+    z_prev: np.ndarray,
+    w: np.ndarray,
+    delta_next: np.ndarray,
+    *,
+    activation_name: str = "sigmoid",
+    stride: IntOrPair = 1,
+    padding: IntOrPair = 0,
+    dilation: IntOrPair = 1,
+) -> np.ndarray:
+    """``δ^l = (Σ_k δ^{l+1}_k ∗ rot180(w^{l+1}_{k,c})) ⊙ σ'(z^l)``, for one sample.
+
+    Parameters
+    ----------
+    z_prev : ``(C, H, W)``, the layer-l pre-activation ``z^l`` (``a^l = σ(z^l)``)
+    w : ``(K, C, kh, kw)``, the next layer's filters ``w^{l+1}``
+    delta_next : ``(K, Ho, Wo)``, ``δ^{l+1} = dL/dz^{l+1}``
+
+    Returns
+    -------
+    delta : ``(C, H, W)``, ``δ^l = dL/dz^l``
+    """
+    z_prev, w, delta_next, g = _previous_layer_inputs(
+        z_prev, w, delta_next, stride, padding, dilation
+    )
+    _, slope = activation(activation_name)
+    contrib = input_grad_by_full_convolution(
+        delta_next, w, g.input_size, stride=g.stride, padding=g.padding, dilation=g.dilation
+    )  # (K, C, H, W)
+    return contrib.sum(axis=0) * slope(z_prev)
+
+
+def delta_previous_layer_numeric(
+    z_prev: np.ndarray,
+    w: np.ndarray,
+    delta_next: np.ndarray,
+    *,
+    activation_name: str = "sigmoid",
+    stride: IntOrPair = 1,
+    padding: IntOrPair = 0,
+    dilation: IntOrPair = 1,
+) -> np.ndarray:
+    """``δ^l`` by finite differences: nudge each ``z^l`` entry, watch ``L = Σ z^{l+1}·δ^{l+1}``."""
+    z_prev, w, delta_next, g = _previous_layer_inputs(
+        z_prev, w, delta_next, stride, padding, dilation
+    )
+    sigma, _ = activation(activation_name)
+    settings = {"stride": g.stride, "padding": g.padding, "dilation": g.dilation}
+
+    def loss(z: np.ndarray) -> float:
+        return float(np.sum(conv2d(sigma(z)[None], w, **settings)[0] * delta_next))
+
+    return numerical_gradient(loss, z_prev)
 
 
 # --------------------------------------------------------------------------- lesson 2: depth

@@ -268,3 +268,34 @@ def test_callers_arrays_are_not_modified():
     np.testing.assert_array_equal(kept[0], delta)
     np.testing.assert_array_equal(kept[1], w)
     assert np.array_equal(rot180(rot180(w)), w)
+
+
+@pytest.mark.parametrize("name", ["sigmoid", "tanh", "identity"])
+@pytest.mark.parametrize("case", [CASES[0], CASES[3], CASES[4]])
+def test_delta_of_previous_layer_matches_finite_differences(name, case):
+    size, kernel, stride, padding, dilation = case
+    g = Geometry(size, kernel, stride=stride, padding=padding, dilation=dilation)
+    settings = {"stride": g.stride, "padding": g.padding, "dilation": g.dilation}
+    rng = np.random.default_rng(8)
+    z_prev = rng.standard_normal((2, *g.input_size))
+    w = rng.standard_normal((3, 2, *g.kernel_size))
+    delta_next = rng.standard_normal((3, *g.output_size))
+    analytic = T.delta_previous_layer(z_prev, w, delta_next, activation_name=name, **settings)
+    numeric = T.delta_previous_layer_numeric(
+        z_prev, w, delta_next, activation_name=name, **settings
+    )
+    np.testing.assert_allclose(analytic, numeric, atol=1e-6)
+
+
+def test_relu_slope_zeroes_the_delta_where_z_was_negative():
+    rng = np.random.default_rng(9)
+    z_prev = rng.standard_normal((1, 5, 5))
+    delta = T.delta_previous_layer(
+        z_prev,
+        rng.standard_normal((1, 1, 3, 3)),
+        rng.standard_normal((1, 3, 3)),
+        activation_name="relu",
+    )
+    assert not delta[z_prev < 0].any()
+    with pytest.raises(ValueError, match="activation"):
+        T.activation("softplus")
