@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 PORT   ?= 8866
+# `make app HOST=0.0.0.0` serves the class's network; `make app THEME=dark` overrides voila.json.
+HOST   ?= 127.0.0.1
+THEME  ?=
 # One BLAS thread: two give nothing at these sizes and stall small matmuls (FIELD_NOTES).
 export OPENBLAS_NUM_THREADS ?= 1
 export OMP_NUM_THREADS ?= 1
@@ -20,9 +23,11 @@ $(VENV)/.test-installed: $(VENV)/.app-installed requirements-dev.txt
 	$(PY) -m pip install -q -r requirements-dev.txt
 	touch $@
 
+# The server's settings (theme, tracebacks, kernel culling, preheating) live in voila.json.
 app: $(VENV)/.app-installed
 	cd notebooks && ../$(VENV)/bin/voila explorer.ipynb --no-browser --port=$(PORT) \
-		--Voila.ip=127.0.0.1 --Voila.config_file_paths="['$(CURDIR)']"
+		--Voila.ip=$(HOST) --Voila.config_file_paths="['$(CURDIR)']" \
+		$(if $(THEME),--theme=$(THEME))
 
 # The browser tests drive Debian's Chromium when it is there; otherwise Playwright's own build.
 browser: $(VENV)/.test-installed

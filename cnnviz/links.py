@@ -10,8 +10,9 @@ that reopens exactly what is on screen.
 Accepted keys: ``preset`` and every :class:`~cnnviz.parameters.Settings` field (``stride``,
 ``depth``, ``kernel_height``, ``activation``, ...). Dashes count as underscores
 (``kernel-height``), and two shorthands set both directions: ``kernel`` (kernel height and
-width) and ``input`` (input height and width). Keys that start with ``voila`` belong to Voila
-and are passed over silently.
+width) and ``input`` (input height and width). ``theme`` and ``template`` (Voila reads them:
+``?theme=dark``) and keys that start with ``voila`` belong to Voila and are passed over
+silently.
 """
 
 from __future__ import annotations
@@ -32,6 +33,9 @@ _SAFE_CHARACTERS = re.compile(r"[^A-Za-z0-9._+-]")
 
 # (key as written, its value, the fields it sets): "kernel=5" sets two fields at once.
 Override = tuple[str, object, dict[str, object]]
+
+# Query keys Voila itself reads (allow_theme_override / allow_template_override).
+VOILA_KEYS = ("theme", "template")
 
 SHORTHANDS: dict[str, tuple[str, ...]] = {
     "kernel": ("kernel_height", "kernel_width"),
@@ -180,7 +184,7 @@ def _read_overrides(pairs: list[tuple[str, str]], notes: list[str]) -> list[Over
     overrides: list[Override] = []
     seen: set[str] = set()
     for key, text in pairs:
-        if not key or key == "preset" or key.startswith("voila"):
+        if not key or key == "preset" or key in VOILA_KEYS or key.startswith("voila"):
             continue
         if key in seen:
             notes.append(f"'{_shown(key)}' appears more than once in the link; the first was used.")
