@@ -1,0 +1,170 @@
+"""Binder: binder/ builds the same pinned stack as requirements.txt, and README links resolve."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+BINDER = ROOT / "binder"
+README = ROOT / "README.md"
+# Files repo2docker reads as environment config; with binder/ present, root copies are ignored.
+R2D_CONFIG_FILES = {
+    "environment.yml", "requirements.txt", "runtime.txt", "postBuild", "start", "apt.txt",
+    "install.R", "Project.toml", "REQUIRE", "setup.py", "Pipfile", "Pipfile.lock", "default.nix",
+    "Dockerfile",
+}
+
+
+def _requirement_lines(path: Path) -> list[str]:
+    """Non-comment lines, with nested ``-r`` files expanded relative to the including file."""
+    lines = []
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        if line.startswith(("-r ", "--requirement ")):
+            lines += _requirement_lines((path.parent / line.split(None, 1)[1]).resolve())
+        else:
+            lines.append(line)
+    return lines
+
+
+def _pins(lines: list[str]) -> dict[str, str]:
+    pins = {}
+    for line in lines:
+        match = re.fullmatch(r"([A-Za-z0-9_.-]+)\s*==\s*([A-Za-z0-9_.+!-]+)", line)
+        assert match, f"not an exact pin: {line!r}"
+        pins[match.group(1).lower().replace("_", "-")] = match.group(2)
+    return pins
+
+
+def test_binder_requirements_are_exactly_the_root_pins():
+    root = _pins(_requirement_lines(ROOT / "requirements.txt"))
+    binder = _pins(_requirement_lines(BINDER / "requirements.txt"))
+    assert binder == root
+    # Voila answers HTTP 500 without a kernel, and widgets break when these drift apart.
+    for name in ("voila", "ipykernel", "ipywidgets", "jupyterlab-widgets", "widgetsnbextension"):
+        assert name in binder, name
+
+
+def test_runtime_is_python_3_11_exactly():
+    assert (BINDER / "runtime.txt").read_text(encoding="utf-8").strip() == "python-3.11"
+    assert (BINDER / "runtime.txt").read_text(encoding="utf-8").strip("\n") == "python-3.11"
+
+
+def test_post_build_installs_the_package_and_fails_loudly():
+    script = BINDER / "postBuild"
+    text = script.read_text(encoding="utf-8")
+    assert os.access(script, os.X_OK)
+    assert text.startswith("#!/bin/bash\n")
+    assert re.search(r"^set -e", text, re.M)
+    assert re.search(r"pip install .*(-e )?\.\s*$", text, re.M), "postBuild must install ."
+
+
+def test_start_sets_one_blas_thread_and_hands_over():
+    script = BINDER / "start"
+    text = script.read_text(encoding="utf-8")
+    assert os.access(script, os.X_OK)
+    assert text.startswith("#!/bin/bash\n")
+    for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        assert f"export {name}=1" in text
+    assert text.rstrip().splitlines()[-1] == 'exec "$@"'
+
+
+def test_binder_folder_holds_only_files_repo2docker_reads_or_our_badge_script():
+    names = {p.name for p in BINDER.iterdir() if p.name != "__pycache__"}
+    assert names <= R2D_CONFIG_FILES | {"badges.py"}, names - R2D_CONFIG_FILES
+    assert not (BINDER / "environment.yml").exists(), "two package managers would disagree"
+
+
+def test_voila_config_hides_tracebacks_and_culls_idle_kernels():
+    config = json.loads((ROOT / "voila.json").read_text(encoding="utf-8"))
+    voila = config["VoilaConfiguration"]
+    assert voila["show_tracebacks"] is False
+    assert voila["theme"] in ("light", "dark")
+    culling = config["MappingKernelManager"]
+    assert 0 < culling["cull_interval"] <= culling["cull_idle_timeout"] <= 3600
+
+
+def _load_badges():
+    spec = importlib.util.spec_from_file_location("badges", BINDER / "badges.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_readme_badges_are_what_the_badge_script_writes():
+    badges = _load_badges()
+    text = README.read_text(encoding="utf-8")
+    repository = badges.repository_in(text)
+    assert badges.badge_block(repository) in text
+    assert text.count("mybinder.org/v2/gh/") == len(badges.TARGETS)
+    assert "voila%2Frender%2Fnotebooks%2Fexplorer.ipynb" in text
+    assert "lab%2Ftree%2Fnotebooks%2F00_start_here.ipynb" in text
+
+
+def test_badge_script_refuses_a_malformed_repository():
+    badges = _load_badges()
+    with pytest.raises(ValueError, match="OWNER/REPO"):
+        badges.binder_url("not a repo", "notebooks/explorer.ipynb", "voila/render")
+    assert "/alice/cnnviz/dev?" in badges.binder_url(
+        "alice/cnnviz@dev", "notebooks/explorer.ipynb", "voila/render"
+    )
+
+
+def _readme_link_targets() -> list[str]:
+    """Every repository path the README points at: relative links and Binder urlpaths."""
+    text = README.read_text(encoding="utf-8")
+    targets = []
+    for url in re.findall(r"\]\(([^)\s]+)", text):
+        parts = urlsplit(url)
+        if parts.netloc == "mybinder.org" and parts.path.startswith("/v2/"):
+            urlpath = unquote(re.search(r"urlpath=([^&]+)", parts.query).group(1))
+            targets.append(re.sub(r"^(voila/render|lab/tree|tree|notebooks)/", "", urlpath))
+        elif not parts.scheme and not parts.netloc and not url.startswith("#"):
+            targets.append(unquote(parts.path))
+    return targets
+
+
+def test_every_path_a_readme_link_names_exists():
+    targets = _readme_link_targets()
+    assert "notebooks/explorer.ipynb" in targets
+    missing = [target for target in targets if not (ROOT / target).exists()]
+    assert missing == []
+
+
+def _repo2docker() -> list[str] | None:
+    if os.environ.get("REPO2DOCKER"):
+        return [os.environ["REPO2DOCKER"]]
+    if shutil.which("repo2docker"):
+        return [shutil.which("repo2docker")]
+    if importlib.util.find_spec("repo2docker") is not None:
+        return [sys.executable, "-m", "repo2docker"]
+    return None
+
+
+@pytest.mark.slow
+def test_repo2docker_would_build_python_3_11_with_our_scripts():
+    command = _repo2docker()
+    if command is None:
+        pytest.skip("repo2docker not installed (set REPO2DOCKER=/path/to/repo2docker to run)")
+    result = subprocess.run(
+        [*command, "--no-build", "--debug", "--user-id", "1000", "--user-name", "jovyan", "."],
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-2000:]
+    assert "python=3.11" in output
+    assert 'pip install --no-cache-dir -r "binder/requirements.txt"' in output
+    assert "./binder/postBuild" in output
+    assert 'R2D_ENTRYPOINT="${REPO_DIR}/binder/start"' in output
