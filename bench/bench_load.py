@@ -1,0 +1,205 @@
+"""A class opens the explorer at the same minute: how long until every student sees a figure,
+and how much memory each student costs.
+
+Starts Voila on a free port with the repository's voila.json (as ``make app`` does), opens N
+pages at once in one headless Chromium (one browser context per student, so nothing is
+shared between them), and reports, for each N:
+
+* seconds from "all pages asked" until each page shows its figure (min / median / max),
+* memory: the Voila server and all its kernels (RSS and USS, via psutil), before and after,
+  and the increase divided by N — the cost of one student,
+* how many kernels were running.
+
+    python bench/bench_load.py                       # N = 5, 10, 20
+    python bench/bench_load.py --students 20 --preheat 20 --repeat 2
+    python bench/bench_load.py --students 1 --repeat 5 --preheat 0   # first figure, cold
+    python bench/bench_load.py --students 1 --repeat 5 --preheat 2   # ... with preheated kernels
+
+The browser runs on the same machine as the server, so the times include Chromium's own
+work on the same cores: a real class's laptops each bring their own CPU, so this is a
+pessimistic measure for the server.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import psutil
+from playwright.async_api import async_playwright
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]
+# What "the page shows its figure" means: the explorer's figure image is on screen.
+DEFAULT_SELECTOR = ".cnnviz-figure img"
+VOILA = ROOT / ".venv" / "bin" / "voila"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_voila(port: int, *, preheat: int, notebook: str) -> subprocess.Popen:
+    """Voila as ``make app`` starts it, optionally with a pool of preheated kernels."""
+    command = [
+        str(VOILA), notebook, "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1",
+        f"--Voila.config_file_paths=['{ROOT}']",
+    ]
+    if preheat:
+        command += ["--preheat_kernel=True", f"--pool_size={preheat}"]
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
+    log = open(ROOT / "bench" / "out" / f"voila-{port}.log", "w")  # noqa: SIM115 - kept open
+    process = subprocess.Popen(
+        command, cwd=ROOT / "notebooks", env=env, stdout=log, stderr=subprocess.STDOUT
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/kernelspecs", timeout=2)
+            return process
+        except urllib.error.HTTPError:  # any answer means the server is up
+            return process
+        except OSError:
+            time.sleep(0.3)
+    process.kill()
+    raise RuntimeError(f"Voila did not answer on port {port} within 60 s")
+
+
+def wait_for_pool(server: psutil.Process, size: int, timeout: float = 240) -> None:
+    """Wait until the preheated kernels exist and have gone quiet (their notebook ran)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        kernels = _kernels(server)
+        if len(kernels) >= size and sum(k.cpu_percent(interval=0.5) for k in kernels) < 10:
+            return
+        time.sleep(1)
+    raise RuntimeError(f"the pool of {size} preheated kernels did not settle in {timeout} s")
+
+
+def _kernels(server: psutil.Process) -> list[psutil.Process]:
+    return [p for p in server.children(recursive=True) if "ipykernel" in " ".join(p.cmdline())]
+
+
+def memory(server: psutil.Process) -> dict[str, float]:
+    """MB of RSS and USS: the server process alone, and everything under it (the kernels)."""
+    totals = {"server_rss": 0.0, "server_uss": 0.0, "kernels_rss": 0.0, "kernels_uss": 0.0}
+    for process in [server, *server.children(recursive=True)]:
+        try:
+            info = process.memory_full_info()
+        except psutil.Error:
+            continue
+        who = "server" if process.pid == server.pid else "kernels"
+        totals[f"{who}_rss"] += info.rss / 2**20
+        totals[f"{who}_uss"] += info.uss / 2**20
+    totals["kernels"] = len(_kernels(server))
+    return totals
+
+
+async def open_class(url: str, students: int, selector: str, timeout: float) -> list[float]:
+    """Open ``students`` pages at once; seconds until each shows ``selector`` (inf if never)."""
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        contexts = [await browser.new_context() for _ in range(students)]
+        pages = [await context.new_page() for context in contexts]
+        start = time.monotonic()
+
+        async def one(page) -> float:
+            try:
+                await page.goto(url, wait_until="commit", timeout=timeout * 1000)
+                await page.wait_for_selector(selector, state="visible", timeout=timeout * 1000)
+                return time.monotonic() - start
+            except Exception:  # noqa: BLE001 - a page that never shows counts as a failure
+                return float("inf")
+
+        times = await asyncio.gather(*(one(page) for page in pages))
+        for context in contexts:
+            await context.close()
+        await browser.close()
+        return list(times)
+
+
+def run_once(args: argparse.Namespace, students: int) -> dict[str, object]:
+    port = free_port()
+    server = start_voila(port, preheat=args.preheat, notebook=args.notebook)
+    try:
+        process = psutil.Process(server.pid)
+        if args.preheat:
+            wait_for_pool(process, args.preheat)
+        before = memory(process)
+        url = f"http://127.0.0.1:{port}/{args.query}"
+        times = asyncio.run(open_class(url, students, args.selector, args.timeout))
+        time.sleep(1)  # let the kernels finish what the page asked of them
+        after = memory(process)
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+    shown = [t for t in times if t != float("inf")]
+    return {
+        "students": students,
+        "preheat": args.preheat,
+        "shown": len(shown),
+        "min": min(shown, default=float("nan")),
+        "median": statistics.median(shown) if shown else float("nan"),
+        "max": max(times),
+        "server_mb": after["server_rss"],
+        "total_rss_mb": after["server_rss"] + after["kernels_rss"],
+        # Everything the class added: the server's growth and every kernel (with preheating,
+        # the refilled pool's kernels too, which the next students would use).
+        "rss_per_student_mb": (
+            after["server_rss"] - before["server_rss"] + after["kernels_rss"]
+        ) / students,
+        "uss_per_student_mb": (
+            after["server_uss"] - before["server_uss"] + after["kernels_uss"]
+        ) / students,
+        "kernels": after["kernels"],
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--students", type=int, nargs="+", default=[5, 10, 20])
+    parser.add_argument("--preheat", type=int, default=0, help="pool size; 0 = no preheating")
+    parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--notebook", default="explorer.ipynb")
+    parser.add_argument("--query", default="", help="e.g. '?preset=stride-2'")
+    parser.add_argument("--selector", default=DEFAULT_SELECTOR)
+    parser.add_argument("--timeout", type=float, default=120.0)
+    args = parser.parse_args(argv)
+    (ROOT / "bench" / "out").mkdir(exist_ok=True)
+    print(
+        "students preheat shown  first  median   last  server MB  total RSS MB"
+        "  RSS/student  USS/student  kernels"
+    )
+    for students in args.students:
+        for _ in range(args.repeat):
+            r = run_once(args, students)
+            print(
+                f"{r['students']:>8} {r['preheat']:>7} {r['shown']:>5} {r['min']:>6.1f} "
+                f"{r['median']:>7.1f} {r['max']:>6.1f} {r['server_mb']:>10.0f} "
+                f"{r['total_rss_mb']:>13.0f} {r['rss_per_student_mb']:>12.0f} "
+                f"{r['uss_per_student_mb']:>12.0f} {r['kernels']:>8}",
+                flush=True,
+            )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
