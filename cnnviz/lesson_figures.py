@@ -190,3 +190,73 @@ def figure_png(figure: Figure, *, dpi: int = 90) -> bytes:
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=dpi, facecolor="white")
     return buffer.getvalue()
+
+
+def contribution_figure(
+    delta_k: np.ndarray,
+    slice_kc: np.ndarray,
+    contribution: np.ndarray,
+    total: np.ndarray,
+    *,
+    k: int,
+    c: int,
+) -> Figure:
+    """What filter ``k``'s delta sends into input channel ``c``, beside that channel's total.
+
+    Parameters
+    ----------
+    delta_k : ``(Ho, Wo)``; slice_kc : ``(kh, kw)``; contribution, total : ``(H, W)``
+    """
+    panels = [
+        Panel(f"$\\delta_{{{k}}}$", delta_k),
+        Panel(f"slice $w_{{{k},{c}}}$", slice_kc),
+        Panel(f"$\\delta_{{{k}}} \\ast$ rot180($w_{{{k},{c}}}$)", contribution),
+        Panel(f"dL/dx, channel {c}: sum over k", total),
+    ]
+    return maps_figure(
+        panels, title=f"filter {k} → input channel {c}", shared_scale=False, panel_width=2.5
+    )
+
+
+def position_figure(
+    x: np.ndarray,
+    delta: np.ndarray,
+    part: np.ndarray,
+    total: np.ndarray,
+    geometry: Geometry,
+    position: tuple[int, int],
+) -> Figure:
+    """One output position's share of ``dW`` (one channel, one filter), beside the whole ``dW``.
+
+    Parameters
+    ----------
+    x : ``(H, W)``; delta : ``(Ho, Wo)``; part, total : ``(kh, kw)``
+    position : ``(i, j)``, the output position whose share is shown
+    """
+    i, j = position
+    top, left = geometry.window_origin(i, j)
+    (ph, pw), (eh, ew) = geometry.padding, geometry.kernel_extent
+    panels = [
+        Panel("input x", x, boxes=[(top - ph, left - pw, eh, ew)]),
+        Panel("$\\delta$", delta, boxes=[(i, j, 1, 1)]),
+        Panel(f"$\\delta$[{i},{j}] × window", part),
+        Panel("dW: sum over every position", total),
+    ]
+    return maps_figure(
+        panels,
+        title=f"position ({i}, {j}) adds its share into the same filter",
+        shared_scale=False,
+        panel_width=2.5,
+    )
+
+
+def overlap_figure(geometry: Geometry) -> Figure:
+    """How many (window, tap) pairs read each input pixel; zero cells hatched."""
+    counts = geometry.window_counts()
+    panel = Panel("reads per pixel", counts, signed=False, hatch=counts == 0)
+    (kh, _), (sh, _) = geometry.kernel_size, geometry.stride
+    return maps_figure(
+        [panel],
+        title=f"kernel {kh}, stride {sh}: counts {np.unique(counts).tolist()}",
+        panel_width=4.0,
+    )
