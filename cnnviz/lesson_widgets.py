@@ -10,13 +10,20 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import ipywidgets as widgets
+import numpy as np
 from IPython.display import Image, display
 from matplotlib.figure import Figure
 
-from cnnviz.conv import IntOrPair
+from cnnviz.conv import IntOrPair, input_grad_contributions
 from cnnviz.geometry import Geometry
-from cnnviz.lesson_figures import figure_png, scatter_step_figure
-from cnnviz.teaching import scatter_partial_sums
+from cnnviz.lesson_figures import (
+    contribution_figure,
+    figure_png,
+    overlap_figure,
+    position_figure,
+    scatter_step_figure,
+)
+from cnnviz.teaching import per_position_weight_grads, scatter_partial_sums
 
 
 def show(figure: Figure) -> None:
@@ -93,3 +100,65 @@ def scatter_player(
     geometry = Geometry(input_size, kernel.shape, stride=stride, padding=padding, dilation=dilation)
     frames = [scatter_step_figure(sums, delta, kernel, geometry, step) for step in range(len(sums))]
     return frame_player(frames, description="δ element")
+
+
+def contribution_picker(
+    delta,
+    w,
+    input_size: IntOrPair,
+    *,
+    stride: IntOrPair = 1,
+    padding: IntOrPair = 0,
+    dilation: IntOrPair = 1,
+) -> widgets.VBox:
+    """Pick a (filter k, input channel c) pair: see ``δ_k ∗ rot180(w_{k,c})`` and channel c's sum.
+
+    Parameters
+    ----------
+    delta : ``(K, Ho, Wo)``, one sample's delta; w : ``(K, C, kh, kw)``
+    """
+    contrib = input_grad_contributions(
+        delta, w, input_size, stride=stride, padding=padding, dilation=dilation
+    )  # (K, C, H, W)
+    total = contrib.sum(axis=0)  # (C, H, W)
+    figures = {
+        f"filter {k} → channel {c}": contribution_figure(
+            delta[k], w[k, c], contrib[k, c], total[c], k=k, c=c
+        )
+        for k, c in np.ndindex(*contrib.shape[:2])
+    }
+    return picker(figures, description="show")
+
+
+def position_picker(
+    x,
+    delta,
+    kernel_size: IntOrPair,
+    *,
+    stride: IntOrPair = 1,
+    padding: IntOrPair = 0,
+    dilation: IntOrPair = 1,
+) -> widgets.VBox:
+    """Pick an output position: see its share ``δ[i, j] · window`` of the one shared ``dW``.
+
+    Parameters
+    ----------
+    x : ``(H, W)``, one channel; delta : ``(Ho, Wo)``, one filter's delta
+    """
+    settings = {"stride": stride, "padding": padding, "dilation": dilation}
+    parts = per_position_weight_grads(x[None], delta[None], kernel_size, **settings)
+    total = parts.sum(axis=(0, 1))[0, 0]  # (kh, kw)
+    geometry = Geometry(x.shape, kernel_size, **settings)
+    figures = {
+        f"position ({i}, {j})": position_figure(
+            x, delta, parts[i, j, 0, 0], total, geometry, (i, j)
+        )
+        for i, j in np.ndindex(*geometry.output_size)
+    }
+    return picker(figures, description="show")
+
+
+def overlap_picker(geometries: Sequence[Geometry]) -> widgets.VBox:
+    """Pick a geometry from a list: see how many windows read each input pixel."""
+    figures = {g.describe(): overlap_figure(g) for g in geometries}
+    return picker(figures, description="settings")
