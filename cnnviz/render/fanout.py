@@ -1,0 +1,320 @@
+"""The fan-out grid: every filter's delta flowing back into every input channel.
+
+Rows are filters k, columns input channels c. At the left of row k: ``δ_k`` and its
+dilated, padded form. In cell (k, c): the filter slice (``W[k, c]`` for the scatter walk,
+``rot180(W[k, c])`` for the gather walk) and the running contribution of ``δ_k`` to ``dx[c]``.
+Along the bottom: ``dx[c] = Σ_k`` and, below it, ``δ_below[c] = dx[c] ⊙ σ'(z[c])``.
+
+The layout (where each map goes, titles, labels) is made once per layer by matplotlib on a
+plain :class:`~matplotlib.figure.Figure` with an Agg canvas (never pyplot, so nothing leaks);
+the maps are painted with :mod:`cnnviz.render.raster`. :meth:`FanOutFigure.show` updates the
+frame from a :class:`~cnnviz.trace.Step` in a few milliseconds.
+
+Use::
+
+    figure = FanOutFigure(layer, walk="scatter")
+    rgb = figure.frame(step_index)          # (height, width, 3) uint8
+    png = figure.png(step_index)            # bytes, for an Image widget or a file
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from PIL import Image
+
+from cnnviz.layer import LayerSnapshot
+from cnnviz.render.raster import DARK_TEXT, MapBox, paste_text, signed_colours
+from cnnviz.trace import WALKS, Step, Walk
+
+MAX_CHANNELS = 4  # columns shown at once; a channel window moves over deeper inputs
+MAX_WIDTH = 1240  # px: fits a 1366-wide laptop screen next to the page margins
+MAX_HEIGHT = 760
+DPI = 100
+LEFT = 78  # px for row labels
+GAP = 14  # px between maps
+TITLE = 30  # px above each row of maps for titles
+FOOTER = 24
+MIN_CELL, MAX_CELL = 6, 40
+
+
+@dataclass
+class _Slot:
+    """A map in the figure: its box and, for titles, its pixel position."""
+
+    box: MapBox
+    title: str
+
+
+def _limit(*arrays: np.ndarray) -> float:
+    value = max(float(np.max(np.abs(a))) if a.size else 0.0 for a in arrays)
+    return value if value > 0 else 1.0
+
+
+class FanOutFigure:
+    """The fan-out grid for one layer and one walk, as an RGB frame updated per step.
+
+    Parameters
+    ----------
+    layer : LayerSnapshot
+    walk : {"scatter", "gather"}
+    first_channel : int
+        First input channel shown; at most :data:`MAX_CHANNELS` are shown.
+    max_width, max_height : int
+        Largest frame size in pixels; cells shrink to fit.
+
+    Raises
+    ------
+    TypeError, ValueError
+        On a bad layer, walk or channel.
+    """
+
+    def __init__(
+        self,
+        layer: LayerSnapshot,
+        *,
+        walk: str = "scatter",
+        first_channel: int = 0,
+        max_width: int = MAX_WIDTH,
+        max_height: int = MAX_HEIGHT,
+    ) -> None:
+        if not isinstance(layer, LayerSnapshot):
+            raise TypeError(f"layer must be a LayerSnapshot; got {type(layer).__name__}")
+        if walk not in WALKS:
+            raise ValueError(f"walk must be one of {WALKS}; got {walk!r}")
+        depth = layer.depth
+        if not isinstance(first_channel, (int, np.integer)) or not 0 <= first_channel < depth:
+            raise ValueError(f"first_channel must be an int in [0, {depth}); got {first_channel}")
+        self.layer = layer
+        self.channels = list(range(first_channel, min(first_channel + MAX_CHANNELS, depth)))
+        self.show_below = layer.activation != "identity"
+        self.walks = {name: Walk(layer, name) for name in WALKS}
+        self.walk = self.walks[walk]
+        self._limits()
+        self._layout(max_width, max_height)
+        self._background = self._draw_background()
+        self._static = {}
+        self.current: Step | None = None
+
+    # ------------------------------------------------------------------ layout
+
+    def _limits(self) -> None:
+        layer = self.layer
+        self.row_limit = [
+            _limit(layer.delta[k], layer.contributions[k]) for k in range(layer.filters)
+        ]
+        self.kernel_limit = [_limit(layer.w[k]) for k in range(layer.filters)]
+        self.dx_limit = _limit(layer.dx)
+        self.below_limit = _limit(layer.delta_below)
+
+    def _layout(self, max_width: int, max_height: int) -> None:
+        layer, g = self.layer, self.layer.geometry
+        (h, w), (kh, kw), (ho, wo) = g.input_size, g.kernel_size, g.output_size
+        hf, wf = self.walk.frame.shape[1:]
+        shown = len(self.channels)
+        # the framed delta is drawn with smaller cells so that it is no taller than the input
+        self.frame_scale = min(1.0, max(h, ho) / hf)
+        across = wo + wf * self.frame_scale + shown * (kw + w)
+        gaps = (1 + 2 * shown) * GAP
+        bottom_rows = 1 + int(self.show_below)
+        row_cells = max(h, ho, kh, hf * self.frame_scale)
+        rows = layer.filters + bottom_rows
+        cell_w = (max_width - LEFT - gaps - GAP) / across
+        tall = layer.filters * row_cells + bottom_rows * h
+        cell_h = (max_height - rows * TITLE - FOOTER) / tall
+        cell = int(np.clip(min(cell_w, cell_h), MIN_CELL, MAX_CELL))
+        self.cell = cell
+        columns = self._column_lefts(cell, wo, wf, kw, w)
+        top = 0
+        self.delta_slots, self.frame_slots, self.kernel_slots, self.contrib_slots = [], [], [], []
+        self.row_tops = []
+        for k in range(layer.filters):
+            top += TITLE
+            self.row_tops.append(top)
+            fcell = cell * self.frame_scale
+            self.delta_slots.append(self._slot(top, columns["delta"], ho, wo, cell, f"δ{k + 1}"))
+            self.frame_slots.append(
+                self._slot(top, columns["frame"], hf, wf, fcell, f"δ{k + 1} dilated, padded")
+            )
+            self.kernel_slots.append(
+                [self._slot(top, columns["kernel"][i], kh, kw, cell, "") for i in range(shown)]
+            )
+            self.contrib_slots.append(
+                [
+                    self._slot(top, columns["contrib"][i], h, w, cell, f"δ{k + 1} → x{c + 1}")
+                    for i, c in enumerate(self.channels)
+                ]
+            )
+            top += int(round(row_cells * cell))
+        top += TITLE
+        self.dx_top = top
+        self.dx_slots = [
+            self._slot(top, columns["contrib"][i], h, w, cell, f"dx{c + 1} = Σk")
+            for i, c in enumerate(self.channels)
+        ]
+        top += h * cell
+        self.below_slots = []
+        if self.show_below:
+            top += TITLE
+            self.below_top = top
+            self.below_slots = [
+                self._slot(top, columns["contrib"][i], h, w, cell, f"δ below, channel {c + 1}")
+                for i, c in enumerate(self.channels)
+            ]
+            top += h * cell
+        self.height = top + FOOTER
+        self.width = columns["contrib"][-1] + w * cell + GAP
+
+    def _column_lefts(self, cell: int, wo: int, wf: int, kw: int, w: int) -> dict:
+        left = LEFT
+        columns = {"delta": left}
+        left += wo * cell + GAP
+        columns["frame"] = left
+        left += int(round(wf * cell * self.frame_scale)) + GAP
+        columns["kernel"], columns["contrib"] = [], []
+        for _ in self.channels:
+            columns["kernel"].append(left)
+            left += kw * cell + GAP // 2
+            columns["contrib"].append(left)
+            left += w * cell + GAP
+        return columns
+
+    @staticmethod
+    def _slot(top: int, left: int, rows: int, cols: int, cell: float, title: str) -> _Slot:
+        box = MapBox.from_bounds(top, left, top + rows * cell, left + cols * cell, rows, cols)
+        return _Slot(box, title)
+
+    def _draw_background(self) -> np.ndarray:
+        """Titles and labels drawn once by matplotlib; returns the RGB background."""
+        figure = Figure(figsize=(self.width / DPI, self.height / DPI), dpi=DPI)
+        FigureCanvasAgg(figure)
+        figure.patch.set_facecolor("white")
+
+        def text(row: float, col: float, label: str, **style) -> None:
+            style = {"fontsize": 9, "va": "bottom", **style}
+            figure.text(col / self.width, 1 - row / self.height, label, **style)
+
+        slots = [s for row in self.contrib_slots for s in row]
+        slots += self.delta_slots + self.frame_slots + self.dx_slots + self.below_slots
+        for slot in slots:
+            text(slot.box.row_edges[0] - 3, slot.box.col_edges[0], slot.title)
+        for k, top in enumerate(self.row_tops):
+            text(top + 12, 6, f"filter {k + 1}", weight="bold", va="top")
+            text(top + 28, 6, f"W{k + 1}: {self.layer.depth} deep", va="top", fontsize=8)
+        text(self.dx_top + 12, 6, "dx = Σ over\nfilters k", va="top", fontsize=8)
+        if self.show_below:
+            text(self.below_top + 12, 6, f"δ below =\ndx ⊙ σ'(z)\n{self.layer.activation}",
+                 va="top", fontsize=8)
+        depth = self.layer.depth
+        shown = f"channels {self.channels[0] + 1}-{self.channels[-1] + 1} of {depth}"
+        text(
+            self.height - 4,
+            6,
+            f"red > 0, blue < 0, white = 0; one colour scale per row; orange = this step; "
+            f"grey stripes = no window reads it. Showing {shown}.",
+            fontsize=8,
+            va="bottom",
+        )
+        canvas = figure.canvas
+        canvas.draw()
+        rgb = np.asarray(canvas.buffer_rgba())[:, :, :3].copy()
+        figure.clear()  # drop the artists; the pixels are all we keep
+        return rgb
+
+    # ------------------------------------------------------------------ painting
+
+    def _static_layer(self, walk: str) -> np.ndarray:
+        """Background plus everything that does not change during a walk."""
+        if walk in self._static:
+            return self._static[walk]
+        frame = self._background.copy()
+        layer = self.layer
+        frame_maps = self.walks[walk].frame
+        kernels = layer.w[:, :, ::-1, ::-1] if walk == "gather" else layer.w
+        for k in range(layer.filters):
+            limit = self.row_limit[k]
+            self._paint(frame, self.delta_slots[k].box, layer.delta[k], limit)
+            self._paint(frame, self.frame_slots[k].box, frame_maps[k], limit,
+                        skip=frame_maps[k] == 0)
+            for i, c in enumerate(self.channels):
+                self._paint(frame, self.kernel_slots[k][i].box, kernels[k, c],
+                            self.kernel_limit[k])
+        self._kernel_titles(frame, walk)
+        self._static[walk] = frame
+        return frame
+
+    def _kernel_titles(self, frame: np.ndarray, walk: str) -> None:
+        name = "rot W" if walk == "gather" else "W"
+        for k in range(self.layer.filters):
+            for i, c in enumerate(self.channels):
+                box = self.kernel_slots[k][i].box
+                centre = (box.row_edges[-1] + 8, (box.col_edges[0] + box.col_edges[-1]) / 2)
+                paste_text(frame, f"{name}{k + 1},{c + 1}", centre, 9, DARK_TEXT)
+
+    @staticmethod
+    def _paint(frame, box: MapBox, values, limit, *, skip=None) -> None:
+        box.paint_cells(frame, signed_colours(values, limit))
+        box.print_values(frame, values, limit, skip=skip)
+
+    def set_walk(self, walk: str) -> None:
+        """Switch between the scatter and gather walks (same layout)."""
+        if walk not in WALKS:
+            raise ValueError(f"walk must be one of {WALKS}; got {walk!r}")
+        self.walk = self.walks[walk]
+        self.current = None
+
+    def frame(self, index: int) -> np.ndarray:
+        """The RGB frame ``(height, width, 3)`` uint8 after step ``index`` of the walk."""
+        step = self.walk.step(index)
+        self.current = step
+        frame = self._static_layer(self.walk.walk).copy()
+        untouched = ~self.layer.geometry.touched_mask()
+        for k in range(self.layer.filters):
+            for i, c in enumerate(self.channels):
+                box = self.contrib_slots[k][i].box
+                values = step.contributions[k, c]
+                self._paint(frame, box, values, self.row_limit[k], skip=values == 0)
+                box.hatch_cells(frame, untouched)
+        for i, c in enumerate(self.channels):
+            self._paint(frame, self.dx_slots[i].box, step.dx[c], self.dx_limit,
+                        skip=step.dx[c] == 0)
+            self.dx_slots[i].box.hatch_cells(frame, untouched)
+            if self.show_below:
+                values = step.delta_below[c]
+                self._paint(frame, self.below_slots[i].box, values, self.below_limit,
+                            skip=values == 0)
+                self.below_slots[i].box.hatch_cells(frame, untouched)
+        self._highlight(frame, step)
+        return frame
+
+    def _highlight(self, frame: np.ndarray, step: Step) -> None:
+        top, left, eh, ew = step.window
+        if step.walk == "scatter":
+            k, (i, j) = step.filter_index, step.delta_index
+            sh, sw = self.layer.stride
+            self.delta_slots[k].box.outline(frame, i, j, 1, 1)
+            self.frame_slots[k].box.outline(frame, eh - 1 + i * sh, ew - 1 + j * sw, 1, 1)
+            for n in range(len(self.channels)):
+                self.contrib_slots[k][n].box.outline(frame, top, left, eh, ew)
+                self.kernel_slots[k][n].box.outline(frame, 0, 0, *self.layer.w.shape[2:])
+                self.dx_slots[n].box.outline(frame, top, left, eh, ew)
+            return
+        r, q = step.pixel
+        for k in range(self.layer.filters):
+            self.frame_slots[k].box.outline(frame, top, left, eh, ew)
+            for n in range(len(self.channels)):
+                self.contrib_slots[k][n].box.outline(frame, r, q, 1, 1)
+        for n in range(len(self.channels)):
+            self.dx_slots[n].box.outline(frame, r, q, 1, 1)
+            if self.show_below:
+                self.below_slots[n].box.outline(frame, r, q, 1, 1)
+
+    def png(self, index: int, *, compress_level: int = 1) -> bytes:
+        """The frame after step ``index`` as PNG bytes (fast, light compression)."""
+        buffer = io.BytesIO()
+        Image.fromarray(self.frame(index)).save(buffer, "png", compress_level=compress_level)
+        return buffer.getvalue()

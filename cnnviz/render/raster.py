@@ -1,0 +1,221 @@
+"""Painting maps, numbers and outlines straight into an RGB frame with NumPy.
+
+matplotlib lays the figure out and draws what never changes (titles, labels) once; every
+value map is then painted here, because it is 20-60x faster than asking matplotlib to draw
+hundreds of text artists per frame (measured: about 0.37 ms per text artist with Agg, against
+a few microseconds to paste a cached glyph bitmap). Glyphs come from matplotlib's own FreeType
+font, so the numbers look like the rest of the figure.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+from matplotlib import colormaps, font_manager
+from matplotlib.ft2font import FT2Font, LoadFlags
+
+SIGNED_CMAP = "RdBu_r"  # ColorBrewer diverging, readable with the common colour-vision types
+HIGHLIGHT = (230, 159, 0)  # Okabe-Ito orange: stands apart from the map's reds and blues
+GRID = (200, 200, 200)
+HATCH = (120, 120, 120)
+DARK_TEXT = (20, 20, 20)
+LIGHT_TEXT = (255, 255, 255)
+_LUT_SIZE = 256
+
+
+@lru_cache(maxsize=4)
+def _lut(cmap_name: str) -> np.ndarray:
+    """``(256, 3)`` uint8 colours of a colormap, for table lookups."""
+    table = colormaps[cmap_name](np.linspace(0.0, 1.0, _LUT_SIZE))[:, :3]
+    return np.round(table * 255).astype(np.uint8)
+
+
+def signed_colours(values: np.ndarray, limit: float) -> np.ndarray:
+    """Diverging colours centred on zero: ``(..., 3)`` uint8 for ``values`` in [-limit, limit]."""
+    limit = float(limit) if limit > 0 else 1.0
+    scaled = np.clip((np.asarray(values) / limit + 1.0) * 0.5, 0.0, 1.0)
+    return _lut(SIGNED_CMAP)[np.round(scaled * (_LUT_SIZE - 1)).astype(np.intp)]
+
+
+def short_number(value: float) -> str:
+    """At most four characters for a cell: ``1.3``, ``-.42``, ``12``, ``0``."""
+    if value == 0:
+        return "0"
+    size = abs(value)
+    if size >= 99.5:
+        text = f"{value:.0e}".replace("e+0", "e").replace("e+", "e")
+    elif size >= 9.95:
+        text = f"{value:.0f}"
+    elif size >= 0.995:
+        text = f"{value:.1f}"
+    elif size >= 0.005:
+        text = f"{value:.2f}".replace("0.", ".", 1)
+    else:
+        text = "~0" if size < 0.0005 else f"{value:.0e}".replace("e-0", "e-")
+    return text
+
+
+@lru_cache(maxsize=1)
+def _font() -> FT2Font:
+    return FT2Font(font_manager.findfont("DejaVu Sans"))
+
+
+@lru_cache(maxsize=4096)
+def glyphs(text: str, pixels: int) -> np.ndarray:
+    """Coverage bitmap of ``text`` about ``pixels`` tall: ``(h, w)`` float32 in [0, 1]."""
+    font = _font()
+    font.set_size(pixels * 0.75, 96)  # points at 96 dpi: 0.75 pt per pixel
+    font.set_text(text, 0.0, flags=LoadFlags.FORCE_AUTOHINT)
+    font.draw_glyphs_to_bitmap(antialiased=True)
+    image = np.asarray(font.get_image(), dtype=np.float32) / 255.0
+    inked = np.flatnonzero(image.max(axis=0) > 0)
+    if inked.size:
+        image = image[:, inked[0] : inked[-1] + 1]
+    rows = np.flatnonzero(image.max(axis=1) > 0)
+    if rows.size:
+        image = image[rows[0] : rows[-1] + 1]
+    image.flags.writeable = False
+    return image
+
+
+def paste_text(
+    frame: np.ndarray, text: str, centre: tuple[float, float], pixels: int, colour
+) -> None:
+    """Blend ``text`` centred at ``(row, col)`` into ``frame`` ``(H, W, 3)`` uint8, in place."""
+    mask = glyphs(text, pixels)
+    h, w = mask.shape
+    top, left = int(round(centre[0] - h / 2)), int(round(centre[1] - w / 2))
+    bottom, right = top + h, left + w
+    t, lft = max(top, 0), max(left, 0)
+    b, r = min(bottom, frame.shape[0]), min(right, frame.shape[1])
+    if b <= t or r <= lft:
+        return
+    alpha = mask[t - top : b - top, lft - left : r - left, None]
+    region = frame[t:b, lft:r]
+    region[...] = (region * (1.0 - alpha) + np.asarray(colour, np.float32) * alpha).astype(
+        np.uint8
+    )
+
+
+@dataclass
+class MapBox:
+    """Where one ``(rows, cols)`` map lands in the frame, in whole pixels.
+
+    ``row_edges`` ``(rows + 1,)`` and ``col_edges`` ``(cols + 1,)`` are the cell borders in
+    frame coordinates (row 0 at the top).
+    """
+
+    rows: int
+    cols: int
+    row_edges: np.ndarray
+    col_edges: np.ndarray
+
+    @classmethod
+    def from_bounds(
+        cls, top: float, left: float, bottom: float, right: float, rows: int, cols: int
+    ) -> MapBox:
+        """Cells of equal size filling ``[top, bottom) x [left, right)``."""
+        return cls(
+            rows,
+            cols,
+            np.round(np.linspace(top, bottom, rows + 1)).astype(int),
+            np.round(np.linspace(left, right, cols + 1)).astype(int),
+        )
+
+    @property
+    def cell_pixels(self) -> int:
+        """The smaller side of a cell, in pixels."""
+        return int(min(np.diff(self.row_edges).min(), np.diff(self.col_edges).min()))
+
+    def centres(self) -> tuple[np.ndarray, np.ndarray]:
+        """Row centres ``(rows,)`` and column centres ``(cols,)`` in frame pixels."""
+        return (
+            (self.row_edges[:-1] + self.row_edges[1:]) / 2,
+            (self.col_edges[:-1] + self.col_edges[1:]) / 2,
+        )
+
+    def _index(self) -> tuple[np.ndarray, np.ndarray]:
+        rows = np.repeat(np.arange(self.rows), np.diff(self.row_edges))
+        cols = np.repeat(np.arange(self.cols), np.diff(self.col_edges))
+        return rows, cols
+
+    def paint_cells(self, frame: np.ndarray, colours: np.ndarray) -> None:
+        """Fill every cell with its colour (``(rows, cols, 3)`` uint8) and draw the grid."""
+        rows, cols = self._index()
+        top, bottom = self.row_edges[0], self.row_edges[-1]
+        left, right = self.col_edges[0], self.col_edges[-1]
+        frame[top:bottom, left:right] = colours[rows[:, None], cols[None, :]]
+        frame[self.row_edges[:-1], left:right] = GRID
+        frame[top:bottom, self.col_edges[:-1]] = GRID
+        frame[bottom - 1, left:right] = GRID
+        frame[top:bottom, right - 1] = GRID
+
+    def hatch_cells(self, frame: np.ndarray, mask: np.ndarray) -> None:
+        """Diagonal grey stripes over the cells where ``mask`` ``(rows, cols)`` is True."""
+        rows, cols = self._index()
+        top, left = self.row_edges[0], self.col_edges[0]
+        yy, xx = np.mgrid[0 : rows.size, 0 : cols.size]
+        stripes = ((yy + xx) % 6) < 2
+        chosen = stripes & mask[rows[:, None], cols[None, :]]
+        block = frame[top : top + rows.size, left : left + cols.size]
+        block[chosen] = HATCH
+
+    def outline(
+        self,
+        frame: np.ndarray,
+        top: int,
+        left: int,
+        height: int,
+        width: int,
+        colour=HIGHLIGHT,
+        thickness: int = 3,
+    ) -> None:
+        """Outline cells ``[top, top+height) x [left, left+width)``, clipped to the map."""
+        r0, r1 = max(top, 0), min(top + height, self.rows)
+        c0, c1 = max(left, 0), min(left + width, self.cols)
+        if r1 <= r0 or c1 <= c0:
+            return
+        y0, y1 = self.row_edges[r0], self.row_edges[r1]
+        x0, x1 = self.col_edges[c0], self.col_edges[c1]
+        t = max(1, min(thickness, (y1 - y0) // 3, (x1 - x0) // 3))
+        frame[y0 : y0 + t, x0:x1] = colour
+        frame[y1 - t : y1, x0:x1] = colour
+        frame[y0:y1, x0 : x0 + t] = colour
+        frame[y0:y1, x1 - t : x1] = colour
+
+    def print_values(
+        self,
+        frame: np.ndarray,
+        values: np.ndarray,
+        limit: float,
+        *,
+        skip: np.ndarray | None = None,
+    ) -> None:
+        """Write each value in its cell (dark on light cells, white on strong ones).
+
+        ``skip`` ``(rows, cols)`` bool marks cells to leave blank.
+        """
+        size = self.text_pixels()
+        if size == 0:
+            return
+        centre_rows, centre_cols = self.centres()
+        strong = np.abs(values) > 0.6 * (limit if limit > 0 else 1.0)
+        for r in range(self.rows):
+            for c in range(self.cols):
+                if skip is not None and skip[r, c]:
+                    continue
+                paste_text(
+                    frame,
+                    short_number(float(values[r, c])),
+                    (centre_rows[r], centre_cols[c]),
+                    size,
+                    LIGHT_TEXT if strong[r, c] else DARK_TEXT,
+                )
+
+    def text_pixels(self) -> int:
+        """Glyph height that fits four characters in a cell, or 0 when cells are too small."""
+        cell = self.cell_pixels
+        size = min(12, int(cell * 0.42))
+        return size if size >= 7 else 0
