@@ -40,6 +40,9 @@ class Panel:
         Outlined rectangles, in the map's own cell coordinates.
     hatch : boolean array ``(h, w)`` or None
         Cells to cross out (e.g. pixels no window touched).
+    limit : float or None
+        Fixed colour limit ``±limit`` for a signed map (e.g. the same for every frame of an
+        animation); None lets the figure choose.
     """
 
     title: str
@@ -47,6 +50,7 @@ class Panel:
     signed: bool = True
     boxes: list[tuple[int, int, int, int]] = field(default_factory=list)
     hatch: np.ndarray | None = None
+    limit: float | None = None
 
 
 def _new_figure(width: float, height: float) -> Figure:
@@ -61,7 +65,12 @@ def _draw_panel(ax, panel: Panel, scale: float | None) -> None:
         raise ValueError(f"panel {panel.title!r} must hold a 2-D map; got shape {values.shape}")
     h, w = values.shape
     if panel.signed:
-        limit = scale if scale is not None else float(np.max(np.abs(values), initial=0.0))
+        if panel.limit is not None:
+            limit = panel.limit
+        elif scale is not None:
+            limit = scale
+        else:
+            limit = float(np.max(np.abs(values), initial=0.0))
         limit = limit or 1.0  # an all-zero map still gets a valid colour scale
         image = ax.imshow(values, cmap=SIGNED_CMAP, vmin=-limit, vmax=limit)
     else:
@@ -165,7 +174,12 @@ def scatter_step_figure(
     panels = [
         Panel("$\\delta$ (dL/dz)", delta, boxes=boxes_delta),
         Panel("$w$ as stored (not rotated)", kernel),
-        Panel(f"dL/dx after {step} of {len(sums) - 1}", sums[step], boxes=boxes_dx),
+        Panel(
+            f"dL/dx after {step} of {len(sums) - 1}",
+            sums[step],
+            boxes=boxes_dx,
+            limit=float(np.max(np.abs(sums))),  # one scale for every frame: sums grow visibly
+        ),
     ]
     return maps_figure(panels, title=caption, shared_scale=False)
 

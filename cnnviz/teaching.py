@@ -45,6 +45,7 @@ __all__ = [
     "delta_previous_layer",
     "delta_previous_layer_numeric",
     "finite_difference_entry",
+    "format_taps",
     "gather_input_grad",
     "input_grad_before_crop",
     "markdown_table",
@@ -364,6 +365,20 @@ def delta_previous_layer_numeric(
         return float(np.sum(conv2d(sigma(z)[None], w, **settings)[0] * delta_next))
 
     return numerical_gradient(loss, z_prev)
+
+
+def format_taps(taps: list[tuple[Pair, Pair]], *, prefix: str = "") -> str:
+    """The products of :func:`taps_reaching` as text, one line per row of delta.
+
+    E.g. ``prefix + "δ[0,0]·w[2,2] + δ[0,1]·w[2,1] + δ[0,2]·w[2,0]"`` on the first line and
+    each later row starting ``+ `` under it, so the terms line up.
+    """
+    rows: dict[int, list[str]] = {}
+    for (i, j), (u, v) in taps:
+        rows.setdefault(i, []).append(f"δ[{i},{j}]·w[{u},{v}]")
+    lines = [" + ".join(terms) for terms in rows.values()]
+    joint = "\n" + " " * max(len(prefix) - 2, 0) + "+ "
+    return prefix + joint.join(lines)
 
 
 # --------------------------------------------------------------------------- lesson 2: depth

@@ -299,3 +299,13 @@ def test_relu_slope_zeroes_the_delta_where_z_was_negative():
     assert not delta[z_prev < 0].any()
     with pytest.raises(ValueError, match="activation"):
         T.activation("softplus")
+
+
+def test_format_taps_puts_one_delta_row_per_line():
+    text = T.format_taps(T.taps_reaching(Geometry(5, 3), (2, 2)))
+    lines = text.splitlines()
+    assert len(lines) == 3
+    assert lines[0] == "δ[0,0]·w[2,2] + δ[0,1]·w[2,1] + δ[0,2]·w[2,0]"
+    assert lines[2].startswith("+ δ[2,0]·w[0,2]")
+    aligned = T.format_taps(T.taps_reaching(Geometry(5, 3), (2, 2)), prefix="dx = ").splitlines()
+    assert aligned[0].startswith("dx = δ[0,0]") and aligned[1].startswith("   + δ[1,0]")

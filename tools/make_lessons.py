@@ -199,7 +199,7 @@ def single_channel() -> list:
             w = rng.choice([-2.0, -1.0, 1.0, 2.0], size=(3, 3))
             b = 0.5
             z = conv2d(x[None, None], w[None, None], [b])[0, 0]
-            views.show(maps_figure([Panel("input x", x), Panel("filter w", w), Panel("z = x ⋆ w + b", z)]))
+            views.show(maps_figure([Panel("input x", x), Panel("filter w", w), Panel("z = x ⋆ w + b", z)], shared_scale=False))
             """
         ),
         md("The formula for one pixel, checked against the core:"),
@@ -247,10 +247,10 @@ def single_channel() -> list:
             """
             delta = rng.choice([-2.0, -1.0, 1.0, 2.0], size=(3, 3))
             g = Geometry(5, 3)
-            print("  +  ".join(f"δ[{i},{j}]·w[{u},{v}]" for (i, j), (u, v) in T.taps_reaching(g, (2, 2))))
+            print(T.format_taps(T.taps_reaching(g, (2, 2)), prefix="dL/dx[2, 2] = "))
             dx = conv2d_backward(delta[None, None], x[None, None], w[None, None])[0][0, 0]
             by_hand = sum(delta[i, j] * w[u, v] for (i, j), (u, v) in T.taps_reaching(g, (2, 2)))
-            print(f"= {by_hand:.2f}; the core says dL/dx[2, 2] = {dx[2, 2]:.2f}")
+            print(f"            = {by_hand:.2f}; the core says {dx[2, 2]:.2f}")
             assert np.isclose(by_hand, dx[2, 2])
             """
         ),
