@@ -184,8 +184,17 @@ def test_whole_network_gradient_against_finite_differences():
 
 def test_shapes_are_checked_when_layers_are_stacked():
     network = _tiny_network()
-    assert network.shapes == [(1, 8, 8), (2, 8, 8), (2, 8, 8), (2, 4, 4), (3, 4, 4),
-                              (3, 4, 4), (3, 2, 2), (12,), (4,)]
+    assert network.shapes == [
+        (1, 8, 8),
+        (2, 8, 8),
+        (2, 8, 8),
+        (2, 4, 4),
+        (3, 4, 4),
+        (3, 4, 4),
+        (3, 2, 2),
+        (12,),
+        (4,),
+    ]
     with pytest.raises(ValueError, match=r"layer 1, Conv2D\(3→4, 3×3\) expects 3 input channels"):
         Sequential([Conv2D(1, 2), Conv2D(3, 4)], input_shape=(1, 8, 8))
     with pytest.raises(ValueError, match=r"layer 2, Dense\(50→10\) expects 50 input .* 18"):
@@ -248,8 +257,10 @@ def test_adam_first_step_and_descent():
 
 
 def test_float32_network_stays_float32():
-    network = Sequential([Conv2D(1, 2, 3, seed=0), ReLU(), MaxPool2D(), Flatten(),
-                          Dense(18, 3, seed=0)], input_shape=(1, 8, 8))
+    network = Sequential(
+        [Conv2D(1, 2, 3, seed=0), ReLU(), MaxPool2D(), Flatten(), Dense(18, 3, seed=0)],
+        input_shape=(1, 8, 8),
+    )
     out = network.forward(np.zeros((2, 1, 8, 8), dtype=np.float32))
     assert out.dtype == np.float32
     dx = network.backward(np.ones_like(out))
