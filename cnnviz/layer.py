@@ -236,7 +236,8 @@ def snapshot_from_settings(settings: Settings) -> LayerSnapshot:
     """Seeded random data for the explorer's controls, rounded to one decimal.
 
     ``z_below ~ N(0, 1)``, ``x = σ(z_below)``, ``w ~ N(0, 0.5²)``, ``b ~ N(0, 0.1²)`` and
-    ``δ ~ N(0, 1)``; the same settings always give the same numbers.
+    ``δ ~ N(0, 1)`` (``z_below`` is never exactly 0); the same settings always give the
+    same numbers.
 
     Raises
     ------
@@ -253,6 +254,7 @@ def snapshot_from_settings(settings: Settings) -> LayerSnapshot:
     h, w_ = geometry.input_size
     kh, kw = geometry.kernel_size
     z_below = np.round(rng.normal(0.0, 1.0, (c, h, w_)), 1)
+    z_below[z_below == 0] = 0.1  # no pre-activation exactly on ReLU's kink
     weights = np.round(rng.normal(0.0, 0.5, (k, c, kh, kw)), 1)
     bias = np.round(rng.normal(0.0, 0.1, (k,)), 1)
     delta = np.round(rng.normal(0.0, 1.0, (k, *geometry.output_size)), 1)
@@ -267,3 +269,79 @@ def snapshot_from_settings(settings: Settings) -> LayerSnapshot:
         activation=settings.activation,
         z_below=z_below,
     )
+
+
+def gradient_check(
+    layer: LayerSnapshot, *, eps: float = 1e-6, max_entries: int | None = 400, seed: int = 0
+) -> CheckResult:
+    """Largest ``|analytic − finite difference|`` for dx, dW, db and δ_below of ``layer``.
+
+    The loss is ``Σ z ⊙ δ`` (so dL/dz = δ); δ_below is checked through the activation, with
+    ``x = σ(z_below)``. Central differences cost two forward passes per entry, so at most
+    ``max_entries`` entries of each array are checked (chosen at random with ``seed``; all of
+    them when ``max_entries`` is None or the array is small enough).
+
+    Returns
+    -------
+    CheckResult
+        ``errors`` (dict with keys ``"dx"``, ``"dw"``, ``"db"``, ``"delta_below"``), and
+        ``checked`` / ``total``, the entries compared and present.
+    """
+    settings = layer._settings()
+    rng = np.random.default_rng(seed)
+
+    def loss(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> float:
+        return float(np.sum(conv2d(x[None], w, b, **settings)[0] * layer.delta))
+
+    def below(z: np.ndarray) -> float:
+        return loss(activate(layer.activation, z), layer.w, layer.b)
+
+    cases = {
+        "dx": (lambda v: loss(v, layer.w, layer.b), layer.x, layer.dx),
+        "dw": (lambda v: loss(layer.x, v, layer.b), layer.w, layer.dw),
+        "db": (lambda v: loss(layer.x, layer.w, v), layer.b, layer.db),
+        "delta_below": (below, layer.z_below, layer.delta_below),
+    }
+    errors, checked, total = {}, 0, 0
+    for name, (function, at, analytic) in cases.items():
+        chosen = np.arange(at.size)
+        if max_entries is not None and at.size > max_entries:
+            chosen = rng.choice(at.size, size=max_entries, replace=False)
+        if name == "delta_below" and layer.activation == "relu":
+            # ReLU has no slope at exactly 0 (we use 0, a central difference sees 1/2)
+            chosen = chosen[np.abs(at.reshape(-1)[chosen]) > eps]
+        numeric = _central_differences(function, at, chosen, eps)
+        gap = np.abs(numeric - analytic.reshape(-1)[chosen])
+        errors[name] = float(gap.max(initial=0.0))
+        checked, total = checked + chosen.size, total + at.size
+    return CheckResult(errors=errors, checked=checked, total=total)
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """What :func:`gradient_check` found: max errors per gradient and how much was checked."""
+
+    errors: dict[str, float]
+    checked: int
+    total: int
+
+    @property
+    def worst(self) -> float:
+        """The largest error over every gradient."""
+        return max(self.errors.values())
+
+
+def _central_differences(function, at: np.ndarray, chosen: np.ndarray, eps: float) -> np.ndarray:
+    """``(f(at + eps·e_i) − f(at − eps·e_i)) / 2eps`` for each flat index i in ``chosen``."""
+    point = np.array(at, dtype=np.float64)
+    flat = point.reshape(-1)
+    out = np.empty(chosen.size)
+    for n, index in enumerate(chosen):
+        saved = flat[index]
+        flat[index] = saved + eps
+        up = function(point)
+        flat[index] = saved - eps
+        down = function(point)
+        flat[index] = saved
+        out[n] = (up - down) / (2 * eps)
+    return out

@@ -1,0 +1,114 @@
+"""Weight and bias gradients: one dW per filter slice and one db per filter.
+
+Row k shows ``dilate(δ_k)``, then ``dW[k, c] = x[c] ⋆ dilate(δ_k)`` for each shown channel
+(a correlation of the padded input with the dilated delta), then ``db_k = Σ δ_k`` as one cell.
+Every window position adds into the same ``dW[k, c]`` and the same ``db_k``: the weights
+belong to the filter, not to a position. Drawn once per layer (it does not change per step).
+"""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from PIL import Image
+
+from cnnviz.conv import dilate
+from cnnviz.layer import LayerSnapshot
+from cnnviz.render.fanout import MAX_CHANNELS
+from cnnviz.render.raster import MapBox, signed_colours
+
+DPI = 100
+LEFT, GAP, TITLE, FOOTER = 78, 16, 30, 40
+MAX_HEIGHT = 700
+RIGHT = 110  # room for the last title, db_k = ...
+
+
+def _limit(array: np.ndarray) -> float:
+    value = float(np.max(np.abs(array))) if array.size else 0.0
+    return value if value > 0 else 1.0
+
+
+def gradients_figure(
+    layer: LayerSnapshot, *, first_channel: int = 0, max_width: int = 1240
+) -> np.ndarray:
+    """The weight and bias gradients of ``layer`` as an RGB image ``(height, width, 3)`` uint8.
+
+    Raises
+    ------
+    TypeError, ValueError
+        On a bad layer or channel.
+    """
+    if not isinstance(layer, LayerSnapshot):
+        raise TypeError(f"layer must be a LayerSnapshot; got {type(layer).__name__}")
+    if not isinstance(first_channel, (int, np.integer)) or not 0 <= first_channel < layer.depth:
+        raise ValueError(f"first_channel must be in [0, {layer.depth}); got {first_channel}")
+    channels = list(range(first_channel, min(first_channel + MAX_CHANNELS, layer.depth)))
+    spread = dilate(layer.delta, layer.stride)  # (K, Hd, Wd)
+    (hd, wd), (kh, kw) = spread.shape[1:], layer.w.shape[2:]
+    across = wd + len(channels) * kw + 1
+    cell_w = (max_width - LEFT - RIGHT - GAP * (len(channels) + 3)) / across
+    cell_h = (MAX_HEIGHT - 2 * TITLE - FOOTER - layer.filters * TITLE) / (
+        layer.filters * max(hd, kh)
+    )
+    cell = int(np.clip(min(cell_w, cell_h), 6, 24))
+    across = wd + sum(max(kw * cell, 44) for _ in channels) / cell + 1
+    row_height = max(hd, kh, 1) * cell + TITLE
+    width = int(max(LEFT + across * cell + GAP * (len(channels) + 3) + RIGHT, 640))
+    height = 2 * TITLE + layer.filters * row_height + FOOTER
+    figure = Figure(figsize=(width / DPI, height / DPI), dpi=DPI)
+    FigureCanvasAgg(figure)
+    figure.patch.set_facecolor("white")
+    maps: list[tuple[MapBox, np.ndarray, float]] = []
+
+    def place(top, left, values, limit, title):
+        rows, cols = values.shape
+        box = MapBox.from_bounds(top, left, top + rows * cell, left + cols * cell, rows, cols)
+        maps.append((box, values, limit))
+        figure.text(left / width, 1 - (top - 3) / height, title, fontsize=9, va="bottom")
+        return left + max(cols * cell, 44) + GAP
+
+    for k in range(layer.filters):
+        top = 2 * TITLE + k * row_height
+        figure.text(6 / width, 1 - (top + 12) / height, f"filter {k + 1}", fontsize=9,
+                    weight="bold", va="top")
+        dw_limit = _limit(layer.dw[k])
+        left = place(top, LEFT, spread[k], _limit(spread[k]), f"dilate(δ{k + 1})")
+        for c in channels:
+            left = place(top, left, layer.dw[k, c], dw_limit, f"dW{k + 1},{c + 1}")
+        db = layer.db[k : k + 1, None]  # (1, 1)
+        place(top, left, db, _limit(db), f"db{k + 1} = {layer.db[k]:.2f}")
+    figure.text(
+        6 / width,
+        1 - 6 / height,
+        "dW[k, c] = x[c] ⋆ dilate(δk)  (padded input correlated with the dilated delta);   "
+        "db_k = Σ δk",
+        fontsize=9,
+        va="top",
+    )
+    figure.text(
+        6 / width,
+        4 / height,
+        "One dW per filter slice and one db per filter, however many positions the window\n"
+        "visits: every position adds into the same numbers (the weights are shared).",
+        fontsize=8,
+        va="bottom",
+    )
+    figure.canvas.draw()
+    frame = np.asarray(figure.canvas.buffer_rgba())[:, :, :3].copy()
+    figure.clear()
+    for box, values, limit in maps:
+        box.paint_cells(frame, signed_colours(values, limit))
+        box.print_values(frame, values, limit, skip=values == 0)
+    return frame
+
+
+def gradients_png(layer: LayerSnapshot, *, first_channel: int = 0) -> bytes:
+    """:func:`gradients_figure` as PNG bytes."""
+    buffer = io.BytesIO()
+    Image.fromarray(gradients_figure(layer, first_channel=first_channel)).save(
+        buffer, "png", compress_level=1
+    )
+    return buffer.getvalue()
