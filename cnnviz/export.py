@@ -35,12 +35,14 @@ from pathlib import Path
 
 import numpy as np
 
+from cnnviz.layer import snapshot_from_settings
 from cnnviz.links import read_control
 from cnnviz.parameters import RANGES, Settings
 from cnnviz.presets import DEFAULT_PRESET, PRESETS
+from cnnviz.render import FanOutFigure
+from cnnviz.trace import WALKS, Step
 
 FORMATS = ("gif", "html", "png")
-WALKS = ("scatter", "gather")
 DEFAULT_FPS = 2
 # A long walk (16x16 input at stride 1 has hundreds of steps) is thinned to this many frames,
 # evenly spaced and always keeping the first and last: a slide does not need more.
@@ -86,22 +88,36 @@ def render_frames(
     captions : list of str
         One line per frame saying what the step shows.
     """
-    steps, draw = _walk_and_renderer(settings, walk)
-    chosen = thin_steps(len(steps), max_frames)
+    figure = _fan_out_figure(settings, walk)
+    chosen = thin_steps(len(figure.walk), max_frames)
     frames: list[Frame] = []
     captions: list[str] = []
     for done, index in enumerate(chosen, start=1):
-        image, caption = draw(steps[index])
-        frames.append(image)
-        captions.append(caption)
+        frames.append(figure.frame(index))
+        captions.append(step_caption(figure.current))
         if progress is not None:
             progress(done, len(chosen))
     return frames, captions
 
 
-def _walk_and_renderer(settings: Settings, walk: str):  # pragma: no cover - wired below
-    """The walk's steps and a function step -> (RGB image, caption)."""
-    raise NotImplementedError
+def _fan_out_figure(settings: Settings, walk: str) -> FanOutFigure:
+    """The explorer's fan-out renderer for these settings, on the given walk."""
+    if not isinstance(settings, Settings):
+        raise TypeError(f"settings must be a Settings; got {type(settings).__name__}")
+    if walk not in WALKS:
+        raise ValueError(f"walk must be one of {', '.join(WALKS)}; got {walk!r}")
+    layer = snapshot_from_settings(settings)  # raises settings.problem()'s sentence
+    return FanOutFigure(layer, walk=walk)
+
+
+def step_caption(step: Step) -> str:
+    """One plain line saying what a step shows, e.g. ``step 3 of 9: δ1[0, 2] = -0.4 ...``."""
+    head = f"step {step.index + 1} of {step.count}"
+    if step.walk == "scatter":
+        k, (i, j) = step.filter_index, step.delta_index
+        return f"{head}: δ{k + 1}[{i}, {j}] = {step.delta_value:g} spreads through W{k + 1}"
+    r, q = step.pixel
+    return f"{head}: dx[:, {r}, {q}] gathered through every rot180(W)"
 
 
 def thin_steps(count: int, limit: int) -> list[int]:
@@ -163,21 +179,24 @@ def frames_to_png_sheet(
     scale: float = 0.5,
 ) -> bytes:
     """One PNG with the frames in a grid, row by row, each scaled by ``scale``."""
-    from PIL import Image, ImageDraw
+    from matplotlib import font_manager
+    from PIL import Image, ImageDraw, ImageFont
 
     images = _pil_frames(frames)
     width = max(1, round(images[0].width * scale))
     height = max(1, round(images[0].height * scale))
-    label = 16 if captions is not None else 0
+    label = 18 if captions is not None else 0
     columns = max(1, min(columns, len(images)))
     rows = math.ceil(len(images) / columns)
     sheet = Image.new("RGB", (columns * width, rows * (height + label)), "white")
     pen = ImageDraw.Draw(sheet)
+    # matplotlib's DejaVu Sans has δ and Σ; Pillow's built-in font does not.
+    font = ImageFont.truetype(font_manager.findfont("DejaVu Sans"), 13)
     for i, image in enumerate(images):
         x, y = (i % columns) * width, (i // columns) * (height + label)
         sheet.paste(image.resize((width, height), Image.Resampling.LANCZOS), (x, y + label))
         if captions is not None:
-            pen.text((x + 4, y + 2), captions[i][: width // 6], fill="black")
+            pen.text((x + 4, y + 1), captions[i][: width // 7], fill="black", font=font)
     buffer = io.BytesIO()
     sheet.save(buffer, format="PNG", optimize=True)
     return buffer.getvalue()
@@ -358,6 +377,8 @@ def main(args: argparse.Namespace) -> int:
     try:
         settings, walk, fmt, out, fps, max_frames = _checked(args)
         progress = None if args.quiet else ProgressBar(sys.stderr, label=fmt)
+        if fmt == "png":  # a sheet shows a few steps: draw only those
+            max_frames = min(max_frames, SHEET_MAX_STEPS)
         frames, captions = render_frames(settings, walk, max_frames=max_frames, progress=progress)
         title = f"cnnviz: {args.preset}, {walk} walk"
         if fmt == "gif":
@@ -365,10 +386,7 @@ def main(args: argparse.Namespace) -> int:
         elif fmt == "html":
             payload = frames_to_html(frames, title=title, fps=fps, captions=captions).encode()
         else:
-            steps = thin_steps(len(frames), SHEET_MAX_STEPS)
-            payload = frames_to_png_sheet(
-                [frames[i] for i in steps], captions=[captions[i] for i in steps]
-            )
+            payload = frames_to_png_sheet(frames, captions=captions)
         _write(out, payload)
     except ExportError as error:
         print(f"error: {error}", file=sys.stderr)
