@@ -17,7 +17,9 @@ draw is :func:`input_grad_by_full_convolution`; the tests check that both routes
 
 from __future__ import annotations
 
+import functools
 import numbers
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -31,10 +33,24 @@ IntOrPair = int | tuple[int, int]
 
 
 def _as_array(value: object, name: str, ndim: int, layout: str) -> np.ndarray:
-    """A read-only view of ``value`` as a real floating array of rank ``ndim``."""
+    """``value`` as a real floating array of rank ``ndim``, never a copy when it already is one.
+
+    ints and bools-free integer arrays become float64, float16 becomes float32; the caller's
+    array is only read.
+    """
+    if (
+        type(value) is np.ndarray
+        and value.dtype.kind == "f"
+        and value.dtype.itemsize >= 4
+        and value.ndim == ndim
+    ):
+        return value  # the common case, checked in a few attribute reads
     if not isinstance(value, (np.ndarray, list, tuple, numbers.Number)):
         raise TypeError(f"{name} must be a numeric array {layout}; got {type(value).__name__}")
-    array = np.asarray(value)
+    try:
+        array = np.asarray(value)
+    except ValueError as error:  # ragged nested lists
+        raise ValueError(f"{name} must be a rectangular numeric array {layout}: {error}") from None
     if array.dtype == bool or not np.issubdtype(array.dtype, np.number):
         raise TypeError(f"{name} must hold real numbers; got dtype {array.dtype}")
     if np.issubdtype(array.dtype, np.complexfloating):
@@ -51,7 +67,15 @@ def _common_dtype(*arrays: np.ndarray) -> np.dtype:
     return np.result_type(*arrays)
 
 
+def _check_not_empty(array: np.ndarray, name: str, layout: str, first_axis: int) -> None:
+    """Every axis from ``first_axis`` on must have a length: no zero-size map or filter bank."""
+    if 0 in array.shape[first_axis:]:
+        raise ValueError(f"{name} {layout} must not have an empty axis; got shape {array.shape}")
+
+
 def _check_filters(x: np.ndarray, w: np.ndarray) -> None:
+    _check_not_empty(x, "x", "(N, C, H, W)", 1)  # an empty batch (N = 0) is allowed
+    _check_not_empty(w, "w", "(K, C, kh, kw)", 0)
     if w.shape[1] != x.shape[1]:
         raise ValueError(
             f"w has depth {w.shape[1]} but x has {x.shape[1]} channels: each filter must be "
@@ -59,10 +83,36 @@ def _check_filters(x: np.ndarray, w: np.ndarray) -> None:
         )
 
 
-def _geometry(
-    input_size: Pair, kernel_size: Pair, stride: IntOrPair, padding: IntOrPair, dilation: IntOrPair
-) -> Geometry:
-    return Geometry(input_size, kernel_size, stride=stride, padding=padding, dilation=dilation)
+def _pair(value: IntOrPair, name: str, minimum: int) -> Pair:
+    """:func:`as_pair` with a shortcut for plain ints and int tuples (the usual call)."""
+    if type(value) is int and value >= minimum:  # exactly int: bools take the slow, strict path
+        return (value, value)
+    if (
+        type(value) is tuple
+        and len(value) == 2
+        and type(value[0]) is int
+        and type(value[1]) is int
+        and min(value) >= minimum
+    ):
+        return value
+    return as_pair(value, name, minimum)
+
+
+def _plan_for(
+    input_size: IntOrPair,
+    kernel_size: tuple[int, ...],
+    stride: IntOrPair,
+    padding: IntOrPair,
+    dilation: IntOrPair,
+) -> _Plan:
+    """The cached :class:`_Plan` for these settings; raises naming the parameter at fault."""
+    return _plan(
+        _pair(input_size, "input_size", 1),
+        _pair(tuple(kernel_size), "kernel_size", 1),
+        _pair(stride, "stride", 1),
+        _pair(padding, "padding", 0),
+        _pair(dilation, "dilation", 1),
+    )
 
 
 def _check_dout(dout: np.ndarray, expected: tuple[int, ...], layout: str) -> None:
@@ -70,6 +120,72 @@ def _check_dout(dout: np.ndarray, expected: tuple[int, ...], layout: str) -> Non
         raise ValueError(
             f"dout must have the forward output's shape {expected} {layout}; got {dout.shape}"
         )
+
+
+# --------------------------------------------------------------------------- per-geometry plan
+
+# Below these sizes (in array elements) the gathers use precomputed index arrays (one ``take``
+# call, about a microsecond); above them, strided views and one slice-add per kernel tap copy
+# faster. Measured with bench/bench_core.py; the tests run both routes by patching these.
+_TAKE_LIMIT = 65_536  # im2col: N*C*kh*kw*Ho*Wo
+_GATHER_LIMIT = 65_536  # dx by gather: N*K*kh*kw*H*W
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """A checked geometry and the index arrays its small-size routes gather with.
+
+    ``window_taps[(u*kw + v)*Ho*Wo + i*Wo + j]`` is the flat position, in one padded input map,
+    that tap ``(u, v)`` of window ``(i, j)`` reads. ``delta_taps[(u*kw + v)*H*W + y*W + x]`` is
+    the flat position, in one delta map, of the window whose tap ``(u, v)`` reads input pixel
+    ``(y, x)``, or ``Ho*Wo`` (a zero appended to the map) when no window does.
+    """
+
+    geometry: Geometry
+    window_taps: np.ndarray  # (kh*kw*Ho*Wo,)
+    delta_taps: np.ndarray  # (kh*kw*H*W,)
+    # the geometry's sizes again, as plain tuples: its properties recompute on every read
+    input_size: Pair
+    kernel_size: Pair
+    output_size: Pair
+    padded_size: Pair
+    interior: tuple[slice, slice]  # where the input sits inside the padded map
+
+
+@functools.lru_cache(maxsize=256)
+def _plan(
+    input_size: Pair, kernel_size: Pair, stride: Pair, padding: Pair, dilation: Pair
+) -> _Plan:
+    geometry = Geometry(input_size, kernel_size, stride=stride, padding=padding, dilation=dilation)
+    (h, w), (kh, kw) = geometry.input_size, geometry.kernel_size
+    (sh, sw), (dh, dw) = geometry.stride, geometry.dilation
+    (ph, pw), (ho, wo) = geometry.padding, geometry.output_size
+    wp = geometry.padded_size[1]
+    tap_rows = np.arange(kh)[:, None, None, None] * dh  # (kh, 1, 1, 1)
+    tap_cols = np.arange(kw)[None, :, None, None] * dw  # (1, kw, 1, 1)
+    out_rows = np.arange(ho)[None, None, :, None] * sh  # (1, 1, Ho, 1)
+    out_cols = np.arange(wo)[None, None, None, :] * sw  # (1, 1, 1, Wo)
+    window_taps = (tap_rows + out_rows) * wp + (tap_cols + out_cols)  # (kh, kw, Ho, Wo)
+
+    # invert "padded row = i*sh + u*dh": window row i = (y + ph - u*dh) / sh, when whole
+    in_rows = np.arange(h)[None, None, :, None] + ph - tap_rows  # (kh, 1, H, 1)
+    in_cols = np.arange(w)[None, None, None, :] + pw - tap_cols  # (1, kw, 1, W)
+    i, j = in_rows // sh, in_cols // sw  # window indices, valid where the checks below hold
+    hit_rows = (in_rows % sh == 0) & (i >= 0) & (i < ho)  # (kh, 1, H, 1)
+    hit_cols = (in_cols % sw == 0) & (j >= 0) & (j < wo)  # (1, kw, 1, W)
+    delta_taps = np.where(hit_rows & hit_cols, i * wo + j, ho * wo)  # (kh, kw, H, W)
+    for taps in (window_taps, delta_taps):
+        taps.setflags(write=False)  # shared by every call with this geometry
+    return _Plan(
+        geometry,
+        window_taps.reshape(-1),
+        delta_taps.reshape(-1),
+        input_size=geometry.input_size,
+        kernel_size=geometry.kernel_size,
+        output_size=geometry.output_size,
+        padded_size=geometry.padded_size,
+        interior=(slice(ph, ph + h), slice(pw, pw + w)),
+    )
 
 
 # --------------------------------------------------------------------------- small pieces
@@ -105,6 +221,8 @@ def dilate(delta: np.ndarray, stride: IntOrPair) -> np.ndarray:
     if delta.ndim < 2:
         raise ValueError(f"delta must have at least 2 dimensions (..., H, W); got {delta.shape}")
     ho, wo = delta.shape[-2:]
+    if ho == 0 or wo == 0:
+        raise ValueError(f"delta must not be empty in its last two axes; got {delta.shape}")
     out = np.zeros(delta.shape[:-2] + ((ho - 1) * sh + 1, (wo - 1) * sw + 1), dtype=delta.dtype)
     out[..., ::sh, ::sw] = delta
     return out
@@ -120,6 +238,15 @@ def rot180(kernel: np.ndarray) -> np.ndarray:
     return kernel[..., ::-1, ::-1].copy()
 
 
+def _padded(x: np.ndarray, plan: _Plan) -> np.ndarray:
+    """``x`` itself when there is no padding (it is only read), else a zero-padded copy."""
+    if plan.padded_size == plan.input_size:
+        return x
+    x_padded = np.zeros(x.shape[:2] + plan.padded_size, dtype=x.dtype)  # (N, C, Hp, Wp)
+    x_padded[:, :, plan.interior[0], plan.interior[1]] = x
+    return x_padded
+
+
 def _windows(x_padded: np.ndarray, geometry: Geometry) -> np.ndarray:
     """Every window the forward pass reads, as a view: ``(N, C, Ho, Wo, kh, kw)``."""
     (sh, sw), (dh, dw) = geometry.stride, geometry.dilation
@@ -128,13 +255,21 @@ def _windows(x_padded: np.ndarray, geometry: Geometry) -> np.ndarray:
     return view[:, :, : (ho - 1) * sh + 1 : sh, : (wo - 1) * sw + 1 : sw, ::dh, ::dw]
 
 
-def _im2col(x_padded: np.ndarray, geometry: Geometry) -> np.ndarray:
-    """Windows laid out for one matrix product: ``(N, C*kh*kw, Ho*Wo)`` (a copy)."""
-    n, c = x_padded.shape[:2]
-    (kh, kw), (ho, wo) = geometry.kernel_size, geometry.output_size
-    windows = _windows(x_padded, geometry)  # (N, C, Ho, Wo, kh, kw)
-    columns = windows.transpose(0, 1, 4, 5, 2, 3)  # (N, C, kh, kw, Ho, Wo)
-    return columns.reshape(n, c * kh * kw, ho * wo)  # (N, C*kh*kw, Ho*Wo)
+def _im2col(x: np.ndarray, plan: _Plan) -> np.ndarray:
+    """Every window of ``x`` ``(N, C, H, W)`` laid out for one matrix product.
+
+    Returns ``(N, C*kh*kw, Ho*Wo)``, a new array; row ``c*kh*kw + u*kw + v`` holds what tap
+    ``(u, v)`` of filter channel ``c`` meets in each window.
+    """
+    n, c = x.shape[:2]
+    (kh, kw), (ho, wo), (hp, wp) = plan.kernel_size, plan.output_size, plan.padded_size
+    x_padded = _padded(x, plan)  # (N, C, Hp, Wp)
+    if n * c * plan.window_taps.size <= _TAKE_LIMIT:  # one gather beats building a view
+        columns = x_padded.reshape(n, c, hp * wp).take(plan.window_taps, axis=2)  # (N,C,kk*HoWo)
+    else:
+        windows = _windows(x_padded, plan.geometry)  # (N, C, Ho, Wo, kh, kw) view
+        columns = windows.transpose(0, 1, 4, 5, 2, 3)  # (N, C, kh, kw, Ho, Wo) view
+    return columns.reshape(n, c * kh * kw, ho * wo)  # (N, C*kh*kw, Ho*Wo), copies a view
 
 
 def _col2im(columns: np.ndarray, geometry: Geometry) -> np.ndarray:
@@ -154,6 +289,29 @@ def _col2im(columns: np.ndarray, geometry: Geometry) -> np.ndarray:
             cols = slice(j * dw, j * dw + (wo - 1) * sw + 1, sw)  # Wo cols hit by tap col j
             grad[:, :, rows, cols] += columns[:, :, i, j]  # (M, C, Ho, Wo)
     return grad[:, :, ph : ph + h, pw : pw + w]  # (M, C, H, W)
+
+
+def _input_grad(delta: np.ndarray, w: np.ndarray, plan: _Plan) -> np.ndarray:
+    """``dx`` ``(N, C, H, W)`` from ``delta`` ``(N, K, Ho*Wo)`` and ``w`` ``(K, C, kh, kw)``.
+
+    Small problems gather: each input pixel collects, through ``plan.delta_taps``, the delta
+    of every window tap that read it (zero where none did), then one matrix product with the
+    filters sums over k, u, v. Large ones scatter: one product makes each tap's share, and
+    :func:`_col2im` adds the shares back (fewer elements to move when C*Ho*Wo < K*H*W).
+    """
+    n, k, p = delta.shape
+    c, kh, kw = w.shape[1:]
+    h, wd = plan.input_size
+    if n * k * plan.delta_taps.size <= _GATHER_LIMIT:
+        framed = np.zeros((n, k, p + 1), dtype=delta.dtype)  # (N, K, Ho*Wo + 1)
+        framed[:, :, :p] = delta  # the last slot stays 0: what a pixel no window read gets
+        gathered = framed.take(plan.delta_taps, axis=2)  # (N, K, kh*kw*H*W)
+        kernel = w.transpose(1, 0, 2, 3).reshape(c, k * kh * kw)  # (C, K*kh*kw)
+        dx = np.matmul(kernel, gathered.reshape(n, k * kh * kw, h * wd))  # (N, C, H*W)
+        return dx.reshape(n, c, h, wd)  # (N, C, H, W)
+    ho, wo = plan.output_size
+    shares = np.matmul(w.reshape(k, -1).T, delta)  # (N, C*kh*kw, Ho*Wo)
+    return _col2im(shares.reshape(n, c, kh, kw, ho, wo), plan.geometry)  # (N, C, H, W)
 
 
 # --------------------------------------------------------------------------- public core
@@ -202,11 +360,11 @@ def conv2d(
         if b.shape[0] != w.shape[0]:
             raise ValueError(f"b must have one entry per filter, K={w.shape[0]}; got {b.shape}")
         arrays = (x, w, b)
-    geometry = _geometry(x.shape[2:], w.shape[2:], stride, padding, dilation)
+    plan = _plan_for(x.shape[2:], w.shape[2:], stride, padding, dilation)
     dtype = _common_dtype(*arrays)
     n, k = x.shape[0], w.shape[0]
-    ho, wo = geometry.output_size
-    columns = _im2col(pad_input(x.astype(dtype, copy=False), geometry.padding), geometry)
+    ho, wo = plan.output_size
+    columns = _im2col(x.astype(dtype, copy=False), plan)  # (N, C*kh*kw, Ho*Wo)
     z = np.matmul(w.reshape(k, -1).astype(dtype, copy=False), columns)  # (N, K, Ho*Wo)
     if b is not None:
         z += b.astype(dtype, copy=False)[:, None]  # same bias at every position of map k
@@ -246,20 +404,19 @@ def conv2d_backward(
     w = _as_array(w, "w", 4, "(K, C, kh, kw)")
     dout = _as_array(dout, "dout", 4, "(N, K, Ho, Wo)")
     _check_filters(x, w)
-    geometry = _geometry(x.shape[2:], w.shape[2:], stride, padding, dilation)
-    n, c = x.shape[:2]
-    k, _, kh, kw = w.shape
-    ho, wo = geometry.output_size
+    plan = _plan_for(x.shape[2:], w.shape[2:], stride, padding, dilation)
+    n, k = x.shape[0], w.shape[0]
+    ho, wo = plan.output_size
     _check_dout(dout, (n, k, ho, wo), "(N, K, Ho, Wo)")
     dtype = _common_dtype(x, w, dout)
     x, w, dout = (a.astype(dtype, copy=False) for a in (x, w, dout))
 
     delta = dout.reshape(n, k, ho * wo)  # (N, K, Ho*Wo)
     db = delta.sum(axis=(0, 2))  # (K,)
-    columns = _im2col(pad_input(x, geometry.padding), geometry)  # (N, C*kh*kw, Ho*Wo)
-    dw = np.matmul(delta, columns.transpose(0, 2, 1)).sum(axis=0)  # (K, C*kh*kw)
-    dcolumns = np.matmul(w.reshape(k, -1).T, delta)  # (N, C*kh*kw, Ho*Wo)
-    dx = _col2im(dcolumns.reshape(n, c, kh, kw, ho, wo), geometry)  # (N, C, H, W)
+    columns = _im2col(x, plan)  # (N, C*kh*kw, Ho*Wo), what each weight met
+    dw = np.matmul(delta, columns.transpose(0, 2, 1))  # (N, K, C*kh*kw)
+    dw = dw[0] if n == 1 else dw.sum(axis=0)  # (K, C*kh*kw), summed over the batch
+    dx = _input_grad(delta, w, plan)  # (N, C, H, W)
     return dx, dw.reshape(w.shape), db
 
 
@@ -291,7 +448,8 @@ def input_grad_contributions(
     """
     w = _as_array(w, "w", 4, "(K, C, kh, kw)")
     dout = _as_array(dout, "dout", 3, "(K, Ho, Wo)")
-    geometry = _geometry(input_size, w.shape[2:], stride, padding, dilation)
+    _check_not_empty(w, "w", "(K, C, kh, kw)", 0)
+    geometry = _plan_for(input_size, w.shape[2:], stride, padding, dilation).geometry
     _check_dout(dout, (w.shape[0], *geometry.output_size), "(K, Ho, Wo)")
     dtype = _common_dtype(w, dout)
     # every tap of filter slice w[k, c] times every delta element of map k
@@ -332,7 +490,8 @@ def input_grad_by_full_convolution(
     """
     w = _as_array(w, "w", 4, "(K, C, kh, kw)")
     dout = _as_array(dout, "dout", 3, "(K, Ho, Wo)")
-    geometry = _geometry(input_size, w.shape[2:], stride, padding, dilation)
+    _check_not_empty(w, "w", "(K, C, kh, kw)", 0)
+    geometry = _plan_for(input_size, w.shape[2:], stride, padding, dilation).geometry
     _check_dout(dout, (w.shape[0], *geometry.output_size), "(K, Ho, Wo)")
     dtype = _common_dtype(w, dout)
     eh, ew = geometry.kernel_extent
