@@ -35,11 +35,11 @@ MAX_CHANNELS = 4  # columns shown at once; a channel window moves over deeper in
 MAX_WIDTH = 1240  # px: fits a 1366-wide laptop screen next to the page margins
 MAX_HEIGHT = 760
 DPI = 100
-LEFT = 78  # px for row labels
+LEFT = 92  # px for row labels
 GAP = 14  # px between maps
 TITLE = 30  # px above each row of maps for titles
-FOOTER = 24
-MIN_CELL, MAX_CELL = 6, 40
+FOOTER = 36
+MIN_CELL, MAX_CELL = 6, 30
 
 
 @dataclass
@@ -214,7 +214,7 @@ class FanOutFigure:
         text(
             self.height - 4,
             6,
-            f"red > 0, blue < 0, white = 0; one colour scale per row; orange = this step; "
+            f"red > 0, blue < 0, white = 0; one colour scale per row; orange = this step;\n"
             f"grey stripes = no window reads it. Showing {shown}.",
             fontsize=8,
             va="bottom",

@@ -1,0 +1,123 @@
+"""Browser fixtures: a Voila server on loopback and Debian's Chromium driven by Playwright.
+
+Reusable by any browser test:
+
+* ``voila_base_url`` (session): base URL of a Voila serving the ``notebooks/`` folder, e.g.
+  ``f"{voila_base_url}/voila/render/explorer.ipynb?preset=stride-2"``. Started once, on
+  127.0.0.1 and a free port, with idle kernels culled and the repository's ``voila.json``.
+* ``chromium`` (session): a Playwright ``Browser`` (Chromium; ``/usr/bin/chromium`` when it
+  exists, never a download).
+* ``open_page`` (function): ``open_page(url, *, width=1366, height=768)`` -> a Playwright
+  ``Page`` that records page errors in ``page.cnnviz_errors``; closed after the test.
+* ``artifacts``: the ``test-artifacts/`` folder for screenshots.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+NOTEBOOKS = ROOT / "notebooks"
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+STARTUP_TIMEOUT = 90  # seconds: a loaded 2-core CI machine
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_until_up(url: str, process: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + STARTUP_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"voila exited with {process.returncode}:\n{log.read_text()}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise RuntimeError(f"voila did not answer {url} in {STARTUP_TIMEOUT} s:\n{log.read_text()}")
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
+
+
+@pytest.fixture(scope="session")
+def voila_base_url(tmp_path_factory) -> str:
+    port = _free_port()
+    log = tmp_path_factory.mktemp("voila") / "voila.log"
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    command = [
+        sys.executable, "-m", "voila", str(NOTEBOOKS),
+        "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1",
+        f"--Voila.config_file_paths=['{ROOT}']",
+        "--MappingKernelManager.cull_idle_timeout=120",
+        "--MappingKernelManager.cull_interval=30",
+    ]  # fmt: skip
+    with open(log, "w") as out:
+        process = subprocess.Popen(
+            command, cwd=NOTEBOOKS, stdout=out, stderr=subprocess.STDOUT, env=env
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_up(f"{base}/voila/tree", process, log)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        options = {"args": CHROMIUM_ARGS, "headless": True}
+        if Path(CHROMIUM).exists():
+            options["executable_path"] = CHROMIUM
+        browser = playwright.chromium.launch(**options)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def open_page(chromium):
+    pages = []
+
+    def opener(url: str, *, width: int = 1366, height: int = 768):
+        page = chromium.new_page(viewport={"width": width, "height": height})
+        page.cnnviz_errors = []
+        page.on("pageerror", lambda error: page.cnnviz_errors.append(str(error)))
+        page.goto(url, wait_until="domcontentloaded")
+        pages.append(page)
+        return page
+
+    yield opener
+    for page in pages:
+        page.close()
