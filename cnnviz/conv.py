@@ -128,7 +128,8 @@ def _check_dout(dout: np.ndarray, expected: tuple[int, ...], layout: str) -> Non
 # call, about a microsecond); above them, strided views and one slice-add per kernel tap copy
 # faster. Measured with bench/bench_core.py; the tests run both routes by patching these.
 _TAKE_LIMIT = 65_536  # im2col: N*C*kh*kw*Ho*Wo
-_GATHER_LIMIT = 65_536  # dx by gather: N*K*kh*kw*H*W
+_GATHER_LIMIT = 65_536  # dx by gather: N*K*kh*kw*H*W ...
+_GATHER_RATIO = 1.0  # ... or up to this many times what col2im would add, N*C*kh*kw*Ho*Wo
 
 
 @dataclass(frozen=True)
@@ -296,13 +297,15 @@ def _input_grad(delta: np.ndarray, w: np.ndarray, plan: _Plan) -> np.ndarray:
 
     Small problems gather: each input pixel collects, through ``plan.delta_taps``, the delta
     of every window tap that read it (zero where none did), then one matrix product with the
-    filters sums over k, u, v. Large ones scatter: one product makes each tap's share, and
-    :func:`_col2im` adds the shares back (fewer elements to move when C*Ho*Wo < K*H*W).
+    filters sums over k, u, v. Otherwise scatter: one product makes each tap's share, and
+    :func:`_col2im` adds the shares back. Gathering moves K*kh*kw*H*W numbers per sample,
+    scattering C*kh*kw*Ho*Wo, and a gather of up to a few ten thousand is cheapest anyway.
     """
     n, k, p = delta.shape
     c, kh, kw = w.shape[1:]
     h, wd = plan.input_size
-    if n * k * plan.delta_taps.size <= _GATHER_LIMIT:
+    to_gather, to_scatter = n * k * plan.delta_taps.size, n * c * plan.window_taps.size
+    if to_gather <= _GATHER_LIMIT or to_gather <= _GATHER_RATIO * to_scatter:
         framed = np.zeros((n, k, p + 1), dtype=delta.dtype)  # (N, K, Ho*Wo + 1)
         framed[:, :, :p] = delta  # the last slot stays 0: what a pixel no window read gets
         gathered = framed.take(plan.delta_taps, axis=2)  # (N, K, kh*kw*H*W)

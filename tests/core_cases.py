@@ -69,13 +69,16 @@ ROUTES = ("gather", "slices")
 @contextlib.contextmanager
 def route(name: str):
     """Force the core's small-size (index gather) or large-size (strided slices) route."""
-    limit = {"gather": 10**18, "slices": -1}[name]
-    saved = conv_module._TAKE_LIMIT, conv_module._GATHER_LIMIT
-    conv_module._TAKE_LIMIT = conv_module._GATHER_LIMIT = limit
+    limit, ratio = {"gather": (10**18, 10**18), "slices": (-1, -1)}[name]
+    names = ("_TAKE_LIMIT", "_GATHER_LIMIT", "_GATHER_RATIO")
+    saved = [getattr(conv_module, attr) for attr in names]
+    for attr, value in zip(names, (limit, limit, ratio), strict=True):
+        setattr(conv_module, attr, value)
     try:
         yield
     finally:
-        conv_module._TAKE_LIMIT, conv_module._GATHER_LIMIT = saved
+        for attr, value in zip(names, saved, strict=True):
+            setattr(conv_module, attr, value)
 
 
 @st.composite
