@@ -16,7 +16,11 @@ from matplotlib.figure import Figure
 
 from cnnviz.conv import IntOrPair, input_grad_contributions
 from cnnviz.geometry import Geometry
-from cnnviz.lesson_figures import (
+from cnnviz.layer import snapshot_from_settings
+from cnnviz.parameters import Settings
+from cnnviz.presets import get_preset
+from cnnviz.render.fanout import FanOutFigure
+from cnnviz.render.lesson_figures import (
     contribution_figure,
     figure_png,
     overlap_figure,
@@ -33,34 +37,42 @@ def show(figure: Figure) -> None:
     display(Image(data=figure_png(figure)))
 
 
-def _image_stack(figures: Sequence[Figure]) -> widgets.Stack:
-    images = [widgets.Image(value=figure_png(f), format="png") for f in figures]
+def _image_stack(frames: Sequence[Figure | bytes]) -> widgets.Stack:
+    # max_width keeps a wide frame inside the page instead of under a scroll bar
+    images = [
+        widgets.Image(
+            value=f if isinstance(f, bytes) else figure_png(f),
+            format="png",
+            layout=widgets.Layout(max_width="100%", height="auto"),
+        )
+        for f in frames
+    ]
     return widgets.Stack(children=images, selected_index=0)
 
 
 def frame_player(
-    figures: Sequence[Figure], *, description: str = "step", interval_ms: int = 900
+    frames: Sequence[Figure | bytes], *, description: str = "step", interval_ms: int = 900
 ) -> widgets.VBox:
     """Play / step through pre-rendered frames with a Play button and a slider.
 
     Parameters
     ----------
-    figures : sequence of Figure
+    frames : sequence of Figure or PNG bytes
         One per frame, in order.
     description : str
         The slider's label.
     interval_ms : int
         Time between frames when playing.
     """
-    figures = list(figures)
-    if not figures or not all(isinstance(f, Figure) for f in figures):
-        raise TypeError("figures must be a non-empty sequence of matplotlib Figures")
-    last = len(figures) - 1
+    frames = list(frames)
+    if not frames or not all(isinstance(f, (Figure, bytes)) for f in frames):
+        raise TypeError("frames must be a non-empty sequence of matplotlib Figures or PNG bytes")
+    last = len(frames) - 1
     play = widgets.Play(min=0, max=last, step=1, interval=interval_ms, description="play")
     slider = widgets.IntSlider(
         min=0, max=last, step=1, description=description, continuous_update=True
     )
-    stack = _image_stack(figures)
+    stack = _image_stack(frames)
     widgets.jslink((play, "value"), (slider, "value"))
     widgets.jslink((slider, "value"), (stack, "selected_index"))
     return widgets.VBox([widgets.HBox([play, slider]), stack])
@@ -162,3 +174,28 @@ def overlap_picker(geometries: Sequence[Geometry]) -> widgets.VBox:
     """Pick a geometry from a list: see how many windows read each input pixel."""
     figures = {g.describe(): overlap_figure(g) for g in geometries}
     return picker(figures, description="settings")
+
+
+def walk_player(
+    preset: str | Settings, *, walk: str = "scatter", first_channel: int = 0
+) -> widgets.VBox:
+    """The explorer's fan-out view of a preset, one frame per step of a walk.
+
+    Uses the explorer's own data (:func:`cnnviz.layer.snapshot_from_settings`), walk
+    (:class:`cnnviz.trace.Walk`) and renderer (:class:`cnnviz.render.FanOutFigure`), so a
+    lesson shows exactly what the explorer shows.
+
+    Parameters
+    ----------
+    preset : str or Settings
+        A preset name (see ``python -m cnnviz presets``) or explicit settings.
+    walk : {"scatter", "gather"}
+    first_channel : int
+        First input channel shown (the view shows up to four).
+    """
+    settings = get_preset(preset).settings if isinstance(preset, str) else preset
+    if not isinstance(settings, Settings):
+        raise TypeError(f"preset must be a preset name or Settings; got {type(preset).__name__}")
+    figure = FanOutFigure(snapshot_from_settings(settings), walk=walk, first_channel=first_channel)
+    frames = [figure.png(index) for index in range(figure.walk.count)]
+    return frame_player(frames, description=f"{walk} step", interval_ms=700)

@@ -14,12 +14,12 @@ The deep helpers take one sample: ``x`` is ``(C, H, W)``, ``delta`` is ``(K, Ho,
 from __future__ import annotations
 
 import numbers
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from cnnviz.activations import activate, derivative
 from cnnviz.conv import (
     IntOrPair,
     conv2d,
@@ -38,7 +38,6 @@ __all__ = [
     "EntryCheck",
     "StrideAttempt",
     "Verdict",
-    "activation",
     "all_ones_input_grad",
     "check_answer",
     "count_connections",
@@ -278,27 +277,6 @@ def taps_reaching(geometry: Geometry, pixel: tuple[int, int]) -> list[tuple[Pair
     return found
 
 
-def activation(
-    name: str,
-) -> tuple[Callable[[np.ndarray], np.ndarray], Callable[[np.ndarray], np.ndarray]]:
-    """``(σ, σ')`` for ``"sigmoid"``, ``"tanh"``, ``"relu"`` or ``"identity"``."""
-    if name not in _ACTIVATIONS:
-        raise ValueError(f"activation must be one of {tuple(_ACTIVATIONS)}; got {name!r}")
-    return _ACTIVATIONS[name]
-
-
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-z))
-
-
-_ACTIVATIONS = {
-    "sigmoid": (_sigmoid, lambda z: _sigmoid(z) * (1.0 - _sigmoid(z))),
-    "tanh": (np.tanh, lambda z: 1.0 - np.tanh(z) ** 2),
-    "relu": (lambda z: np.maximum(z, 0.0), lambda z: (z > 0).astype(float)),
-    "identity": (lambda z: np.asarray(z, dtype=float), lambda z: np.ones_like(z, dtype=float)),
-}
-
-
 def _previous_layer_inputs(z_prev, w, delta_next, stride, padding, dilation):
     z_prev = _as_real(z_prev, "z_prev", 3, "(C, H, W)")
     w = _as_real(w, "w", 4, "(K, C, kh, kw)")
@@ -337,11 +315,10 @@ def delta_previous_layer(
     z_prev, w, delta_next, g = _previous_layer_inputs(
         z_prev, w, delta_next, stride, padding, dilation
     )
-    _, slope = activation(activation_name)
     contrib = input_grad_by_full_convolution(
         delta_next, w, g.input_size, stride=g.stride, padding=g.padding, dilation=g.dilation
     )  # (K, C, H, W)
-    return contrib.sum(axis=0) * slope(z_prev)
+    return contrib.sum(axis=0) * derivative(activation_name, z_prev)
 
 
 def delta_previous_layer_numeric(
@@ -358,11 +335,13 @@ def delta_previous_layer_numeric(
     z_prev, w, delta_next, g = _previous_layer_inputs(
         z_prev, w, delta_next, stride, padding, dilation
     )
-    sigma, _ = activation(activation_name)
+    derivative(activation_name, z_prev)  # refuses an unknown activation before the loop
     settings = {"stride": g.stride, "padding": g.padding, "dilation": g.dilation}
 
     def loss(z: np.ndarray) -> float:
-        return float(np.sum(conv2d(sigma(z)[None], w, **settings)[0] * delta_next))
+        return float(
+            np.sum(conv2d(activate(activation_name, z)[None], w, **settings)[0] * delta_next)
+        )
 
     return numerical_gradient(loss, z_prev)
 

@@ -67,6 +67,7 @@ def test_notebook_runs_top_to_bottom_without_errors(path: Path, monkeypatch):
         notebook,
         timeout=CELL_TIMEOUT,
         kernel_name="python3",
+        startup_timeout=CELL_TIMEOUT,  # a loaded CI machine can take a while to start a kernel
         resources={"metadata": {"path": str(NOTEBOOKS)}},
     )
     start = time.perf_counter()

@@ -298,7 +298,9 @@ def test_relu_slope_zeroes_the_delta_where_z_was_negative():
     )
     assert not delta[z_prev < 0].any()
     with pytest.raises(ValueError, match="activation"):
-        T.activation("softplus")
+        T.delta_previous_layer(
+            z_prev, np.ones((1, 1, 3, 3)), np.ones((1, 3, 3)), activation_name="softplus"
+        )
 
 
 def test_format_taps_puts_one_delta_row_per_line():

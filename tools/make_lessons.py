@@ -31,7 +31,7 @@ import numpy as np
 from IPython.display import Markdown, display
 from cnnviz import Geometry, conv2d, conv2d_backward, dilate, input_grad_contributions, rot180
 from cnnviz import teaching as T
-from cnnviz.lesson_figures import Panel, maps_figure, pair_figure
+from cnnviz.render.lesson_figures import Panel, maps_figure, pair_figure
 from cnnviz import lesson_widgets as views
 np.set_printoptions(precision=2, suppress=True)"""
 
@@ -107,7 +107,7 @@ def start_here() -> list:
             """
         ),
         md(
-            """
+            r"""
             ## Using the explorer
 
             Open [explorer.ipynb](explorer.ipynb) (in JupyterLab, or as a web page with Voila).
@@ -116,6 +116,9 @@ def start_here() -> list:
             answers one of the questions above. A link such as
             [explorer.ipynb?preset=stride-2](explorer.ipynb?preset=stride-2) opens the explorer
             on a preset when it runs under Voila.
+
+            The explorer numbers filters and input channels from 1 ($\delta_1$, $x_1$); code
+            indexes arrays from 0, so $\delta_1$ is `delta[0]`.
             """
         ),
         code(
@@ -129,6 +132,13 @@ def start_here() -> list:
             display(Markdown(T.markdown_table(rows)))
             """
         ),
+        md(
+            r"""
+            Here is the explorer's main view on the course demo, one frame per step of the
+            *scatter* walk: each row is a filter, each column an input channel. Press play.
+            """
+        ),
+        code('views.walk_player("course-demo", walk="scatter")'),
         md(
             r"""
             ## A first check: the core against finite differences
@@ -293,6 +303,14 @@ def single_channel() -> list:
         ),
         md(
             r"""
+            The explorer's *gather* walk on the same kind of layer (`single-channel` preset,
+            its own numbers): one step per input pixel; the orange window on the dilated,
+            padded $\delta$ is where $\mathrm{rot180}(w)$ sits to produce that pixel.
+            """
+        ),
+        code('views.walk_player("single-channel", walk="gather")'),
+        md(
+            r"""
             So an implementation that loops over $\delta$ with `dx[window] += delta[i, j] * w`
             and never flips anything is *the same* computation as $\delta \ast
             \mathrm{rot180}(w)$: the flip only appears when you turn the loop inside out and
@@ -391,9 +409,13 @@ def depth() -> list:
             r"""
             The asserts say: channel $c$'s gradient is exactly the one-channel formula of
             lesson 1 with the slice $w_{0,c}$, and with one filter nothing more is added.
-            The first five of the ten:
+            In the explorer's view of the `depth-10` preset (channels 1–4 of 10 shown; the
+            explorer counts from 1), watch one $\delta$ entry light up a window in every
+            channel at once:
             """
         ),
+        code('views.walk_player("depth-10", walk="scatter")'),
+        md("The first five of our ten channel gradients:"),
         code(
             """
             views.show(maps_figure([Panel(f"dL/dx, channel {c}", dx[c]) for c in range(5)], panel_width=2.3))
@@ -534,6 +556,14 @@ def stride() -> list:
             """
         ),
         code("views.scatter_player(delta, w, 6, stride=2)"),
+        md(
+            r"""
+            And the gather walk of the `stride-2` preset in the explorer's view: the
+            rot180 window slides over the *dilated* delta **one pixel at a time** — there is
+            no stride in the backward convolution, only zeros in the delta.
+            """
+        ),
+        code('views.walk_player("stride-2", walk="gather")'),
         md(
             r"""
             ## The wrong "same stride" attempt
@@ -812,6 +842,13 @@ def padding_dilation_overlap() -> list:
             assert np.array_equal(T.all_ones_input_grad(g), counts)
             """
         ),
+        md(
+            r"""
+            The explorer's `uneven-overlap` preset, scatter walk: watch the pixels where two
+            or four windows overlap collect more than one addition.
+            """
+        ),
+        code('views.walk_player("uneven-overlap", walk="scatter")'),
         md("Pick a setting and compare the maps (hatched cells: read by no window at all):"),
         code(
             """
