@@ -44,7 +44,7 @@ def short_number(value: float) -> str:
     if value == 0:
         return "0"
     size = abs(value)
-    if size >= 99.5:
+    if size >= 999.5:
         text = f"{value:.0e}".replace("e+0", "e").replace("e+", "e")
     elif size >= 9.95:
         text = f"{value:.0f}"

@@ -1,0 +1,123 @@
+"""The explorer's wiring, driven as the page would drive it (no browser): every control moves
+the picture, impossible or hostile values give a sentence, never an exception."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from cnnviz.app import CUSTOM, Explorer, explorer_page
+from cnnviz.layer import snapshot_from_settings
+from cnnviz.parameters import Settings
+from cnnviz.presets import DEFAULT_PRESET, PRESETS
+
+
+@pytest.fixture(scope="module")
+def explorer():
+    return Explorer()
+
+
+def _png(explorer) -> bytes:
+    return bytes(explorer.image.value)
+
+
+def test_default_page_draws_everything(explorer):
+    assert _png(explorer).startswith(b"\x89PNG")
+    assert explorer.preset.value == DEFAULT_PRESET
+    assert explorer.step.value == explorer.step.max == len(explorer.figure.walk) - 1
+    assert "Step" in explorer.equation.value and "✓" in explorer.check.value
+    assert "same dx" in explorer.agreement.value
+    assert "(2, 3, 3, 3)" in explorer.ledger.value
+    assert bytes(explorer.gradients.value).startswith(b"\x89PNG")
+    assert explorer.note.value == ""
+
+
+def test_stride_change_redraws(explorer):
+    before = _png(explorer)
+    explorer.sliders["stride"].value = 1
+    assert _png(explorer) != before
+    assert explorer.figure.layer.stride == (1, 1)
+    assert explorer.preset.value == CUSTOM
+    explorer.preset.value = DEFAULT_PRESET
+    assert explorer.sliders["stride"].value == 2 and explorer.figure.layer.stride == (2, 2)
+
+
+@pytest.mark.parametrize("name", list(PRESETS))
+def test_every_preset_moves_the_controls(explorer, name):
+    explorer.preset.value = name
+    settings = PRESETS[name].settings
+    for field, slider in explorer.sliders.items():
+        assert slider.value == getattr(settings, field)
+    assert explorer.figure.layer.depth == settings.depth
+    assert explorer.note.value == ""
+
+
+def test_impossible_combination_gives_one_sentence_and_keeps_the_picture(explorer):
+    explorer.preset.value = "single-channel"
+    before = _png(explorer)
+    explorer.sliders["kernel_height"].value = 7
+    assert "no window fits" in explorer.note.value
+    assert _png(explorer) == before
+    explorer.sliders["kernel_height"].value = 3
+    assert explorer.note.value == ""
+
+
+def test_steps_walks_and_hostile_values(explorer):
+    explorer.preset.value = "stride-2"
+    explorer.walk.value = "gather"
+    assert explorer.step.max == 6 * 6 - 1
+    explorer.step.value = 3
+    assert explorer.figure.current.index == 3
+    explorer._nudge(+1)
+    assert explorer.figure.current.index == 4
+    explorer._nudge(-10)
+    assert explorer.figure.current.index == 0
+    # values no real slider sends: ignored or clipped, never an exception
+    explorer._on_step({"new": "3"})
+    explorer._on_step({"new": 10**9})
+    assert explorer.figure.current.index == explorer.step.max
+    explorer._on_walk({"new": "sideways"})
+    explorer._on_preset({"new": "no-such-preset"})
+    explorer._on_speed({"new": 24})
+    assert explorer.play.interval == 1000 // 24
+    explorer.walk.value = "scatter"
+
+
+def test_channel_window_on_a_deep_input(explorer):
+    explorer.preset.value = "depth-10"
+    assert explorer.channel.layout.display != "none"
+    explorer.channel.value = 5
+    assert explorer.figure.channels == [4, 5, 6, 7]
+    explorer.preset.value = DEFAULT_PRESET
+    assert explorer.channel.layout.display == "none"
+    assert explorer.figure.channels == [0, 1, 2]
+
+
+def test_a_real_layer_fixes_the_geometry():
+    layer = snapshot_from_settings(Settings(depth=2, filters=3, stride=1, activation="tanh"))
+    explorer = Explorer(layer=layer)
+    assert explorer.controls.layout.display == "none"
+    assert explorer.figure.layer is layer
+    explorer.sliders["stride"].value = 3  # hidden, and ignored if the page sends it
+    assert explorer.figure.layer is layer
+    explorer.walk.value = "gather"
+    assert explorer.step.max == 7 * 7 - 1
+    with pytest.raises(TypeError, match="LayerSnapshot"):
+        Explorer(layer=np.zeros(3))
+
+
+def test_page_reads_the_link(monkeypatch):
+    monkeypatch.setenv("QUERY_STRING", "preset=stride-2&stride=3&depth=99")
+    page = explorer_page()
+    text = " ".join(child.value for child in page.children if hasattr(child, "value")
+                    and isinstance(child.value, str))
+    assert "depth" in text  # the ignored value is named in the note line
+    monkeypatch.delenv("QUERY_STRING")
+    assert explorer_page() is not None
+
+
+def test_export_offers_a_gif_download(explorer):
+    explorer.preset.value = "single-channel"
+    explorer._on_export(None)
+    assert "download=" in explorer.download.value
+    assert "data:image/gif;base64," in explorer.download.value

@@ -1,0 +1,140 @@
+"""Renderers: frame sizes that fit a laptop, pixels where the data says, text with the numbers."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from cnnviz.layer import gradient_check, snapshot_from_settings
+from cnnviz.parameters import Settings
+from cnnviz.presets import PRESETS
+from cnnviz.render.fanout import MAX_HEIGHT, MAX_WIDTH, FanOutFigure
+from cnnviz.render.gradients import gradients_figure, gradients_png
+from cnnviz.render.raster import HIGHLIGHT, MapBox, short_number, signed_colours
+from cnnviz.render.text import (
+    agreement_html,
+    check_html,
+    equation_html,
+    ledger_html,
+    zero_zone_html,
+)
+from cnnviz.trace import Walk, final_dx
+
+LARGEST = Settings(depth=10, filters=4, input_height=16, input_width=16, kernel_height=7,
+                   kernel_width=7, stride=1, padding=3, dilation=1)
+
+
+@pytest.mark.parametrize("settings", [p.settings for p in PRESETS.values()] + [LARGEST])
+def test_frame_fits_a_laptop_screen(settings):
+    figure = FanOutFigure(snapshot_from_settings(settings))
+    frame = figure.frame(0)
+    assert frame.shape == (figure.height, figure.width, 3) and frame.dtype == np.uint8
+    assert figure.width <= MAX_WIDTH
+    assert figure.height <= MAX_HEIGHT + 60
+
+
+def test_cells_show_the_data_colours_and_the_step_highlight():
+    layer = snapshot_from_settings(PRESETS["course-demo"].settings)
+    figure = FanOutFigure(layer, walk="scatter")
+    frame = figure.frame(len(figure.walk) - 1)
+    box = figure.dx_slots[0].box
+    # a cell's corner (away from its printed number) has the colour of dx there
+    r, c = 3, 3
+    y, x = box.row_edges[r] + 2, box.col_edges[c] + 2
+    expected = signed_colours(layer.dx[0, r, c], figure.dx_limit)
+    assert np.abs(frame[y, x].astype(int) - expected.astype(int)).max() <= 1
+    assert (frame == HIGHLIGHT).all(axis=2).any()
+    first, last = figure.frame(0), figure.frame(len(figure.walk) - 1)
+    assert not np.array_equal(first, last)
+
+
+def test_walk_switch_keeps_the_layout_and_the_final_dx_picture():
+    figure = FanOutFigure(snapshot_from_settings(PRESETS["stride-2"].settings))
+    scatter_size = figure.frame(0).shape
+    figure.set_walk("gather")
+    assert figure.frame(0).shape == scatter_size
+    with pytest.raises(ValueError, match="walk must be one of"):
+        figure.set_walk("diagonal")
+
+
+def test_png_is_a_png_of_the_frame():
+    figure = FanOutFigure(snapshot_from_settings(PRESETS["single-channel"].settings))
+    data = figure.png(2)
+    image = np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
+    assert np.array_equal(image, figure.frame(2))
+
+
+def test_channel_window_and_bad_arguments():
+    layer = snapshot_from_settings(PRESETS["depth-10"].settings)
+    figure = FanOutFigure(layer, first_channel=6)
+    assert figure.channels == [6, 7, 8, 9]
+    with pytest.raises(ValueError, match="first_channel"):
+        FanOutFigure(layer, first_channel=10)
+    with pytest.raises(TypeError, match="LayerSnapshot"):
+        FanOutFigure(np.zeros(3))
+
+
+def test_mapbox_outline_clips_windows_that_reach_into_the_padding():
+    frame = np.zeros((50, 50, 3), np.uint8)
+    box = MapBox.from_bounds(0, 0, 40, 40, 4, 4)
+    box.outline(frame, -1, -1, 3, 3)  # only rows/cols 0-1 are on the map
+    assert (frame[0, 0] == HIGHLIGHT).all() and not (frame[25, 25] == HIGHLIGHT).all()
+    box.outline(frame, 10, 10, 2, 2)  # entirely off the map: nothing, no error
+
+
+@pytest.mark.parametrize("value", [0, 0.004, -0.42, 1.3, -9.99, 12.4, -350.0, 1e-7, -12345.0])
+def test_short_numbers_fit_a_cell(value):
+    text = short_number(value)
+    assert len(text) <= 5
+    if 0.01 <= abs(value) < 1000:
+        assert abs(float(text.replace("−", "-")) - value) <= max(0.051 * abs(value), 0.006)
+
+
+def test_signed_colours_are_centred_on_zero():
+    white = signed_colours(np.array(0.0), 1.0)
+    assert white.min() > 235  # the diverging map's middle is near white
+    red, blue = signed_colours(np.array(1.0), 1.0), signed_colours(np.array(-1.0), 1.0)
+    assert red[0] > red[2] and blue[2] > blue[0]
+
+
+def test_gradients_figure_has_a_cell_per_weight_gradient():
+    layer = snapshot_from_settings(PRESETS["course-demo"].settings)
+    image = gradients_figure(layer)
+    assert image.ndim == 3 and image.shape[1] <= 1240
+    assert gradients_png(layer).startswith(b"\x89PNG")
+
+
+def test_text_spells_out_the_step_with_its_numbers():
+    layer = snapshot_from_settings(PRESETS["course-demo"].settings)
+    scatter = Walk(layer, "scatter")
+    step = scatter.step(5)
+    text = equation_html(scatter, step)
+    k, (i, j) = step.filter_index, step.delta_index
+    assert f"[{i}, {j}]" in text and f"{step.delta_value:.2f}".replace("-", "−") in text
+    assert f"δ<sub>{k + 1}</sub>" in text and "σ'" in text
+    gather = Walk(layer, "gather")
+    step = gather.step(10)
+    text = equation_html(gather, step)
+    r, q = step.pixel
+    assert "rot180" in text and f"{step.dx[0, r, q]:.2f}".replace("-", "−") in text
+    ledger = ledger_html(layer)
+    assert "(2, 3, 3, 3)" in ledger and "(3, 7, 7)" in ledger and "(2, 4, 4)" in ledger
+
+
+def test_zero_zone_sentence_names_the_rows():
+    untouched = snapshot_from_settings(PRESETS["untouched-rows"].settings)
+    sentence = zero_zone_html(untouched)
+    assert "rows 6, 7" in sentence and "exactly 0" in sentence
+    assert "Every input pixel" in zero_zone_html(
+        snapshot_from_settings(PRESETS["course-demo"].settings)
+    )
+
+
+def test_check_and_agreement_badges():
+    layer = snapshot_from_settings(PRESETS["stride-2"].settings)
+    assert "✓" in check_html(gradient_check(layer))
+    text = agreement_html(final_dx(layer, "scatter"), final_dx(layer, "gather"), layer.dx)
+    assert "same dx" in text
