@@ -10,6 +10,7 @@ per class that the README shows.
 from __future__ import annotations
 
 import argparse
+import io
 import sys
 from collections.abc import Sequence
 
@@ -29,6 +30,25 @@ WEIGHT_CMAP = "RdBu_r"
 def _new_figure(width: float, height: float) -> Figure:
     figure = Figure(figsize=(width, height), layout="constrained")
     FigureCanvasAgg(figure)
+    return figure
+
+
+def figure_png(figure: Figure, *, dpi: int = 80) -> bytes:
+    """The figure as PNG bytes (what an ``Image`` widget or a static display shows)."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=dpi)
+    return buffer.getvalue()
+
+
+def sample_figure(image: np.ndarray, *, title: str) -> Figure:
+    """One gesture image ``(1, H, W)`` or ``(H, W)``, small, with a title."""
+    image = np.asarray(image)
+    figure = _new_figure(2.2, 2.4)
+    ax = figure.subplots()
+    ax.imshow(image.reshape(image.shape[-2:]), cmap=IMAGE_CMAP, vmin=0, vmax=1)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_title(title, fontsize=9)
     return figure
 
 
@@ -138,6 +158,8 @@ def confusion_figure(confusion: np.ndarray, class_names: Sequence[str] = CLASS_N
 def filters_figure(w: np.ndarray, *, title: str = "learned filters") -> Figure:
     """Every slice ``w[k, c]`` of a filter bank, one row per filter, on one shared scale.
 
+    Filters and channels are numbered from 1, as in the explorer (``W3`` is ``w[2]``).
+
     Parameters
     ----------
     w : ``(K, C, kh, kw)``
@@ -155,9 +177,9 @@ def filters_figure(w: np.ndarray, *, title: str = "learned filters") -> Figure:
         ax.set_xticks([])
         ax.set_yticks([])
         if col == 0:
-            ax.set_ylabel(f"k={row}", rotation=0, ha="right", va="center", fontsize=8)
+            ax.set_ylabel(f"W{row + 1}", rotation=0, ha="right", va="center", fontsize=8)
         if row == 0:
-            ax.set_title(f"c={col}", fontsize=8)
+            ax.set_title(f"channel {col + 1}" if c > 1 else "", fontsize=8)
     figure.suptitle(f"{title}: w (K={k}, C={c}, {w.shape[2]}×{w.shape[3]})")
     figure.colorbar(image, ax=axes, shrink=0.6, label="weight")
     return figure
