@@ -292,29 +292,55 @@ def _col2im(columns: np.ndarray, geometry: Geometry) -> np.ndarray:
     return grad[:, :, ph : ph + h, pw : pw + w]  # (M, C, H, W)
 
 
-def _input_grad(delta: np.ndarray, w: np.ndarray, plan: _Plan) -> np.ndarray:
-    """``dx`` ``(N, C, H, W)`` from ``delta`` ``(N, K, Ho*Wo)`` and ``w`` ``(K, C, kh, kw)``.
+def _gather_pays(n: int, c: int, k: int, plan: _Plan) -> bool:
+    """Whether :func:`_grads_by_gather` beats :func:`_grads_by_scatter` for this problem.
 
-    Small problems gather: each input pixel collects, through ``plan.delta_taps``, the delta
-    of every window tap that read it (zero where none did), then one matrix product with the
-    filters sums over k, u, v. Otherwise scatter: one product makes each tap's share, and
-    :func:`_col2im` adds the shares back. Gathering moves K*kh*kw*H*W numbers per sample,
-    scattering C*kh*kw*Ho*Wo, and a gather of up to a few ten thousand is cheapest anyway.
+    Gathering moves K*kh*kw*H*W numbers per sample; scattering (im2col for dw, col2im for
+    dx) moves C*kh*kw*Ho*Wo twice. Below a few ten thousand, one gather is cheapest anyway.
+    """
+    to_gather, to_scatter = n * k * plan.delta_taps.size, n * c * plan.window_taps.size
+    return to_gather <= _GATHER_LIMIT or to_gather <= _GATHER_RATIO * to_scatter
+
+
+def _grads_by_gather(
+    delta: np.ndarray, x: np.ndarray, w: np.ndarray, plan: _Plan
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(dx, dw)`` from one gather of the delta, read by two matrix products.
+
+    For every input pixel (y, x) and kernel tap (u, v), ``plan.delta_taps`` names the one
+    window whose tap (u, v) read that pixel, or a zero when none did. Then
+    ``dx[n, c, y, x] = sum_{k,u,v} w[k, c, u, v] * taps[n, k, u, v, y, x]`` and
+    ``dw[k, c, u, v] = sum_{n,y,x} taps[n, k, u, v, y, x] * x[n, c, y, x]``: padding pixels
+    are zeros, so they add nothing to dw and need no place here.
     """
     n, k, p = delta.shape
     c, kh, kw = w.shape[1:]
     h, wd = plan.input_size
-    to_gather, to_scatter = n * k * plan.delta_taps.size, n * c * plan.window_taps.size
-    if to_gather <= _GATHER_LIMIT or to_gather <= _GATHER_RATIO * to_scatter:
-        framed = np.zeros((n, k, p + 1), dtype=delta.dtype)  # (N, K, Ho*Wo + 1)
-        framed[:, :, :p] = delta  # the last slot stays 0: what a pixel no window read gets
-        gathered = framed.take(plan.delta_taps, axis=2)  # (N, K, kh*kw*H*W)
-        kernel = w.transpose(1, 0, 2, 3).reshape(c, k * kh * kw)  # (C, K*kh*kw)
-        dx = np.matmul(kernel, gathered.reshape(n, k * kh * kw, h * wd))  # (N, C, H*W)
-        return dx.reshape(n, c, h, wd)  # (N, C, H, W)
+    framed = np.zeros((n, k, p + 1), dtype=delta.dtype)  # (N, K, Ho*Wo + 1)
+    framed[:, :, :p] = delta  # the last slot stays 0: what a tap that read no pixel sends
+    taps = framed.take(plan.delta_taps, axis=2).reshape(n, k * kh * kw, h * wd)  # (N,Kkk,HW)
+    kernel = w.transpose(1, 0, 2, 3).reshape(c, k * kh * kw)  # (C, K*kh*kw)
+    dx = np.matmul(kernel, taps).reshape(n, c, h, wd)  # (N, C, H, W)
+    pixels = x.reshape(n, c, h * wd).transpose(0, 2, 1)  # (N, H*W, C)
+    dw = np.matmul(taps, pixels)  # (N, K*kh*kw, C)
+    dw = dw[0] if n == 1 else dw.sum(axis=0)  # (K*kh*kw, C), summed over the batch
+    dw = dw.reshape(k, kh, kw, c).transpose(0, 3, 1, 2)  # (K, C, kh, kw) view
+    return dx, np.ascontiguousarray(dw)
+
+
+def _grads_by_scatter(
+    delta: np.ndarray, x: np.ndarray, w: np.ndarray, plan: _Plan
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(dx, dw)`` the im2col way: dw from the windows each weight met, dx by col2im."""
+    n, k, _ = delta.shape
+    c, kh, kw = w.shape[1:]
     ho, wo = plan.output_size
-    shares = np.matmul(w.reshape(k, -1).T, delta)  # (N, C*kh*kw, Ho*Wo)
-    return _col2im(shares.reshape(n, c, kh, kw, ho, wo), plan.geometry)  # (N, C, H, W)
+    columns = _im2col(x, plan)  # (N, C*kh*kw, Ho*Wo), what each weight met
+    dw = np.matmul(delta, columns.transpose(0, 2, 1))  # (N, K, C*kh*kw)
+    dw = dw[0] if n == 1 else dw.sum(axis=0)  # (K, C*kh*kw), summed over the batch
+    shares = np.matmul(w.reshape(k, -1).T, delta)  # (N, C*kh*kw, Ho*Wo): each tap's share
+    dx = _col2im(shares.reshape(n, c, kh, kw, ho, wo), plan.geometry)  # (N, C, H, W)
+    return dx, dw.reshape(w.shape)
 
 
 # --------------------------------------------------------------------------- public core
@@ -416,11 +442,11 @@ def conv2d_backward(
 
     delta = dout.reshape(n, k, ho * wo)  # (N, K, Ho*Wo)
     db = delta.sum(axis=(0, 2))  # (K,)
-    columns = _im2col(x, plan)  # (N, C*kh*kw, Ho*Wo), what each weight met
-    dw = np.matmul(delta, columns.transpose(0, 2, 1))  # (N, K, C*kh*kw)
-    dw = dw[0] if n == 1 else dw.sum(axis=0)  # (K, C*kh*kw), summed over the batch
-    dx = _input_grad(delta, w, plan)  # (N, C, H, W)
-    return dx, dw.reshape(w.shape), db
+    if _gather_pays(n, x.shape[1], k, plan):
+        dx, dw = _grads_by_gather(delta, x, w, plan)
+    else:
+        dx, dw = _grads_by_scatter(delta, x, w, plan)
+    return dx, dw, db
 
 
 def input_grad_contributions(
