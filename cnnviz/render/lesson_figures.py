@@ -256,10 +256,13 @@ def position_figure(
     position : ``(i, j)``, the output position whose share is shown
     """
     i, j = position
-    top, left = geometry.window_origin(i, j)
+    top, left = geometry.window_origin(i, j)  # padded coordinates
     (ph, pw), (eh, ew) = geometry.padding, geometry.kernel_extent
+    padded = np.pad(np.asarray(x, dtype=float), ((ph, ph), (pw, pw)))
+    border = np.ones(padded.shape, dtype=bool)
+    border[ph : padded.shape[0] - ph, pw : padded.shape[1] - pw] = False
     panels = [
-        Panel("input x", x, boxes=[(top - ph, left - pw, eh, ew)]),
+        Panel("input x (padding hatched)", padded, boxes=[(top, left, eh, ew)], hatch=border),
         Panel("$\\delta$", delta, boxes=[(i, j, 1, 1)]),
         Panel(f"$\\delta$[{i},{j}] × window", part),
         Panel("dW: sum over every position", total),
