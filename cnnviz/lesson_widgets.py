@@ -199,3 +199,10 @@ def walk_player(
     figure = FanOutFigure(snapshot_from_settings(settings), walk=walk, first_channel=first_channel)
     frames = [figure.png(index) for index in range(figure.walk.count)]
     return frame_player(frames, description=f"{walk} step", interval_ms=700)
+
+
+def explorer(preset: str) -> widgets.VBox:
+    """The full explorer (:class:`cnnviz.app.Explorer`) opened on a preset, for a lesson page."""
+    from cnnviz.app import Explorer  # the whole app only where a lesson embeds it
+
+    return Explorer(settings=get_preset(preset).settings).widget

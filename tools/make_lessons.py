@@ -134,11 +134,12 @@ def start_here() -> list:
         ),
         md(
             r"""
-            Here is the explorer's main view on the course demo, one frame per step of the
-            *scatter* walk: each row is a filter, each column an input channel. Press play.
+            Here is the explorer itself, opened on the course demo: each row of the picture is
+            a filter, each column an input channel. Press Play to watch the *scatter* walk,
+            switch to *gather*, or change any control.
             """
         ),
-        code('views.walk_player("course-demo", walk="scatter")'),
+        code('views.explorer("course-demo")'),
         md(
             r"""
             ## A first check: the core against finite differences
@@ -409,12 +410,12 @@ def depth() -> list:
             r"""
             The asserts say: channel $c$'s gradient is exactly the one-channel formula of
             lesson 1 with the slice $w_{0,c}$, and with one filter nothing more is added.
-            In the explorer's view of the `depth-10` preset (channels 1–4 of 10 shown; the
-            explorer counts from 1), watch one $\delta$ entry light up a window in every
-            channel at once:
+            Here is the explorer on the `depth-10` preset. It shows four channels at a time
+            (move *first channel* to see the others) and counts from 1. Press Play and watch
+            one $\delta$ entry light up a window in every channel at once:
             """
         ),
-        code('views.walk_player("depth-10", walk="scatter")'),
+        code('views.explorer("depth-10")'),
         md("The first five of our ten channel gradients:"),
         code(
             """
