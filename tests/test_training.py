@@ -172,3 +172,61 @@ def test_snapshot_argument_errors():
         conv_layer_snapshot(network, data.images[0], 0, conv=2)
     with pytest.raises(ValueError, match=r"image must be one sample \(1, 12, 12\)"):
         conv_layer_snapshot(network, data.images[:2], 0)
+
+
+# --------------------------------------------------------------------------- figures and widgets
+
+
+def test_gesture_figures_draw(short_run):
+    from cnnviz.render.gesture_figures import (
+        confusion_figure,
+        curves_figure,
+        figure_png,
+        filters_figure,
+        samples_figure,
+    )
+
+    network, test_set, history, _ = short_run
+    figures = [
+        samples_figure(test_set, per_class=3),
+        curves_figure(history.train_loss, history.train_accuracy, history.test_accuracy),
+        confusion_figure(confusion_matrix(network, test_set)),
+        filters_figure(network.layers[3].params["w"], title="second conv"),
+    ]
+    assert len(figures[0].axes) == 3 * len(CLASS_NAMES)
+    assert len(figures[3].axes) == 2  # the mosaic of every slice, and the colour bar
+    for figure in figures:
+        assert figure_png(figure).startswith(b"\x89PNG")
+    with pytest.raises(ValueError, match=r"confusion must be \(8, 8\)"):
+        confusion_figure(np.zeros((3, 3)))
+
+
+def test_training_progress_widget_follows_the_events(short_run):
+    from cnnviz.gesture_app import TrainingProgress
+
+    _, _, history, events = short_run
+    progress = TrainingProgress()
+    for event in events:
+        progress(event)
+    assert progress.bar.value == progress.bar.max == len(events)
+    assert progress.loss == history.train_loss
+    assert progress.test_accuracy == history.test_accuracy
+    assert bytes(progress.curves.value).startswith(b"\x89PNG")
+    assert "epoch 2/2" in progress.status.value
+
+
+def test_sample_explorer_opens_the_real_layer(short_run):
+    from cnnviz.gesture_app import SampleExplorer
+
+    network, test_set, _, _ = short_run
+    explorer = SampleExplorer(network, test_set, index=2, conv=1)
+    layer = explorer.explorer.fixed_layer
+    expected = conv_layer_snapshot(network, test_set.images[2], int(test_set.labels[2]), conv=1)
+    np.testing.assert_array_equal(layer.delta, expected.delta)
+    assert layer.x.shape == (8, 14, 14)
+    assert "true class" in explorer.info.value
+    explorer.layer.value = 0
+    assert explorer.explorer.fixed_layer.depth == 1
+    explorer.sample.value = 5
+    np.testing.assert_array_equal(explorer.explorer.fixed_layer.x, test_set.images[5])
+    assert explorer.holder.children == (explorer.explorer.widget,)

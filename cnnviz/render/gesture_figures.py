@@ -167,21 +167,35 @@ def filters_figure(w: np.ndarray, *, title: str = "learned filters") -> Figure:
     w = np.asarray(w)
     if w.ndim != 4:
         raise ValueError(f"w must be (K, C, kh, kw); got shape {w.shape}")
-    k, c = w.shape[:2]
+    k, c, kh, kw = w.shape
     scale = float(np.abs(w).max()) or 1.0
-    figure = _new_figure(min(0.7 * c + 1.5, 12.0), min(0.7 * k + 0.8, 12.0))
-    axes = figure.subplots(k, c, squeeze=False)
-    image = None
-    for (row, col), ax in np.ndenumerate(axes):
-        image = ax.imshow(w[row, col], cmap=WEIGHT_CMAP, vmin=-scale, vmax=scale)
-        ax.set_xticks([])
+    # one image of all slices, a blank line between them: one imshow instead of K*C axes;
+    # a bank of depth-1 filters (the first conv) reads better as one row
+    rows, cols = (1, k) if c == 1 else (k, c)
+    tiles = w.reshape(rows, cols, kh, kw)
+    mosaic = np.full((rows * (kh + 1) - 1, cols * (kw + 1) - 1), np.nan)
+    for row, col in np.ndindex(rows, cols):
+        top, left = row * (kh + 1), col * (kw + 1)
+        mosaic[top : top + kh, left : left + kw] = tiles[row, col]
+    figure = _new_figure(max(4.0, min(0.55 * cols + 2.2, 12.0)), min(0.5 * rows + 1.6, 12.0))
+    ax = figure.subplots()
+    image = ax.imshow(mosaic, cmap=WEIGHT_CMAP, vmin=-scale, vmax=scale)
+    centres_x = np.arange(cols) * (kw + 1) + (kw - 1) / 2
+    centres_y = np.arange(rows) * (kh + 1) + (kh - 1) / 2
+    ax.tick_params(length=0, labelsize=8)
+    if c == 1:
+        ax.set_xticks(centres_x, [f"W{i + 1}" for i in range(k)])
         ax.set_yticks([])
-        if col == 0:
-            ax.set_ylabel(f"W{row + 1}", rotation=0, ha="right", va="center", fontsize=8)
-        if row == 0:
-            ax.set_title(f"channel {col + 1}" if c > 1 else "", fontsize=8)
-    figure.suptitle(f"{title}: w (K={k}, C={c}, {w.shape[2]}×{w.shape[3]})")
-    figure.colorbar(image, ax=axes, shrink=0.6, label="weight")
+        ax.set_xlabel("filter (each 1 deep: it reads the image)")
+    else:
+        ax.set_xticks(centres_x, [str(i + 1) for i in range(c)])
+        ax.set_yticks(centres_y, [f"W{i + 1}" for i in range(k)])
+        ax.set_xlabel("input channel")
+        ax.set_ylabel("filter")
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    ax.set_title(f"{title}: w (K={k}, C={c}, {kh}×{kw})")
+    figure.colorbar(image, ax=ax, shrink=0.8, label="weight")
     return figure
 
 
