@@ -7,6 +7,7 @@ kernel round trip and works the same in JupyterLab and Voila.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Mapping, Sequence
 
 import ipywidgets as widgets
@@ -27,7 +28,7 @@ from cnnviz.render.lesson_figures import (
     position_figure,
     scatter_step_figure,
 )
-from cnnviz.teaching import per_position_weight_grads, scatter_partial_sums
+from cnnviz.teaching import Question, per_position_weight_grads, scatter_partial_sums
 
 
 def show(figure: Figure) -> None:
@@ -206,3 +207,36 @@ def explorer(preset: str) -> widgets.VBox:
     from cnnviz.app import Explorer  # the whole app only where a lesson embeds it
 
     return Explorer(settings=get_preset(preset).settings).widget
+
+
+def quiz(questions: Sequence[Question]) -> widgets.VBox:
+    """Answer boxes for "check yourself" questions, marked by the core when "Check" is pressed.
+
+    Works in Voila, where code cells cannot be edited: the learner types, the kernel marks.
+    """
+    questions = list(questions)
+    if not questions or not all(isinstance(q, Question) for q in questions):
+        raise TypeError("questions must be a non-empty sequence of cnnviz.teaching.Question")
+    return widgets.VBox([_answer_row(q) for q in questions])
+
+
+def _answer_row(question: Question) -> widgets.VBox:
+    field = widgets.Text(placeholder="your answer", layout=widgets.Layout(width="200px"))
+    button = widgets.Button(description="Check", layout=widgets.Layout(width="80px"))
+    verdict = widgets.HTML()
+
+    def check(_button=None) -> None:
+        try:
+            result = question.mark(field.value)
+            colour = (
+                "var(--jp-success-color0, #1a7f37)"
+                if result.correct
+                else ("var(--jp-warn-color0, #b35900)")
+            )
+            verdict.value = f'<span style="color:{colour}">{html.escape(str(result))}</span>'
+        except Exception:  # the page must never show a traceback
+            verdict.value = "Could not check that answer; try typing it again."
+
+    button.on_click(check)
+    prompt = widgets.HTML(html.escape(question.prompt))
+    return widgets.VBox([prompt, widgets.HBox([field, button, verdict])])

@@ -35,6 +35,7 @@ from cnnviz.gradcheck import numerical_gradient
 
 __all__ = [
     "ConnectionCount",
+    "Question",
     "EntryCheck",
     "StrideAttempt",
     "Verdict",
@@ -50,6 +51,7 @@ __all__ = [
     "markdown_table",
     "output_padding_for",
     "per_position_weight_grads",
+    "read_answer",
     "same_stride_attempt",
     "scatter_input_grad",
     "scatter_partial_sums",
@@ -951,3 +953,88 @@ def check_answer(
         f"differ; the largest gap is at {tuple(int(i) for i in worst)}: you "
         f"have {given[worst]:g}, the core has {expected_array[worst]:g}.",
     )
+
+
+ANSWER_KINDS = ("number", "ints")
+_MAX_ANSWER_LENGTH = 200  # a typed answer longer than this is not an answer to these questions
+
+
+def read_answer(text: object, kind: str) -> float | tuple[int, ...]:
+    """Read what a learner typed into an answer box.
+
+    Parameters
+    ----------
+    text : str
+        What was typed, e.g. ``"-2"``, ``"1.5"``, ``"4, 8, 8"``, ``"(10, 12, 12)"`` or ``"[7]"``.
+    kind : {"number", "ints"}
+        One number, or a list of whole numbers (a shape, or a list of rows).
+
+    Returns
+    -------
+    float, or tuple of int
+
+    Raises
+    ------
+    ValueError
+        With a plain sentence a learner can act on, when the text cannot be read.
+    """
+    if kind not in ANSWER_KINDS:
+        raise ValueError(f"kind must be one of {ANSWER_KINDS}; got {kind!r}")
+    if not isinstance(text, str) or not text.strip():
+        raise ValueError("Type an answer first.")
+    text = text.strip()
+    if len(text) > _MAX_ANSWER_LENGTH:
+        raise ValueError("That answer is too long: type just the number or numbers.")
+    if kind == "number":
+        try:
+            value = float(text)
+        except ValueError:
+            message = f"Could not read {text[:20]!r} as a number; type e.g. -2 or 1.5."
+            raise ValueError(message) from None
+        if not np.isfinite(value):
+            raise ValueError("Type a finite number.")
+        return value
+    parts = [p for p in text.strip("()[] ").replace(",", " ").replace("x", " ").split() if p]
+    if not parts or not all(p.lstrip("+-").isdigit() and p.isascii() for p in parts):
+        raise ValueError(
+            f"Could not read {text[:20]!r} as whole numbers; type them separated by commas, "
+            "e.g. 4, 8, 8."
+        )
+    return tuple(int(p) for p in parts)
+
+
+@dataclass(frozen=True)
+class Question:
+    """One "check yourself" question: what to ask, the core's answer, and how to read a reply.
+
+    Attributes
+    ----------
+    prompt : str
+        The question as shown, e.g. ``"Shape of δ?"``.
+    expected : number or tuple of int
+        The right answer, computed by the core.
+    what : str
+        What is asked for, in the verdict's sentence (``"the shape of δ"``).
+    kind : {"number", "ints"}
+        How :func:`read_answer` reads what the learner types.
+    atol : float
+        How far a typed number may be from ``expected`` (e.g. 0.005 for "two decimals").
+    """
+
+    prompt: str
+    expected: object
+    what: str
+    kind: str = "number"
+    atol: float = 1e-9
+
+    def __post_init__(self) -> None:
+        if self.kind not in ANSWER_KINDS:
+            raise ValueError(f"kind must be one of {ANSWER_KINDS}; got {self.kind!r}")
+
+    def mark(self, text: object) -> Verdict:
+        """The verdict on what the learner typed (never raises)."""
+        try:
+            answer = read_answer(text, self.kind)
+        except ValueError as error:
+            return Verdict(False, str(error))
+        return check_answer(answer, self.expected, what=self.what, rtol=0.0, atol=self.atol)

@@ -311,3 +311,37 @@ def test_format_taps_puts_one_delta_row_per_line():
     assert lines[2].startswith("+ δ[2,0]·w[0,2]")
     aligned = T.format_taps(T.taps_reaching(Geometry(5, 3), (2, 2)), prefix="dx = ").splitlines()
     assert aligned[0].startswith("dx = δ[0,0]") and aligned[1].startswith("   + δ[1,0]")
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "value"),
+    [
+        ("-2", "number", -2.0),
+        (" 1.5 ", "number", 1.5),
+        ("4, 8, 8", "ints", (4, 8, 8)),
+        ("(10, 12, 12)", "ints", (10, 12, 12)),
+        ("[7]", "ints", (7,)),
+        ("3x20x20", "ints", (3, 20, 20)),
+        ("5 18 18", "ints", (5, 18, 18)),
+    ],
+)
+def test_read_answer_accepts_what_learners_type(text, kind, value):
+    assert T.read_answer(text, kind) == value
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "phrase"),
+    [
+        ("", "number", "Type an answer"),
+        (None, "number", "Type an answer"),
+        ("two", "number", "as a number"),
+        ("nan", "number", "finite"),
+        ("4, eight", "ints", "whole numbers"),
+        ("1.5, 2", "ints", "whole numbers"),
+        ("٣", "ints", "whole numbers"),
+        ("9" * 5000, "number", "too long"),
+    ],
+)
+def test_read_answer_explains_what_it_cannot_read(text, kind, phrase):
+    with pytest.raises(ValueError, match=phrase):
+        T.read_answer(text, kind)

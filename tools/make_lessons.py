@@ -168,10 +168,19 @@ def start_here() -> list:
             The output size of a convolution along one axis is
             $H_o = \left\lfloor \frac{H + 2p - d(k-1) - 1}{s} \right\rfloor + 1$.
             For the course demo ($H = 7$, $k = 3$, stride $s = 2$, padding $p = 1$,
-            dilation $d = 1$): how big is each $\delta$ map? Work it out, write it in the cell
-            below (it holds one answer already: change it and re-run to see the checker
-            disagree).
+            dilation $d = 1$): how big is each $\delta$ map? Type rows and columns, e.g.
+            `5, 5`, and press Check.
             """
+        ),
+        code(
+            """
+            views.quiz([T.Question("Size of each δ map (rows, columns)?", demo.geometry().output_size,
+                                   "the size of each δ map", kind="ints")])
+            """
+        ),
+        md(
+            "**Answer key**, checked against the core. In JupyterLab, change the answer in "
+            "the cell and re-run it to see the checker's verdict on your own value."
         ),
         code(
             """
@@ -342,13 +351,21 @@ def single_channel() -> list:
 
             Using the printed $\delta$ and $w$ below: which outputs' windows cover the input
             pixel $(0, 1)$, and through which weights? Write $\partial L / \partial x_{0,1}$ as
-            a sum of products. The cell holds one answer; cover it up, work it out, then try a
-            wrong one (say `delta[0, 1] * w[0, 1]`) and re-run.
+            a sum of products, work out its value and type it below.
             """
         ),
         code(
             """
             print("δ =", delta.tolist(), "\\nw =", w.tolist())
+            views.quiz([T.Question("dL/dx[0, 1] = ?", dx[0, 1], "dL/dx[0, 1]")])
+            """
+        ),
+        md(
+            "**Answer key**, checked against the core. In JupyterLab, change the answer in "
+            "the cell and re-run it to see the checker's verdict on your own value."
+        ),
+        code(
+            """
             my_answer = delta[0, 0] * w[0, 1] + delta[0, 1] * w[0, 0]
             verdict = T.check_answer(my_answer, dx[0, 1], what="dL/dx[0, 1]")
             print(verdict)
@@ -490,6 +507,18 @@ def depth() -> list:
         code(
             """
             shapes = T.shapes_from_core(10, 12, 4, 5)
+            views.quiz([T.Question("Shape of δ^(l+1)?", shapes["delta"], "the shape of δ", kind="ints"),
+                        T.Question("Shape of dL/da^l?", shapes["dx"], "the shape of dL/da", kind="ints"),
+                        T.Question("How many (filter, channel) pairs?",
+                                   shapes["contributions"][0] * shapes["contributions"][1], "the number of pairs")])
+            """
+        ),
+        md(
+            "**Answer key**, checked against the core. In JupyterLab, change the answer in "
+            "the cell and re-run it to see the checker's verdict on your own value."
+        ),
+        code(
+            """
             my_delta_shape, my_dx_shape, my_pairs = (4, 8, 8), (10, 12, 12), 40
             verdicts = [T.check_answer(my_delta_shape, shapes["delta"], what="the shape of δ"),
                         T.check_answer(my_dx_shape, shapes["dx"], what="the shape of dL/da"),
@@ -639,6 +668,17 @@ def stride() -> list:
         code(
             """
             g_ex = Geometry(8, 3, stride=2)
+            views.quiz([T.Question("Untouched rows (list them)?", tuple(np.flatnonzero(~g_ex.touched_rows()).tolist()),
+                                   "the set of untouched rows", kind="ints"),
+                        T.Question("output_padding?", T.output_padding_for(g_ex)[0], "output_padding")])
+            """
+        ),
+        md(
+            "**Answer key**, checked against the core. In JupyterLab, change the answer in "
+            "the cell and re-run it to see the checker's verdict on your own value."
+        ),
+        code(
+            """
             my_rows, my_output_padding = [7], 1
             verdicts = [T.check_answer(my_rows, tuple(np.flatnonzero(~g_ex.touched_rows()).tolist()), what="the set of untouched rows"),
                         T.check_answer(my_output_padding, T.output_padding_for(g_ex)[0], what="output_padding")]
@@ -746,8 +786,20 @@ def weights_and_bias() -> list:
             ## Check yourself
 
             How many numbers does this layer learn (two 3×3×3 filters and their biases)?
-            And what is $\partial L / \partial b_1$, using the $\delta$ above?
+            And what is $\partial L / \partial b_1$ (two decimals), using the $\delta$ printed
+            below?
             """
+        ),
+        code(
+            """
+            print("δ_1 =\\n", delta[1])
+            views.quiz([T.Question("How many learned numbers?", w.size + b.size, "the number of learned values"),
+                        T.Question("dL/db_1 (two decimals)?", db[1], "dL/db_1", atol=0.005)])
+            """
+        ),
+        md(
+            "**Answer key**, checked against the core. In JupyterLab, change the answer in "
+            "the cell and re-run it to see the checker's verdict on your own value."
         ),
         code(
             """
@@ -865,6 +917,18 @@ def padding_dilation_overlap() -> list:
             pixel $(2, 2)$, and how many read pixel $(2, 3)$? And with kernel 4, stride 2
             on 10×10, how many read $(3, 3)$?
             """
+        ),
+        code(
+            """
+            views.quiz([T.Question("Windows reading (2, 2)?", counts[2, 2], "the count at (2, 2)"),
+                        T.Question("Windows reading (2, 3)?", counts[2, 3], "the count at (2, 3)"),
+                        T.Question("Kernel 4, stride 2: windows reading (3, 3)?",
+                                   Geometry(10, 4, stride=2).window_counts()[3, 3], "the count at (3, 3)")])
+            """
+        ),
+        md(
+            "**Answer key**, checked against the core. In JupyterLab, change the answer in "
+            "the cell and re-run it to see the checker's verdict on your own value."
         ),
         code(
             """
