@@ -57,15 +57,20 @@ def short_number(value: float) -> str:
     return text
 
 
-@lru_cache(maxsize=1)
-def _font() -> FT2Font:
-    return FT2Font(font_manager.findfont("DejaVu Sans"))
+@lru_cache(maxsize=2)
+def _font(bold: bool = False) -> FT2Font:
+    weight = "bold" if bold else "normal"
+    return FT2Font(font_manager.findfont(font_manager.FontProperties("DejaVu Sans",
+                                                                     weight=weight)))
 
 
 @lru_cache(maxsize=4096)
-def glyphs(text: str, pixels: int) -> np.ndarray:
-    """Coverage bitmap of ``text`` about ``pixels`` tall: ``(h, w)`` float32 in [0, 1]."""
-    font = _font()
+def glyphs(text: str, pixels: int, bold: bool = False, crop_rows: bool = True) -> np.ndarray:
+    """Coverage bitmap of ``text`` about ``pixels`` tall: ``(h, w)`` float32 in [0, 1].
+
+    ``crop_rows=False`` keeps the font's line box, so labels of one size share a baseline.
+    """
+    font = _font(bold)
     font.set_size(pixels * 0.75, 96)  # points at 96 dpi: 0.75 pt per pixel
     font.set_text(text, 0.0, flags=LoadFlags.FORCE_AUTOHINT)
     font.draw_glyphs_to_bitmap(antialiased=True)
@@ -74,19 +79,41 @@ def glyphs(text: str, pixels: int) -> np.ndarray:
     if inked.size:
         image = image[:, inked[0] : inked[-1] + 1]
     rows = np.flatnonzero(image.max(axis=1) > 0)
-    if rows.size:
+    if crop_rows and rows.size:
         image = image[rows[0] : rows[-1] + 1]
+    elif not crop_rows:
+        # pad below so that every label's baseline sits the same distance above its bottom
+        descent = int(round(font.get_descent() / 64))
+        room = int(np.ceil(0.3 * pixels))
+        image = np.pad(image, ((0, max(0, room - descent)), (0, 0)))
     image.flags.writeable = False
     return image
 
 
-def paste_text(
-    frame: np.ndarray, text: str, centre: tuple[float, float], pixels: int, colour
+def paste_label(
+    frame: np.ndarray,
+    text: str,
+    bottom: int,
+    left: int,
+    pixels: int,
+    *,
+    colour=None,
+    bold: bool = False,
 ) -> None:
-    """Blend ``text`` centred at ``(row, col)`` into ``frame`` ``(H, W, 3)`` uint8, in place."""
-    mask = glyphs(text, pixels)
+    """Write a left-aligned label whose last line sits on row ``bottom`` (lines split on \\n)."""
+    colour = DARK_TEXT if colour is None else colour
+    lines = text.split("\n")
+    step = int(round(pixels * 1.35))
+    for n, line in enumerate(lines):
+        if not line:
+            continue
+        mask = glyphs(line, pixels, bold, False)
+        base = bottom - (len(lines) - 1 - n) * step
+        _blend(frame, mask, base - mask.shape[0], left, colour)
+
+
+def _blend(frame: np.ndarray, mask: np.ndarray, top: int, left: int, colour) -> None:
     h, w = mask.shape
-    top, left = int(round(centre[0] - h / 2)), int(round(centre[1] - w / 2))
     bottom, right = top + h, left + w
     t, lft = max(top, 0), max(left, 0)
     b, r = min(bottom, frame.shape[0]), min(right, frame.shape[1])
@@ -97,6 +124,15 @@ def paste_text(
     region[...] = (region * (1.0 - alpha) + np.asarray(colour, np.float32) * alpha).astype(
         np.uint8
     )
+
+
+def paste_text(
+    frame: np.ndarray, text: str, centre: tuple[float, float], pixels: int, colour
+) -> None:
+    """Blend ``text`` centred at ``(row, col)`` into ``frame`` ``(H, W, 3)`` uint8, in place."""
+    mask = glyphs(text, pixels)
+    h, w = mask.shape
+    _blend(frame, mask, int(round(centre[0] - h / 2)), int(round(centre[1] - w / 2)), colour)
 
 
 @dataclass
