@@ -54,7 +54,11 @@ class TrainingProgress:
         )
         self.status = widgets.HTML("waiting to start")
         self.curves = widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
-        self.widget = widgets.VBox([widgets.HBox([self.bar, self.status]), self.curves])
+        # flex-start: a stretched VBox child would blow the PNG up to the page's width
+        self.widget = widgets.VBox(
+            [widgets.HBox([self.bar, self.status]), self.curves],
+            layout=widgets.Layout(align_items="flex-start"),
+        )
         self.loss: list[float] = []
         self.accuracy: list[float] = []
         self.test_accuracy: list[float] = []
@@ -122,12 +126,12 @@ class SampleExplorer:
     ----------
     network : Sequential, trained, with at least one Conv2D
     data : Gestures, usually the held-out set
-    index : int, the sample shown first
+    index : int, optional, the sample shown first (default: the first mistake, if any)
     conv : int, which conv layer first (0 = the first; 1 = the second, whose x is 8 deep)
     """
 
     def __init__(
-        self, network: Sequential, data: Gestures, *, index: int = 0, conv: int = 1
+        self, network: Sequential, data: Gestures, *, index: int | None = None, conv: int = 1
     ) -> None:
         self.network, self.data = network, data
         self.convs = [layer for layer in network.layers if isinstance(layer, Conv2D)]
@@ -136,21 +140,20 @@ class SampleExplorer:
         self.probabilities = softmax(network.predict(data.images))
         predicted = self.probabilities.argmax(axis=1)
         names = data.class_names
-        count = min(len(data), MAX_CHOICES)
+        # the mistakes first (their deltas are the large ones), then the others in order
+        wrong = np.flatnonzero(predicted != data.labels)
+        right = np.flatnonzero(predicted == data.labels)
+        order = np.concatenate([wrong, right])[: max(MAX_CHOICES, wrong.size)]
         self.sample = widgets.Dropdown(
             options=[
                 (
                     f"#{i}: {names[data.labels[i]]}"
-                    + (
-                        ""
-                        if predicted[i] == data.labels[i]
-                        else f" (seen as {names[predicted[i]]})"
-                    ),
-                    i,
+                    + ("" if i not in wrong else f" (seen as {names[predicted[i]]})"),
+                    int(i),
                 )
-                for i in range(count)
+                for i in order
             ],
-            value=int(np.clip(index, 0, count - 1)),
+            value=int(index) if index is not None and index in order else int(order[0]),
             description="test sample",
             layout=widgets.Layout(width="380px"),
         )
@@ -158,7 +161,7 @@ class SampleExplorer:
             options=[(self._conv_label(i), i) for i in range(len(self.convs))],
             value=int(np.clip(conv, 0, len(self.convs) - 1)),
             description="layer",
-            style={"button_width": "230px"},
+            style={"button_width": "180px"},
         )
         self.picture = widgets.Image(format="png")
         self.info = widgets.HTML()
@@ -182,7 +185,7 @@ class SampleExplorer:
     def _conv_label(self, position: int) -> str:
         layer = self.convs[position]
         depth = "the image" if position == 0 else f"{layer.in_channels} deep"
-        return f"conv {position + 1}: {layer!r}, x is {depth}"
+        return f"conv {position + 1} (x is {depth})"
 
     def _on_change(self, _change=None) -> None:
         index, conv = self.sample.value, self.layer.value
@@ -208,8 +211,9 @@ class SampleExplorer:
         self.info.value = (
             f"<div style='font-size:14px'>true class <b>{html.escape(names[label])}</b>; "
             f"the network says <b>{html.escape(names[int(p.argmax())])}</b> "
-            f"(p = {p.max():.3f}); loss −log p(true) = {-np.log(max(p[label], 1e-12)):.4f}.<br>"
-            f"Conv layer {conv + 1}: x {snapshot.x.shape}, W {snapshot.w.shape}, "
+            f"(p = {p.max():.3f}); loss −log p(true) = {-np.log(max(p[label], 1e-300)):.3g}.<br>"
+            f"Conv layer {conv + 1}, {html.escape(repr(self.convs[conv]))}: "
+            f"x {snapshot.x.shape}, W {snapshot.w.shape}, "
             f"δ {snapshot.delta.shape}, activation below: {snapshot.activation}.<br>"
             "Every number below is this sample's real forward input, filter weight and "
             "delta δ = ∂L/∂z.</div>"

@@ -225,6 +225,10 @@ def test_sample_explorer_opens_the_real_layer(short_run):
     np.testing.assert_array_equal(layer.delta, expected.delta)
     assert layer.x.shape == (8, 14, 14)
     assert "true class" in explorer.info.value
+    wrong = np.flatnonzero(network.predict(test_set.images).argmax(axis=1) != test_set.labels)
+    labels = [label for label, _ in explorer.sample.options]
+    assert all("seen as" in label for label in labels[: wrong.size])  # mistakes come first
+    assert not any("seen as" in label for label in labels[wrong.size :])
     explorer.layer.value = 0
     assert explorer.explorer.fixed_layer.depth == 1
     explorer.sample.value = 5
