@@ -7,7 +7,7 @@ processes hits both sides alike; the table shows medians and the ratio numpy / t
 
 Run: ``make bench`` or ``.venv/bin/python bench/bench_core.py [--repeats N]``.
 torch is not a project dependency; install its CPU build with
-``.venv/bin/pip install torch --index-url https://download.pytorch.org/whl/cpu``.
+``.venv/bin/pip install torch==2.13.0`` (see bench/README.md).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("MKL_NUM_THREADS", "1")
 
 import argparse  # noqa: E402
+import contextlib  # noqa: E402
 import platform  # noqa: E402
 import statistics  # noqa: E402
 import sys  # noqa: E402
@@ -32,8 +33,11 @@ from cnnviz import conv2d, conv2d_backward  # noqa: E402
 
 INSTALL_HINT = (
     "torch is not installed, so there is nothing to compare against.\n"
-    "Install PyTorch's CPU build (not a project dependency) and run again:\n"
-    "  .venv/bin/pip install torch --index-url https://download.pytorch.org/whl/cpu\n"
+    "Install PyTorch's CPU build (for this bench only, not a project dependency) and rerun:\n"
+    "  .venv/bin/pip install torch==2.13.0\n"
+    "On the project's machines a CPU wheel of exactly that version lies on disk. Elsewhere,\n"
+    "take the CPU-only wheel as PyTorch's install page shows: a plain 'pip install torch'\n"
+    "on Linux pulls a CUDA build of several GB.\n"
 )
 
 
@@ -165,7 +169,10 @@ def main(argv: list[str] | None = None) -> int:
     except ImportError:
         print(INSTALL_HINT)
         return 0
-    from threadpoolctl import threadpool_limits
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # OPENBLAS_NUM_THREADS=1, set above, still pins numpy's BLAS
+        threadpool_limits = None
 
     torch.set_num_threads(1)
     print(f"conv core vs torch {torch.__version__} (CPU autograd), float64, one thread each")
@@ -178,7 +185,8 @@ def main(argv: list[str] | None = None) -> int:
     print(header)
     print("-" * len(header))
     worst = 0.0
-    with threadpool_limits(limits=1, user_api="blas"):
+    one_thread = threadpool_limits(1, "blas") if threadpool_limits else contextlib.nullcontext()
+    with one_thread:
         for case in CASES:
             data = make_data(case)
             ours, theirs = numpy_step(case, data), torch_step(torch, case, data)

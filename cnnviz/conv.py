@@ -130,6 +130,15 @@ def _check_dout(dout: np.ndarray, expected: tuple[int, ...], layout: str) -> Non
 _TAKE_LIMIT = 65_536  # im2col: N*C*kh*kw*Ho*Wo
 _GATHER_LIMIT = 65_536  # dx by gather: N*K*kh*kw*H*W ...
 _GATHER_RATIO = 1.0  # ... or up to this many times what col2im would add, N*C*kh*kw*Ho*Wo
+# A large batch goes through in chunks of about this many gathered numbers (1 MiB of float64),
+# so that each chunk's columns are still in cache when the matrix product reads them.
+_CHUNK = 131_072
+
+
+def _chunks(n: int, per_sample: int) -> list[slice]:
+    """Slices of a batch of ``n`` holding about ``_CHUNK`` numbers each (at least one sample)."""
+    step = max(1, _CHUNK // max(per_sample, 1))
+    return [slice(start, start + step) for start in range(0, n, step)]
 
 
 @dataclass(frozen=True)
@@ -393,8 +402,15 @@ def conv2d(
     dtype = _common_dtype(*arrays)
     n, k = x.shape[0], w.shape[0]
     ho, wo = plan.output_size
-    columns = _im2col(x.astype(dtype, copy=False), plan)  # (N, C*kh*kw, Ho*Wo)
-    z = np.matmul(w.reshape(k, -1).astype(dtype, copy=False), columns)  # (N, K, Ho*Wo)
+    x = x.astype(dtype, copy=False)
+    kernel = w.reshape(k, -1).astype(dtype, copy=False)  # (K, C*kh*kw)
+    chunks = _chunks(n, x.shape[1] * plan.window_taps.size)
+    if len(chunks) == 1:
+        z = np.matmul(kernel, _im2col(x, plan))  # (N, K, Ho*Wo)
+    else:
+        z = np.empty((n, k, ho * wo), dtype=dtype)  # (N, K, Ho*Wo)
+        for batch in chunks:
+            np.matmul(kernel, _im2col(x[batch], plan), out=z[batch])  # (B, K, Ho*Wo)
     if b is not None:
         z += b.astype(dtype, copy=False)[:, None]  # same bias at every position of map k
     return z.reshape(n, k, ho, wo)  # (N, K, Ho, Wo)
@@ -442,10 +458,19 @@ def conv2d_backward(
 
     delta = dout.reshape(n, k, ho * wo)  # (N, K, Ho*Wo)
     db = delta.sum(axis=(0, 2))  # (K,)
-    if _gather_pays(n, x.shape[1], k, plan):
-        dx, dw = _grads_by_gather(delta, x, w, plan)
+    c = x.shape[1]
+    if _gather_pays(n, c, k, plan):
+        grads, chunks = _grads_by_gather, _chunks(n, k * plan.delta_taps.size)
     else:
-        dx, dw = _grads_by_scatter(delta, x, w, plan)
+        grads, chunks = _grads_by_scatter, _chunks(n, c * plan.window_taps.size)
+    if len(chunks) == 1:
+        dx, dw = grads(delta, x, w, plan)
+        return dx, dw, db
+    dx = np.empty(x.shape, dtype=dtype)  # (N, C, H, W)
+    dw = np.zeros(w.shape, dtype=dtype)  # (K, C, kh, kw)
+    for batch in chunks:
+        dx[batch], dw_part = grads(delta[batch], x[batch], w, plan)
+        dw += dw_part  # summed over the batch, chunk by chunk
     return dx, dw, db
 
 

@@ -67,12 +67,16 @@ ROUTES = ("gather", "slices")
 
 
 @contextlib.contextmanager
-def route(name: str):
-    """Force the core's small-size (index gather) or large-size (strided slices) route."""
+def route(name: str, chunked: bool = False):
+    """Force the core's small-size (index gather) or large-size (strided slices) route.
+
+    ``chunked`` sends a batch through one sample at a time, as large batches go.
+    """
     limit, ratio = {"gather": (10**18, 10**18), "slices": (-1, -1)}[name]
-    names = ("_TAKE_LIMIT", "_GATHER_LIMIT", "_GATHER_RATIO")
+    names = ("_TAKE_LIMIT", "_GATHER_LIMIT", "_GATHER_RATIO", "_CHUNK")
     saved = [getattr(conv_module, attr) for attr in names]
-    for attr, value in zip(names, (limit, limit, ratio), strict=True):
+    chunk = 1 if chunked else conv_module._CHUNK
+    for attr, value in zip(names, (limit, limit, ratio, chunk), strict=True):
         setattr(conv_module, attr, value)
     try:
         yield

@@ -110,6 +110,14 @@ def test_named_untouched_cases_really_leave_pixels_untouched():
     assert not mask[-1].any() and not mask[:, -1].any() and mask[:-1, :-1].all()
 
 
+@routes
+@pytest.mark.parametrize("name", ["padding", "batch", "everything-odd", "rectangular"])
+def test_batch_sent_in_chunks_matches_loop_reference(name, way):
+    with route(way, chunked=True):
+        check_forward(NAMED[name])
+        check_backward(NAMED[name])
+
+
 def test_routes_agree_on_a_larger_problem():
     case = Case(3, 5, (12, 10), 4, (3, 3), stride=(2, 1), padding=1, dilation=(1, 2))
     x, w, b, dout = case.data(3)
@@ -145,9 +153,10 @@ def test_bench_sized_problem_agrees_with_reference_on_a_slice():
 
 
 @settings(max_examples=40, deadline=None)
-@given(case=cases(), way=st.sampled_from(ROUTES), seed=st.integers(0, 2**16))
-def test_random_geometry_forward_and_backward_match_reference(case, way, seed):
-    with route(way):
+@given(case=cases(), way=st.sampled_from(ROUTES), chunked=st.booleans(),
+       seed=st.integers(0, 2**16))
+def test_random_geometry_forward_and_backward_match_reference(case, way, chunked, seed):
+    with route(way, chunked):
         check_forward(case, seed)
         check_backward(case, seed)
         check_untouched_exactly_zero(case, seed)
