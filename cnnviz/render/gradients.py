@@ -11,16 +11,14 @@ from __future__ import annotations
 import io
 
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 from PIL import Image
 
 from cnnviz.conv import dilate
 from cnnviz.layer import LayerSnapshot
 from cnnviz.render.fanout import MAX_CHANNELS
-from cnnviz.render.raster import MapBox, signed_colours
+from cnnviz.render.raster import MapBox, paste_label, signed_colours
 
-DPI = 100
+TEXT, SMALL = 13, 11  # label heights in pixels
 LEFT, GAP, TITLE, FOOTER = 78, 16, 30, 40
 MAX_HEIGHT = 700
 RIGHT = 110  # room for the last title, db_k = ...
@@ -58,50 +56,41 @@ def gradients_figure(
     row_height = max(hd, kh, 1) * cell + TITLE
     width = int(max(LEFT + across * cell + GAP * (len(channels) + 3) + RIGHT, 640))
     height = 2 * TITLE + layer.filters * row_height + FOOTER
-    figure = Figure(figsize=(width / DPI, height / DPI), dpi=DPI)
-    FigureCanvasAgg(figure)
-    figure.patch.set_facecolor("white")
-    maps: list[tuple[MapBox, np.ndarray, float]] = []
+    frame = np.full((height, width, 3), 255, dtype=np.uint8)
 
     def place(top, left, values, limit, title):
         rows, cols = values.shape
         box = MapBox.from_bounds(top, left, top + rows * cell, left + cols * cell, rows, cols)
-        maps.append((box, values, limit))
-        figure.text(left / width, 1 - (top - 3) / height, title, fontsize=9, va="bottom")
+        box.paint_cells(frame, signed_colours(values, limit))
+        box.print_values(frame, values, limit, skip=values == 0)
+        paste_label(frame, title, top - 5, left, TEXT)
         return left + max(cols * cell, 44) + GAP
 
     for k in range(layer.filters):
         top = 2 * TITLE + k * row_height
-        figure.text(6 / width, 1 - (top + 12) / height, f"filter {k + 1}", fontsize=9,
-                    weight="bold", va="top")
+        paste_label(frame, f"filter {k + 1}", top + 13, 6, TEXT, bold=True)
         dw_limit = _limit(layer.dw[k])
         left = place(top, LEFT, spread[k], _limit(spread[k]), f"dilate(δ{k + 1})")
         for c in channels:
             left = place(top, left, layer.dw[k, c], dw_limit, f"dW{k + 1},{c + 1}")
         db = layer.db[k : k + 1, None]  # (1, 1)
         place(top, left, db, _limit(db), f"db{k + 1} = {layer.db[k]:.2f}")
-    figure.text(
-        6 / width,
-        1 - 6 / height,
+    paste_label(
+        frame,
         "dW[k, c] = x[c] ⋆ dilate(δk)  (padded input correlated with the dilated delta);   "
         "db_k = Σ δk",
-        fontsize=9,
-        va="top",
+        20,
+        6,
+        TEXT,
     )
-    figure.text(
-        6 / width,
-        4 / height,
+    paste_label(
+        frame,
         "One dW per filter slice and one db per filter, however many positions the window\n"
         "visits: every position adds into the same numbers (the weights are shared).",
-        fontsize=8,
-        va="bottom",
+        height - 6,
+        6,
+        SMALL,
     )
-    figure.canvas.draw()
-    frame = np.asarray(figure.canvas.buffer_rgba())[:, :, :3].copy()
-    figure.clear()
-    for box, values, limit in maps:
-        box.paint_cells(frame, signed_colours(values, limit))
-        box.print_values(frame, values, limit, skip=values == 0)
     return frame
 
 

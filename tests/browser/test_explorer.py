@@ -141,3 +141,13 @@ def test_every_control_takes_keyboard_focus(voila_base_url, open_page):
                                   "document.activeElement.tagName"))
     joined = " ".join(reached)
     assert "noUi-handle" in joined and "BUTTON" in joined and "SELECT" in joined
+
+
+def test_export_gif_offers_a_download(voila_base_url, open_page):
+    page = _explorer(open_page, voila_base_url, "?preset=stride-2")
+    page.get_by_role("button", name="Export GIF").click()
+    link = page.locator("a[download]")
+    link.wait_for(timeout=60_000)
+    assert link.get_attribute("href").startswith("data:image/gif;base64,R0lGOD")  # "GIF8"
+    assert link.get_attribute("download").endswith(".gif")
+    _assert_clean(page)
