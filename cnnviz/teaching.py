@@ -889,6 +889,7 @@ def check_answer(
     what: str = "the answer",
     rtol: float = 1e-6,
     atol: float = 1e-9,
+    reveal: bool = True,
 ) -> Verdict:
     """Compare a learner's answer with the core's and say, in one sentence, how it went.
 
@@ -902,6 +903,9 @@ def check_answer(
         What is asked for, e.g. ``"the shape of dx"``, used in the sentence.
     rtol, atol : float
         Tolerances for numbers and arrays (``np.allclose``).
+    reveal : bool
+        Whether a "not yet" verdict states the right answer (False for answer boxes, so that
+        a learner can try again).
     """
     if not isinstance(what, str):
         raise TypeError(f"what must be a str; got {type(what).__name__}")
@@ -920,7 +924,10 @@ def check_answer(
         if right:
             return Verdict(True, f"Right: {what} is {_describe(expected)}.")
         return Verdict(
-            False, f"Not yet: you said {_describe(answer)}, but {what} is {_describe(expected)}."
+            False,
+            f"Not yet: you said {_describe(answer)}, but {what} is {_describe(expected)}."
+            if reveal
+            else f"Not yet: {_describe(answer)} is not {what}; try again.",
         )
     expected_array = np.asarray(expected, dtype=np.float64)
     try:
@@ -928,8 +935,8 @@ def check_answer(
     except (TypeError, ValueError):
         return Verdict(
             False,
-            f"Not yet: {_describe(answer)} is not a number or an array of "
-            f"numbers; {what} is {_describe(expected)}.",
+            f"Not yet: {_describe(answer)} is not a number or an array of numbers"
+            + (f"; {what} is {_describe(expected)}." if reveal else "; try again."),
         )
     if given.shape != expected_array.shape:
         return Verdict(
@@ -944,7 +951,10 @@ def check_answer(
         return Verdict(True, f"Right: {what} is {float(expected_array):g}.")
     if expected_array.ndim == 0:
         return Verdict(
-            False, f"Not yet: you said {float(given):g}, but {what} is {float(expected_array):g}."
+            False,
+            f"Not yet: you said {float(given):g}, but {what} is {float(expected_array):g}."
+            if reveal
+            else f"Not yet: {float(given):g} is not {what}; try again.",
         )
     worst = np.unravel_index(np.argmax(np.abs(given - expected_array)), given.shape)
     return Verdict(
@@ -1037,4 +1047,6 @@ class Question:
             answer = read_answer(text, self.kind)
         except ValueError as error:
             return Verdict(False, str(error))
-        return check_answer(answer, self.expected, what=self.what, rtol=0.0, atol=self.atol)
+        return check_answer(
+            answer, self.expected, what=self.what, rtol=0.0, atol=self.atol, reveal=False
+        )

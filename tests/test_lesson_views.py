@@ -130,6 +130,9 @@ def test_quiz_marks_what_is_typed_and_never_raises():
     field.value = "-2"
     button.click()
     assert "Right" in verdict.value
+    field.value = "-3"
+    button.click()
+    assert "Not yet" in verdict.value and "-2" not in verdict.value  # try again, no spoiler
     field.value = "<script>"
     button.click()
     assert "<script>" not in verdict.value and "&lt;script&gt;" in verdict.value

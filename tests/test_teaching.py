@@ -345,3 +345,10 @@ def test_read_answer_accepts_what_learners_type(text, kind, value):
 def test_read_answer_explains_what_it_cannot_read(text, kind, phrase):
     with pytest.raises(ValueError, match=phrase):
         T.read_answer(text, kind)
+
+
+def test_check_answer_can_keep_the_answer_back():
+    for answer, expected in [((3, 18, 18), (3, 20, 20)), (4, 5), ("five", 5)]:
+        verdict = T.check_answer(answer, expected, what="it", reveal=False)
+        assert not verdict.correct and "try again" in str(verdict)
+        assert "20" not in str(verdict) and " 5" not in str(verdict)
