@@ -65,7 +65,7 @@ def start_here() -> list:
     return [
         md(
             r"""
-            # Backprop through a convolution, in five lessons
+            # Backprop through a convolution: the lessons
 
             The explorer *shows* a convolutional layer learning; these lessons *explain* it.
             They follow the classic one-channel derivation and then answer, with numbers, the
@@ -83,7 +83,8 @@ def start_here() -> list:
             """
         ),
         md(
-            "## The lessons\n\n| # | lesson |\n|---|---|\n" + rows + "\n\n"
+            "## The lessons\n\n| # | lesson |\n|---|---|\n" + rows + "\n"
+            "| 6 | [From the questions to a working CNN: gestures](06_gesture_cnn.ipynb) |\n\n"
             "Also in this folder: [the explorer](explorer.ipynb), where you set the sizes, "
             "stride, padding and dilation yourself and watch every delta travel back."
         ),
