@@ -300,6 +300,7 @@ class ProgressBar:
         self.width = width
         self.live = bool(getattr(self.stream, "isatty", lambda: False)())
         self._last_draw = 0.0
+        self._drawn = 0  # length of the line on screen, to blank what a shorter one leaves
 
     def __call__(self, progress: Progress) -> None:
         if not progress.epoch_done and not self.live:
@@ -319,7 +320,9 @@ class ProgressBar:
             line += f"  held-out {progress.test_accuracy:.3f}"
         line += f"  {progress.seconds:.1f} s"
         end = "\n" if progress.epoch_done else ""
-        self.stream.write(("\r" if self.live else "") + line + end)
+        if self.live:
+            line, self._drawn = "\r" + line.ljust(self._drawn), 0 if end else len(line)
+        self.stream.write(line + end)
         self.stream.flush()
 
 
