@@ -12,7 +12,9 @@ Public API (the notebook calls :func:`explorer_page`; other notebooks may build 
     explorer = Explorer(settings=Settings(depth=10, filters=1, stride=1))
     explorer = Explorer(layer=snapshot)    # a real layer (cnnviz.layer.LayerSnapshot): the
                                            # geometry controls are hidden, only the walk,
-                                           # step and channel controls move
+                                           # step, channel-window and filter-window controls
+                                           # move (any size: windows of 4 channels and 1-4
+                                           # filters keep big layers readable)
     explorer.widget                        # the VBox to display
     explorer.show_step(5)                  # what the step buttons do
 
@@ -36,7 +38,7 @@ from cnnviz.layer import LayerSnapshot, gradient_check, snapshot_from_settings
 from cnnviz.links import query_from_settings, settings_from_query
 from cnnviz.parameters import RANGES, Settings
 from cnnviz.presets import DEFAULT_PRESET, PRESETS
-from cnnviz.render.fanout import MAX_CHANNELS, FanOutFigure
+from cnnviz.render.fanout import MAX_CHANNELS, FanOutFigure, filters_shown
 from cnnviz.render.gradients import gradients_png
 from cnnviz.render.text import (
     agreement_html,
@@ -148,6 +150,10 @@ class Explorer:
                                          continuous_update=False,
                                          style={"description_width": "90px"},
                                          layout=widgets.Layout(width="300px"))
+        self.filter = widgets.IntSlider(value=1, min=1, max=1, description="first filter",
+                                        continuous_update=False,
+                                        style={"description_width": "90px"},
+                                        layout=widgets.Layout(width="300px"))
         self.export = widgets.Button(description="Export GIF", icon="download",
                                      tooltip="the current walk as an animated GIF")
         self.download = widgets.HTML()
@@ -172,6 +178,7 @@ class Explorer:
         self.step.observe(self._on_step, names="value")
         self.speed.observe(self._on_speed, names="value")
         self.channel.observe(self._on_channel, names="value")
+        self.filter.observe(self._on_channel, names="value")
         self.back.on_click(lambda _: self._nudge(-1))
         self.forward.on_click(lambda _: self._nudge(+1))
         self.export.on_click(self._on_export)
@@ -187,7 +194,7 @@ class Explorer:
             self.controls.layout.display = "none"
         player = widgets.HBox([self.play, self.back, self.forward, self.step, self.speed],
                               layout=widgets.Layout(flex_flow="row wrap", align_items="center"))
-        walking = widgets.HBox([self.walk, self.channel, self.export],
+        walking = widgets.HBox([self.walk, self.channel, self.filter, self.export],
                                layout=widgets.Layout(flex_flow="row wrap",
                                                      align_items="center"))
         details = widgets.HBox(
@@ -254,15 +261,22 @@ class Explorer:
             layer = self.fixed_layer
         else:
             layer = snapshot_from_settings(self.settings)
-        first = self._first_channel(layer)
+        first = self._first(self.channel.value, layer.depth - MAX_CHANNELS)
+        rows = filters_shown(layer.x.shape[1])
+        first_filter = self._first(self.filter.value, layer.filters - rows)
         self.layer = layer
-        self.figure = FanOutFigure(layer, walk=self.walk.value, first_channel=first)
+        self.figure = FanOutFigure(
+            layer, walk=self.walk.value, first_channel=first, first_filter=first_filter
+        )
         count = self.figure.walk.count
         self._busy = True
         try:
             self.channel.max = max(1, layer.depth - MAX_CHANNELS + 1)
             self.channel.value = first + 1
             self.channel.layout.display = "" if layer.depth > MAX_CHANNELS else "none"
+            self.filter.max = max(1, layer.filters - rows + 1)
+            self.filter.value = first_filter + 1
+            self.filter.layout.display = "" if layer.filters > rows else "none"
             self.step.max = self.play.max = count - 1
             self.step.value = self.play.value = count - 1
         finally:
@@ -271,9 +285,11 @@ class Explorer:
         self.timings["control_to_image_ms"] = (time.perf_counter() - started) * 1000
         self._describe_layer()
 
-    def _first_channel(self, layer: LayerSnapshot) -> int:
-        wanted = self.channel.value - 1 if isinstance(self.channel.value, int) else 0
-        return int(np.clip(wanted, 0, max(0, layer.depth - MAX_CHANNELS)))
+    @staticmethod
+    def _first(value: object, highest: int) -> int:
+        """A 1-based window slider's value as a checked 0-based first index."""
+        wanted = value - 1 if isinstance(value, (int, np.integer)) else 0
+        return int(np.clip(wanted, 0, max(0, highest)))
 
     def _describe_layer(self) -> None:
         layer = self.layer
@@ -282,7 +298,9 @@ class Explorer:
         self.agreement.value = agreement_html(
             final_dx(layer, "scatter"), final_dx(layer, "gather"), layer.dx
         )
-        self.gradients.value = gradients_png(layer, first_channel=self.figure.channels[0])
+        self.gradients.value = gradients_png(
+            layer, first_channel=self.figure.channels[0], first_filter=self.figure.filter_rows[0]
+        )
         self.check.value = check_html(gradient_check(layer))
         if self.fixed_layer is None:
             query = html.escape(query_from_settings(self.settings))

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from cnnviz.app import CUSTOM, Explorer, explorer_page
-from cnnviz.layer import snapshot_from_settings
+from cnnviz.layer import LayerSnapshot, snapshot_from_settings
 from cnnviz.parameters import Settings
 from cnnviz.presets import DEFAULT_PRESET, PRESETS
 
@@ -121,3 +121,22 @@ def test_export_offers_a_gif_download(explorer):
     explorer._on_export(None)
     assert "download=" in explorer.download.value
     assert "data:image/gif;base64," in explorer.download.value
+
+
+def test_a_real_sized_layer_gets_a_filter_window():
+    rng = np.random.default_rng(1)
+    z_below = rng.normal(size=(8, 14, 14))
+    layer = LayerSnapshot.from_arrays(
+        np.maximum(z_below, 0), rng.normal(size=(16, 8, 3, 3)), np.zeros(16),
+        rng.normal(size=(16, 14, 14)), padding=1, activation="relu", z_below=z_below,
+    )
+    explorer = Explorer(layer=layer)
+    assert explorer.filter.layout.display != "none" and explorer.filter.max == 15
+    assert explorer.figure.filter_rows == [0, 1]
+    explorer.filter.value = 9
+    assert explorer.figure.filter_rows == [8, 9]
+    explorer.filter.value = 15
+    assert explorer.figure.filter_rows == [14, 15]
+    explorer.channel.value = 5
+    assert explorer.figure.channels == [4, 5, 6, 7]
+    assert explorer.figure.width <= 1240

@@ -77,6 +77,17 @@ def test_channel_window_and_bad_arguments():
         FanOutFigure(np.zeros(3))
 
 
+def test_filter_window_shows_some_rows_and_highlights_only_those():
+    layer = snapshot_from_settings(Settings(filters=4, input_height=14, input_width=14))
+    figure = FanOutFigure(layer, first_filter=2)
+    assert figure.filter_rows == [2, 3] and len(figure.delta_slots) == 2
+    scatter = figure.walk
+    hidden = next(t for t in range(len(scatter)) if scatter.step(t).filter_index == 0)
+    assert figure.frame(hidden).shape == (figure.height, figure.width, 3)  # no error
+    with pytest.raises(ValueError, match="first_filter"):
+        FanOutFigure(layer, first_filter=4)
+
+
 def test_mapbox_outline_clips_windows_that_reach_into_the_padding():
     frame = np.zeros((50, 50, 3), np.uint8)
     box = MapBox.from_bounds(0, 0, 40, 40, 4, 4)

@@ -32,6 +32,7 @@ from cnnviz.render.raster import DARK_TEXT, MapBox, paste_label, paste_text, sig
 from cnnviz.trace import WALKS, Step, Walk
 
 MAX_CHANNELS = 4  # columns shown at once; a channel window moves over deeper inputs
+MAX_FILTERS = 4  # rows shown at once for small inputs (see filters_shown)
 MAX_WIDTH = 1240  # px: fits a 1366-wide laptop screen next to the page margins
 MAX_HEIGHT = 760
 TEXT, SMALL = 13, 11  # label heights in pixels
@@ -50,6 +51,11 @@ class _Slot:
     title: str
 
 
+def filters_shown(height: int) -> int:
+    """How many filter rows fit on screen for inputs ``height`` rows tall: 4, 2 or 1."""
+    return MAX_FILTERS if height <= 10 else 2 if height <= 16 else 1
+
+
 def _limit(*arrays: np.ndarray) -> float:
     value = max(float(np.max(np.abs(a))) if a.size else 0.0 for a in arrays)
     return value if value > 0 else 1.0
@@ -64,6 +70,9 @@ class FanOutFigure:
     walk : {"scatter", "gather"}
     first_channel : int
         First input channel shown; at most :data:`MAX_CHANNELS` are shown.
+    first_filter : int
+        First filter (row) shown; at most :func:`filters_shown` rows are shown. ``dx`` is
+        always the sum over all K filters.
     max_width, max_height : int
         Largest frame size in pixels; cells shrink to fit.
 
@@ -79,6 +88,7 @@ class FanOutFigure:
         *,
         walk: str = "scatter",
         first_channel: int = 0,
+        first_filter: int = 0,
         max_width: int = MAX_WIDTH,
         max_height: int = MAX_HEIGHT,
     ) -> None:
@@ -89,8 +99,14 @@ class FanOutFigure:
         depth = layer.depth
         if not isinstance(first_channel, (int, np.integer)) or not 0 <= first_channel < depth:
             raise ValueError(f"first_channel must be an int in [0, {depth}); got {first_channel}")
+        count = layer.filters
+        if not isinstance(first_filter, (int, np.integer)) or not 0 <= first_filter < count:
+            raise ValueError(f"first_filter must be an int in [0, {count}); got {first_filter}")
         self.layer = layer
         self.channels = list(range(first_channel, min(first_channel + MAX_CHANNELS, depth)))
+        rows = filters_shown(layer.x.shape[1])
+        self.filter_rows = list(range(first_filter, min(first_filter + rows, count)))
+        self._row_of = {k: row for row, k in enumerate(self.filter_rows)}
         self.show_below = layer.activation != "identity"
         self.walks = {name: Walk(layer, name) for name in WALKS}
         self.walk = self.walks[walk]
@@ -112,7 +128,7 @@ class FanOutFigure:
         self.below_limit = _limit(layer.delta_below)
 
     def _layout(self, max_width: int, max_height: int) -> None:
-        layer, g = self.layer, self.layer.geometry
+        g = self.layer.geometry
         (h, w), (kh, kw), (ho, wo) = g.input_size, g.kernel_size, g.output_size
         hf, wf = self.walk.frame.shape[1:]
         shown = len(self.channels)
@@ -122,9 +138,9 @@ class FanOutFigure:
         gaps = (1 + 2 * shown) * GAP
         bottom_rows = 1 + int(self.show_below)
         row_cells = max(h, ho, kh, hf * self.frame_scale)
-        rows = layer.filters + bottom_rows
+        rows = len(self.filter_rows) + bottom_rows
         cell_w = (max_width - LEFT - gaps - GAP) / across
-        tall = layer.filters * row_cells + bottom_rows * h
+        tall = len(self.filter_rows) * row_cells + bottom_rows * h
         cell_h = (max_height - rows * TITLE - FOOTER) / tall
         cell = int(np.clip(min(cell_w, cell_h), MIN_CELL, MAX_CELL))
         self.cell = cell
@@ -132,7 +148,7 @@ class FanOutFigure:
         top = 0
         self.delta_slots, self.frame_slots, self.kernel_slots, self.contrib_slots = [], [], [], []
         self.row_tops = []
-        for k in range(layer.filters):
+        for k in self.filter_rows:
             top += TITLE
             self.row_tops.append(top)
             fcell = cell * self.frame_scale
@@ -201,15 +217,19 @@ class FanOutFigure:
         slots += self.delta_slots + self.frame_slots + self.dx_slots + self.below_slots
         for slot in slots:
             label(slot.box.row_edges[0] - 5, slot.box.col_edges[0], slot.title)
-        for k, top in enumerate(self.row_tops):
+        for k, top in zip(self.filter_rows, self.row_tops, strict=True):
             label(top + 13, 6, f"filter {k + 1}", bold=True)
             label(top + 30, 6, f"W{k + 1}: {self.layer.depth} deep", SMALL)
-        label(self.dx_top + 13, 6, "dx = Σ over\nfilters k", SMALL)
+        label(self.dx_top + 13, 6, f"dx = Σ over\nall {self.layer.filters}\nfilters", SMALL)
         if self.show_below:
             label(self.below_top + 13, 6,
                   f"δ below =\ndx ⊙ σ'(z)\n{self.layer.activation}", SMALL)
         depth = self.layer.depth
-        shown = f"channels {self.channels[0] + 1}-{self.channels[-1] + 1} of {depth}"
+        shown = (
+            f"filters {self.filter_rows[0] + 1}-{self.filter_rows[-1] + 1} of "
+            f"{self.layer.filters}, channels {self.channels[0] + 1}-{self.channels[-1] + 1} "
+            f"of {depth}"
+        )
         label(
             self.height - 6 - int(round(SMALL * 1.35)),
             6,
@@ -229,13 +249,13 @@ class FanOutFigure:
         layer = self.layer
         frame_maps = self.walks[walk].frame
         kernels = layer.w[:, :, ::-1, ::-1] if walk == "gather" else layer.w
-        for k in range(layer.filters):
+        for row, k in enumerate(self.filter_rows):
             limit = self.row_limit[k]
-            self._paint(frame, self.delta_slots[k].box, layer.delta[k], limit)
-            self._paint(frame, self.frame_slots[k].box, frame_maps[k], limit,
+            self._paint(frame, self.delta_slots[row].box, layer.delta[k], limit)
+            self._paint(frame, self.frame_slots[row].box, frame_maps[k], limit,
                         skip=frame_maps[k] == 0)
             for i, c in enumerate(self.channels):
-                self._paint(frame, self.kernel_slots[k][i].box, kernels[k, c],
+                self._paint(frame, self.kernel_slots[row][i].box, kernels[k, c],
                             self.kernel_limit[k])
         self._kernel_titles(frame, walk)
         self._static[walk] = frame
@@ -243,9 +263,9 @@ class FanOutFigure:
 
     def _kernel_titles(self, frame: np.ndarray, walk: str) -> None:
         name = "rot W" if walk == "gather" else "W"
-        for k in range(self.layer.filters):
+        for row, k in enumerate(self.filter_rows):
             for i, c in enumerate(self.channels):
-                box = self.kernel_slots[k][i].box
+                box = self.kernel_slots[row][i].box
                 centre = (box.row_edges[-1] + 8, (box.col_edges[0] + box.col_edges[-1]) / 2)
                 paste_text(frame, f"{name}{k + 1},{c + 1}", centre, 9, DARK_TEXT)
 
@@ -267,9 +287,9 @@ class FanOutFigure:
         self.current = step
         frame = self._static_layer(self.walk.walk).copy()
         untouched = ~self.layer.geometry.touched_mask()
-        for k in range(self.layer.filters):
+        for row, k in enumerate(self.filter_rows):
             for i, c in enumerate(self.channels):
-                box = self.contrib_slots[k][i].box
+                box = self.contrib_slots[row][i].box
                 values = step.contributions[k, c]
                 self._paint(frame, box, values, self.row_limit[k], skip=values == 0)
                 box.hatch_cells(frame, untouched)
@@ -290,18 +310,22 @@ class FanOutFigure:
         if step.walk == "scatter":
             k, (i, j) = step.filter_index, step.delta_index
             sh, sw = self.layer.stride
-            self.delta_slots[k].box.outline(frame, i, j, 1, 1)
-            self.frame_slots[k].box.outline(frame, eh - 1 + i * sh, ew - 1 + j * sw, 1, 1)
             for n in range(len(self.channels)):
-                self.contrib_slots[k][n].box.outline(frame, top, left, eh, ew)
-                self.kernel_slots[k][n].box.outline(frame, 0, 0, *self.layer.w.shape[2:])
                 self.dx_slots[n].box.outline(frame, top, left, eh, ew)
+            row = self._row_of.get(k)
+            if row is None:  # that filter's row is not on screen
+                return
+            self.delta_slots[row].box.outline(frame, i, j, 1, 1)
+            self.frame_slots[row].box.outline(frame, eh - 1 + i * sh, ew - 1 + j * sw, 1, 1)
+            for n in range(len(self.channels)):
+                self.contrib_slots[row][n].box.outline(frame, top, left, eh, ew)
+                self.kernel_slots[row][n].box.outline(frame, 0, 0, *self.layer.w.shape[2:])
             return
         r, q = step.pixel
-        for k in range(self.layer.filters):
-            self.frame_slots[k].box.outline(frame, top, left, eh, ew)
+        for row in range(len(self.filter_rows)):
+            self.frame_slots[row].box.outline(frame, top, left, eh, ew)
             for n in range(len(self.channels)):
-                self.contrib_slots[k][n].box.outline(frame, r, q, 1, 1)
+                self.contrib_slots[row][n].box.outline(frame, r, q, 1, 1)
         for n in range(len(self.channels)):
             self.dx_slots[n].box.outline(frame, r, q, 1, 1)
             if self.show_below:

@@ -15,7 +15,7 @@ from PIL import Image
 
 from cnnviz.conv import dilate
 from cnnviz.layer import LayerSnapshot
-from cnnviz.render.fanout import MAX_CHANNELS
+from cnnviz.render.fanout import MAX_CHANNELS, MAX_FILTERS
 from cnnviz.render.raster import MapBox, paste_label, signed_colours
 
 TEXT, SMALL = 13, 11  # label heights in pixels
@@ -30,7 +30,7 @@ def _limit(array: np.ndarray) -> float:
 
 
 def gradients_figure(
-    layer: LayerSnapshot, *, first_channel: int = 0, max_width: int = 1240
+    layer: LayerSnapshot, *, first_channel: int = 0, first_filter: int = 0, max_width: int = 1240
 ) -> np.ndarray:
     """The weight and bias gradients of ``layer`` as an RGB image ``(height, width, 3)`` uint8.
 
@@ -43,19 +43,20 @@ def gradients_figure(
         raise TypeError(f"layer must be a LayerSnapshot; got {type(layer).__name__}")
     if not isinstance(first_channel, (int, np.integer)) or not 0 <= first_channel < layer.depth:
         raise ValueError(f"first_channel must be in [0, {layer.depth}); got {first_channel}")
+    if not isinstance(first_filter, (int, np.integer)) or not 0 <= first_filter < layer.filters:
+        raise ValueError(f"first_filter must be in [0, {layer.filters}); got {first_filter}")
     channels = list(range(first_channel, min(first_channel + MAX_CHANNELS, layer.depth)))
+    rows = list(range(first_filter, min(first_filter + MAX_FILTERS, layer.filters)))
     spread = dilate(layer.delta, layer.stride)  # (K, Hd, Wd)
     (hd, wd), (kh, kw) = spread.shape[1:], layer.w.shape[2:]
     across = wd + len(channels) * kw + 1
     cell_w = (max_width - LEFT - RIGHT - GAP * (len(channels) + 3)) / across
-    cell_h = (MAX_HEIGHT - 2 * TITLE - FOOTER - layer.filters * TITLE) / (
-        layer.filters * max(hd, kh)
-    )
+    cell_h = (MAX_HEIGHT - 2 * TITLE - FOOTER - len(rows) * TITLE) / (len(rows) * max(hd, kh))
     cell = int(np.clip(min(cell_w, cell_h), 6, 24))
     across = wd + sum(max(kw * cell, 44) for _ in channels) / cell + 1
     row_height = max(hd, kh, 1) * cell + TITLE
     width = int(max(LEFT + across * cell + GAP * (len(channels) + 3) + RIGHT, 640))
-    height = 2 * TITLE + layer.filters * row_height + FOOTER
+    height = 2 * TITLE + len(rows) * row_height + FOOTER
     frame = np.full((height, width, 3), 255, dtype=np.uint8)
 
     def place(top, left, values, limit, title):
@@ -66,8 +67,8 @@ def gradients_figure(
         paste_label(frame, title, top - 5, left, TEXT)
         return left + max(cols * cell, 44) + GAP
 
-    for k in range(layer.filters):
-        top = 2 * TITLE + k * row_height
+    for row, k in enumerate(rows):
+        top = 2 * TITLE + row * row_height
         paste_label(frame, f"filter {k + 1}", top + 13, 6, TEXT, bold=True)
         dw_limit = _limit(layer.dw[k])
         left = place(top, LEFT, spread[k], _limit(spread[k]), f"dilate(δ{k + 1})")
@@ -94,10 +95,9 @@ def gradients_figure(
     return frame
 
 
-def gradients_png(layer: LayerSnapshot, *, first_channel: int = 0) -> bytes:
+def gradients_png(layer: LayerSnapshot, *, first_channel: int = 0, first_filter: int = 0) -> bytes:
     """:func:`gradients_figure` as PNG bytes."""
     buffer = io.BytesIO()
-    Image.fromarray(gradients_figure(layer, first_channel=first_channel)).save(
-        buffer, "png", compress_level=1
-    )
+    image = gradients_figure(layer, first_channel=first_channel, first_filter=first_filter)
+    Image.fromarray(image).save(buffer, "png", compress_level=1)
     return buffer.getvalue()

@@ -60,8 +60,8 @@ def short_number(value: float) -> str:
 @lru_cache(maxsize=2)
 def _font(bold: bool = False) -> FT2Font:
     weight = "bold" if bold else "normal"
-    return FT2Font(font_manager.findfont(font_manager.FontProperties("DejaVu Sans",
-                                                                     weight=weight)))
+    properties = font_manager.FontProperties(family="DejaVu Sans", weight=weight)
+    return FT2Font(font_manager.findfont(properties))
 
 
 @lru_cache(maxsize=4096)
