@@ -137,6 +137,8 @@ class SampleExplorer:
         self.convs = [layer for layer in network.layers if isinstance(layer, Conv2D)]
         if not self.convs:
             raise ValueError("network must contain at least one Conv2D layer")
+        if len(data) == 0:
+            raise ValueError("data must hold at least one sample")
         self.probabilities = softmax(network.predict(data.images))
         predicted = self.probabilities.argmax(axis=1)
         names = data.class_names
