@@ -141,6 +141,37 @@ def _chunks(n: int, per_sample: int) -> list[slice]:
     return [slice(start, start + step) for start in range(0, n, step)]
 
 
+class _Scratch:
+    """Work arrays that one call reuses from batch chunk to batch chunk.
+
+    Fresh memory of a megabyte costs page faults on every allocation, as much as the
+    arithmetic here, so the chunks of one call share their work arrays. The first chunk is the
+    largest; later ones get a leading slice. ``None`` in place of a scratch means "allocate".
+    """
+
+    def __init__(self) -> None:
+        self._arrays: dict[str, np.ndarray] = {}
+
+    def get(self, name: str, shape: tuple[int, ...], dtype: np.dtype, zeroed: bool) -> np.ndarray:
+        """An array of ``shape``; zeroed only when first made (see :func:`_work_array`)."""
+        array = self._arrays.get(name)
+        fits = array is not None and array.shape[0] >= shape[0] and array.shape[1:] == shape[1:]
+        if not fits or array.dtype != dtype:
+            array = (np.zeros if zeroed else np.empty)(shape, dtype=dtype)
+            self._arrays[name] = array
+        return array[: shape[0]]
+
+
+def _work_array(
+    scratch: _Scratch | None, name: str, shape: tuple[int, ...], dtype: np.dtype, zeroed: bool
+) -> np.ndarray:
+    """A work array, new or reused. ``zeroed`` arrays are zero when new; callers only ever
+    write their interior, so the zero border survives reuse."""
+    if scratch is None:
+        return (np.zeros if zeroed else np.empty)(shape, dtype=dtype)
+    return scratch.get(name, shape, dtype, zeroed)
+
+
 @dataclass(frozen=True)
 class _Plan:
     """A checked geometry and the index arrays its small-size routes gather with.
@@ -248,12 +279,13 @@ def rot180(kernel: np.ndarray) -> np.ndarray:
     return kernel[..., ::-1, ::-1].copy()
 
 
-def _padded(x: np.ndarray, plan: _Plan) -> np.ndarray:
+def _padded(x: np.ndarray, plan: _Plan, scratch: _Scratch | None = None) -> np.ndarray:
     """``x`` itself when there is no padding (it is only read), else a zero-padded copy."""
     if plan.padded_size == plan.input_size:
         return x
-    x_padded = np.zeros(x.shape[:2] + plan.padded_size, dtype=x.dtype)  # (N, C, Hp, Wp)
-    x_padded[:, :, plan.interior[0], plan.interior[1]] = x
+    shape = x.shape[:2] + plan.padded_size
+    x_padded = _work_array(scratch, "padded", shape, x.dtype, zeroed=True)  # (N, C, Hp, Wp)
+    x_padded[:, :, plan.interior[0], plan.interior[1]] = x  # the zero border is never written
     return x_padded
 
 
@@ -265,34 +297,42 @@ def _windows(x_padded: np.ndarray, geometry: Geometry) -> np.ndarray:
     return view[:, :, : (ho - 1) * sh + 1 : sh, : (wo - 1) * sw + 1 : sw, ::dh, ::dw]
 
 
-def _im2col(x: np.ndarray, plan: _Plan) -> np.ndarray:
+def _im2col(x: np.ndarray, plan: _Plan, scratch: _Scratch | None = None) -> np.ndarray:
     """Every window of ``x`` ``(N, C, H, W)`` laid out for one matrix product.
 
-    Returns ``(N, C*kh*kw, Ho*Wo)``, a new array; row ``c*kh*kw + u*kw + v`` holds what tap
-    ``(u, v)`` of filter channel ``c`` meets in each window.
+    Returns ``(N, C*kh*kw, Ho*Wo)`` (new, or a scratch array); row ``c*kh*kw + u*kw + v``
+    holds what tap ``(u, v)`` of filter channel ``c`` meets in each window.
     """
     n, c = x.shape[:2]
     (kh, kw), (ho, wo), (hp, wp) = plan.kernel_size, plan.output_size, plan.padded_size
-    x_padded = _padded(x, plan)  # (N, C, Hp, Wp)
+    x_padded = _padded(x, plan, scratch)  # (N, C, Hp, Wp)
+    shape = (n, c * kh * kw, ho * wo)
+    columns = _work_array(scratch, "columns", shape, x.dtype, zeroed=False)  # (N, C*kk, HoWo)
     if n * c * plan.window_taps.size <= _TAKE_LIMIT:  # one gather beats building a view
-        columns = x_padded.reshape(n, c, hp * wp).take(plan.window_taps, axis=2)  # (N,C,kk*HoWo)
+        flat = x_padded.reshape(n, c, hp * wp)  # (N, C, Hp*Wp)
+        flat.take(plan.window_taps, axis=2, out=columns.reshape(n, c, -1))  # (N, C, kk*HoWo)
     else:
         windows = _windows(x_padded, plan.geometry)  # (N, C, Ho, Wo, kh, kw) view
-        columns = windows.transpose(0, 1, 4, 5, 2, 3)  # (N, C, kh, kw, Ho, Wo) view
-    return columns.reshape(n, c * kh * kw, ho * wo)  # (N, C*kh*kw, Ho*Wo), copies a view
+        laid_out = windows.transpose(0, 1, 4, 5, 2, 3)  # (N, C, kh, kw, Ho, Wo) view
+        np.copyto(columns.reshape(n, c, kh, kw, ho, wo), laid_out)
+    return columns
 
 
-def _col2im(columns: np.ndarray, geometry: Geometry) -> np.ndarray:
+def _col2im(
+    columns: np.ndarray, geometry: Geometry, scratch: _Scratch | None = None
+) -> np.ndarray:
     """Add each column entry back onto the pixel it was read from, then crop the padding.
 
-    ``columns`` is ``(M, C, kh, kw, Ho, Wo)``; returns ``(M, C, H, W)``. One slice-add per
-    kernel tap: the tap ``(i, j)`` of every window lands on a strided grid of pixels.
+    ``columns`` is ``(M, C, kh, kw, Ho, Wo)``; returns ``(M, C, H, W)``, a view into a
+    new (or scratch) padded array. One slice-add per kernel tap: the tap ``(i, j)`` of every
+    window lands on a strided grid of pixels.
     """
     m, c, kh, kw = columns.shape[:4]
     (sh, sw), (dh, dw) = geometry.stride, geometry.dilation
     (ho, wo), (hp, wp) = geometry.output_size, geometry.padded_size
     (ph, pw), (h, w) = geometry.padding, geometry.input_size
-    grad = np.zeros((m, c, hp, wp), dtype=columns.dtype)  # (M, C, Hp, Wp)
+    grad = _work_array(scratch, "grad", (m, c, hp, wp), columns.dtype, zeroed=False)
+    grad.fill(0)  # (M, C, Hp, Wp), every pixel written below is added to
     for i in range(kh):
         rows = slice(i * dh, i * dh + (ho - 1) * sh + 1, sh)  # Ho rows hit by tap row i
         for j in range(kw):
@@ -312,7 +352,7 @@ def _gather_pays(n: int, c: int, k: int, plan: _Plan) -> bool:
 
 
 def _grads_by_gather(
-    delta: np.ndarray, x: np.ndarray, w: np.ndarray, plan: _Plan
+    delta: np.ndarray, x: np.ndarray, w: np.ndarray, plan: _Plan, scratch: _Scratch | None
 ) -> tuple[np.ndarray, np.ndarray]:
     """``(dx, dw)`` from one gather of the delta, read by two matrix products.
 
@@ -325,9 +365,10 @@ def _grads_by_gather(
     n, k, p = delta.shape
     c, kh, kw = w.shape[1:]
     h, wd = plan.input_size
-    framed = np.zeros((n, k, p + 1), dtype=delta.dtype)  # (N, K, Ho*Wo + 1)
-    framed[:, :, :p] = delta  # the last slot stays 0: what a tap that read no pixel sends
-    taps = framed.take(plan.delta_taps, axis=2).reshape(n, k * kh * kw, h * wd)  # (N,Kkk,HW)
+    framed = _work_array(scratch, "framed", (n, k, p + 1), delta.dtype, zeroed=True)
+    framed[:, :, :p] = delta  # (N, K, Ho*Wo + 1); the last slot, 0, is for taps that read no pixel
+    taps = _work_array(scratch, "taps", (n, k * kh * kw, h * wd), delta.dtype, zeroed=False)
+    framed.take(plan.delta_taps, axis=2, out=taps.reshape(n, k, -1))  # (N, K*kh*kw, H*W)
     kernel = w.transpose(1, 0, 2, 3).reshape(c, k * kh * kw)  # (C, K*kh*kw)
     dx = np.matmul(kernel, taps).reshape(n, c, h, wd)  # (N, C, H, W)
     pixels = x.reshape(n, c, h * wd).transpose(0, 2, 1)  # (N, H*W, C)
@@ -338,17 +379,18 @@ def _grads_by_gather(
 
 
 def _grads_by_scatter(
-    delta: np.ndarray, x: np.ndarray, w: np.ndarray, plan: _Plan
+    delta: np.ndarray, x: np.ndarray, w: np.ndarray, plan: _Plan, scratch: _Scratch | None
 ) -> tuple[np.ndarray, np.ndarray]:
     """``(dx, dw)`` the im2col way: dw from the windows each weight met, dx by col2im."""
     n, k, _ = delta.shape
     c, kh, kw = w.shape[1:]
     ho, wo = plan.output_size
-    columns = _im2col(x, plan)  # (N, C*kh*kw, Ho*Wo), what each weight met
+    columns = _im2col(x, plan, scratch)  # (N, C*kh*kw, Ho*Wo), what each weight met
     dw = np.matmul(delta, columns.transpose(0, 2, 1))  # (N, K, C*kh*kw)
     dw = dw[0] if n == 1 else dw.sum(axis=0)  # (K, C*kh*kw), summed over the batch
-    shares = np.matmul(w.reshape(k, -1).T, delta)  # (N, C*kh*kw, Ho*Wo): each tap's share
-    dx = _col2im(shares.reshape(n, c, kh, kw, ho, wo), plan.geometry)  # (N, C, H, W)
+    shares = _work_array(scratch, "shares", columns.shape, delta.dtype, zeroed=False)
+    np.matmul(w.reshape(k, -1).T, delta, out=shares)  # (N, C*kh*kw, Ho*Wo): each tap's share
+    dx = _col2im(shares.reshape(n, c, kh, kw, ho, wo), plan.geometry, scratch)  # (N,C,H,W)
     return dx, dw.reshape(w.shape)
 
 
@@ -409,8 +451,9 @@ def conv2d(
         z = np.matmul(kernel, _im2col(x, plan))  # (N, K, Ho*Wo)
     else:
         z = np.empty((n, k, ho * wo), dtype=dtype)  # (N, K, Ho*Wo)
+        scratch = _Scratch()
         for batch in chunks:
-            np.matmul(kernel, _im2col(x[batch], plan), out=z[batch])  # (B, K, Ho*Wo)
+            np.matmul(kernel, _im2col(x[batch], plan, scratch), out=z[batch])  # (B, K, Ho*Wo)
     if b is not None:
         z += b.astype(dtype, copy=False)[:, None]  # same bias at every position of map k
     return z.reshape(n, k, ho, wo)  # (N, K, Ho, Wo)
@@ -464,12 +507,13 @@ def conv2d_backward(
     else:
         grads, chunks = _grads_by_scatter, _chunks(n, c * plan.window_taps.size)
     if len(chunks) == 1:
-        dx, dw = grads(delta, x, w, plan)
+        dx, dw = grads(delta, x, w, plan, None)
         return dx, dw, db
     dx = np.empty(x.shape, dtype=dtype)  # (N, C, H, W)
     dw = np.zeros(w.shape, dtype=dtype)  # (K, C, kh, kw)
+    scratch = _Scratch()
     for batch in chunks:
-        dx[batch], dw_part = grads(delta[batch], x[batch], w, plan)
+        dx[batch], dw_part = grads(delta[batch], x[batch], w, plan, scratch)
         dw += dw_part  # summed over the batch, chunk by chunk
     return dx, dw, db
 
