@@ -267,3 +267,25 @@ def test_float32_network_stays_float32():
     assert dx.dtype == np.float32
     assert all(layer.grads[name].dtype == np.float32 for layer, name in network.parameters())
     assert "total" in network.describe() and "Conv2D(1→2, 3×3)" in network.describe()
+
+
+def test_conv2d_layer_calls_the_core_both_ways(monkeypatch):
+    import cnnviz.nn as nn_module
+
+    calls = []
+
+    def spy(name, function):
+        def wrapped(*args, **kwargs):
+            calls.append(name)
+            return function(*args, **kwargs)
+
+        return wrapped
+
+    monkeypatch.setattr(nn_module, "conv2d", spy("conv2d", nn_module.conv2d))
+    monkeypatch.setattr(
+        nn_module, "conv2d_backward", spy("conv2d_backward", nn_module.conv2d_backward)
+    )
+    layer = Conv2D(1, 2, 3, seed=0)
+    out = layer.forward(np.ones((1, 1, 5, 5), dtype=np.float32))
+    layer.backward(np.ones_like(out))
+    assert calls == ["conv2d", "conv2d_backward"]
