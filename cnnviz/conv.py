@@ -162,6 +162,22 @@ class _Scratch:
         return array[: shape[0]]
 
 
+def _take(
+    source: np.ndarray,
+    indices: np.ndarray,
+    shape: tuple[int, ...],
+    scratch: _Scratch | None,
+    name: str,
+) -> np.ndarray:
+    """``source.take(indices, axis=-1)`` as an array of ``shape``, into scratch when given."""
+    if scratch is None:
+        return source.take(indices, axis=-1).reshape(shape)  # the fastest take for one call
+    out = scratch.get(name, shape, source.dtype, zeroed=False)
+    # indices are always in range; mode="clip" spares the copy numpy makes for out= otherwise
+    source.take(indices, axis=-1, out=out.reshape(*source.shape[:-1], -1), mode="clip")
+    return out
+
+
 def _work_array(
     scratch: _Scratch | None, name: str, shape: tuple[int, ...], dtype: np.dtype, zeroed: bool
 ) -> np.ndarray:
@@ -307,14 +323,13 @@ def _im2col(x: np.ndarray, plan: _Plan, scratch: _Scratch | None = None) -> np.n
     (kh, kw), (ho, wo), (hp, wp) = plan.kernel_size, plan.output_size, plan.padded_size
     x_padded = _padded(x, plan, scratch)  # (N, C, Hp, Wp)
     shape = (n, c * kh * kw, ho * wo)
-    columns = _work_array(scratch, "columns", shape, x.dtype, zeroed=False)  # (N, C*kk, HoWo)
     if n * c * plan.window_taps.size <= _TAKE_LIMIT:  # one gather beats building a view
         flat = x_padded.reshape(n, c, hp * wp)  # (N, C, Hp*Wp)
-        flat.take(plan.window_taps, axis=2, out=columns.reshape(n, c, -1))  # (N, C, kk*HoWo)
-    else:
-        windows = _windows(x_padded, plan.geometry)  # (N, C, Ho, Wo, kh, kw) view
-        laid_out = windows.transpose(0, 1, 4, 5, 2, 3)  # (N, C, kh, kw, Ho, Wo) view
-        np.copyto(columns.reshape(n, c, kh, kw, ho, wo), laid_out)
+        return _take(flat, plan.window_taps, shape, scratch, "columns")  # (N, C*kk, HoWo)
+    columns = _work_array(scratch, "columns", shape, x.dtype, zeroed=False)  # (N, C*kk, HoWo)
+    windows = _windows(x_padded, plan.geometry)  # (N, C, Ho, Wo, kh, kw) view
+    laid_out = windows.transpose(0, 1, 4, 5, 2, 3)  # (N, C, kh, kw, Ho, Wo) view
+    np.copyto(columns.reshape(n, c, kh, kw, ho, wo), laid_out)
     return columns
 
 
@@ -367,8 +382,7 @@ def _grads_by_gather(
     h, wd = plan.input_size
     framed = _work_array(scratch, "framed", (n, k, p + 1), delta.dtype, zeroed=True)
     framed[:, :, :p] = delta  # (N, K, Ho*Wo + 1); the last slot, 0, is for taps that read no pixel
-    taps = _work_array(scratch, "taps", (n, k * kh * kw, h * wd), delta.dtype, zeroed=False)
-    framed.take(plan.delta_taps, axis=2, out=taps.reshape(n, k, -1))  # (N, K*kh*kw, H*W)
+    taps = _take(framed, plan.delta_taps, (n, k * kh * kw, h * wd), scratch, "taps")
     kernel = w.transpose(1, 0, 2, 3).reshape(c, k * kh * kw)  # (C, K*kh*kw)
     dx = np.matmul(kernel, taps).reshape(n, c, h, wd)  # (N, C, H, W)
     pixels = x.reshape(n, c, h * wd).transpose(0, 2, 1)  # (N, H*W, C)
