@@ -122,7 +122,7 @@ def _check_dout(dout: np.ndarray, expected: tuple[int, ...], layout: str) -> Non
         )
 
 
-# --------------------------------------------------------------------------- per-geometry plan
+# --------------------------------------------------------------------------- routes and chunks
 
 # Below these sizes (in array elements) the gathers use precomputed index arrays (one ``take``
 # call, about a microsecond); above them, strided views and one slice-add per kernel tap copy
@@ -181,11 +181,17 @@ def _take(
 def _work_array(
     scratch: _Scratch | None, name: str, shape: tuple[int, ...], dtype: np.dtype, zeroed: bool
 ) -> np.ndarray:
-    """A work array, new or reused. ``zeroed`` arrays are zero when new; callers only ever
-    write their interior, so the zero border survives reuse."""
+    """A work array of ``shape``: new, or reused from ``scratch`` under ``name``.
+
+    A ``zeroed`` array is zero when new and is *not* cleared on reuse: its callers only ever
+    write its interior, so its zero border survives from chunk to chunk.
+    """
     if scratch is None:
         return (np.zeros if zeroed else np.empty)(shape, dtype=dtype)
     return scratch.get(name, shape, dtype, zeroed)
+
+
+# --------------------------------------------------------------------------- per-geometry plan
 
 
 @dataclass(frozen=True)
@@ -209,7 +215,7 @@ class _Plan:
     interior: tuple[slice, slice]  # where the input sits inside the padded map
 
 
-@functools.lru_cache(maxsize=256)
+@functools.lru_cache(maxsize=64)  # index arrays are kh*kw*(Ho*Wo + H*W) ints per plan
 def _plan(
     input_size: Pair, kernel_size: Pair, stride: Pair, padding: Pair, dilation: Pair
 ) -> _Plan:
