@@ -13,7 +13,7 @@ from cnnviz.parameters import Settings
 from cnnviz.presets import PRESETS
 from cnnviz.render.fanout import MAX_HEIGHT, MAX_WIDTH, FanOutFigure
 from cnnviz.render.gradients import gradients_figure, gradients_png
-from cnnviz.render.raster import HIGHLIGHT, MapBox, short_number, signed_colours
+from cnnviz.render.raster import HIGHLIGHT, MapBox, encode_png, short_number, signed_colours
 from cnnviz.render.text import (
     agreement_html,
     check_html,
@@ -65,6 +65,14 @@ def test_png_is_a_png_of_the_frame():
     data = figure.png(2)
     image = np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
     assert np.array_equal(image, figure.frame(2))
+
+
+def test_encode_png_round_trips_and_refuses_other_arrays():
+    rgb = np.random.default_rng(0).integers(0, 256, size=(7, 11, 3), dtype=np.uint8)
+    decoded = np.asarray(Image.open(io.BytesIO(encode_png(rgb))).convert("RGB"))
+    assert np.array_equal(decoded, rgb)
+    with pytest.raises(ValueError, match="uint8"):
+        encode_png(rgb.astype(float))
 
 
 def test_channel_window_and_bad_arguments():

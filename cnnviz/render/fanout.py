@@ -21,14 +21,19 @@ Use::
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 
 import numpy as np
-from PIL import Image
 
 from cnnviz.layer import LayerSnapshot
-from cnnviz.render.raster import DARK_TEXT, MapBox, paste_label, paste_text, signed_colours
+from cnnviz.render.raster import (
+    DARK_TEXT,
+    MapBox,
+    encode_png,
+    paste_label,
+    paste_text,
+    signed_colours,
+)
 from cnnviz.trace import WALKS, Step, Walk
 
 MAX_CHANNELS = 4  # columns shown at once; a channel window moves over deeper inputs
@@ -331,8 +336,6 @@ class FanOutFigure:
             if self.show_below:
                 self.below_slots[n].box.outline(frame, r, q, 1, 1)
 
-    def png(self, index: int, *, compress_level: int = 1) -> bytes:
+    def png(self, index: int) -> bytes:
         """The frame after step ``index`` as PNG bytes (fast, light compression)."""
-        buffer = io.BytesIO()
-        Image.fromarray(self.frame(index)).save(buffer, "png", compress_level=compress_level)
-        return buffer.getvalue()
+        return encode_png(self.frame(index))

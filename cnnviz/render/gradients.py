@@ -8,15 +8,12 @@ belong to the filter, not to a position. Drawn once per layer (it does not chang
 
 from __future__ import annotations
 
-import io
-
 import numpy as np
-from PIL import Image
 
 from cnnviz.conv import dilate
 from cnnviz.layer import LayerSnapshot
 from cnnviz.render.fanout import MAX_CHANNELS, MAX_FILTERS
-from cnnviz.render.raster import MapBox, paste_label, signed_colours
+from cnnviz.render.raster import MapBox, encode_png, paste_label, signed_colours
 
 TEXT, SMALL = 13, 11  # label heights in pixels
 LEFT, GAP, TITLE, FOOTER = 78, 16, 30, 40
@@ -97,7 +94,6 @@ def gradients_figure(
 
 def gradients_png(layer: LayerSnapshot, *, first_channel: int = 0, first_filter: int = 0) -> bytes:
     """:func:`gradients_figure` as PNG bytes."""
-    buffer = io.BytesIO()
-    image = gradients_figure(layer, first_channel=first_channel, first_filter=first_filter)
-    Image.fromarray(image).save(buffer, "png", compress_level=1)
-    return buffer.getvalue()
+    return encode_png(
+        gradients_figure(layer, first_channel=first_channel, first_filter=first_filter)
+    )
