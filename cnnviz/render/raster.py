@@ -192,6 +192,8 @@ class MapBox:
 
     def hatch_cells(self, frame: np.ndarray, mask: np.ndarray) -> None:
         """Diagonal grey stripes over the cells where ``mask`` ``(rows, cols)`` is True."""
+        if not mask.any():
+            return
         rows, cols = self._index()
         top, left = self.row_edges[0], self.col_edges[0]
         yy, xx = np.mgrid[0 : rows.size, 0 : cols.size]
@@ -282,6 +284,6 @@ def encode_png(rgb: np.ndarray, *, level: int = 2) -> bytes:
     return (
         b"\x89PNG\r\n\x1a\n"
         + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(rows.tobytes(), level))
+        + chunk(b"IDAT", zlib.compress(memoryview(rows), level))
         + chunk(b"IEND", b"")
     )
