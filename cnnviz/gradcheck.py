@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Callable
 
 import numpy as np
@@ -32,8 +33,16 @@ def numerical_gradient(
     """
     if not callable(loss):
         raise TypeError(f"loss must be callable; got {type(loss).__name__}")
+    if not isinstance(eps, numbers.Real) or isinstance(eps, bool):
+        raise TypeError(f"eps must be a real number; got {eps!r}")
     if not eps > 0:
         raise ValueError(f"eps must be > 0; got {eps}")
+    try:
+        kind = np.asarray(at).dtype.kind
+    except ValueError as error:  # ragged nested lists
+        raise TypeError(f"at must be an array of real numbers: {error}") from None
+    if kind not in "iuf":
+        raise TypeError(f"at must be an array of real numbers; got {type(at).__name__}")
     point = np.array(at, dtype=np.float64)  # a copy we may nudge
     grad = np.zeros_like(point)
     flat_point, flat_grad = point.reshape(-1), grad.reshape(-1)

@@ -95,3 +95,15 @@ def test_numerical_gradient_refuses_bad_eps(eps):
 def test_numerical_gradient_refuses_a_non_callable():
     with pytest.raises(TypeError, match="loss"):
         numerical_gradient(3.0, np.ones(2))
+
+
+@pytest.mark.parametrize("eps", ["1e-6", None, True])
+def test_numerical_gradient_refuses_a_non_number_eps(eps):
+    with pytest.raises(TypeError, match="eps"):
+        numerical_gradient(lambda v: 0.0, np.ones(2), eps=eps)
+
+
+@pytest.mark.parametrize("at", [["a", "b"], None, [[1, 2], [3]]], ids=["str", "None", "ragged"])
+def test_numerical_gradient_refuses_a_non_numeric_point(at):
+    with pytest.raises(TypeError, match="at"):
+        numerical_gradient(lambda v: 0.0, at)
