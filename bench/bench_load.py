@@ -43,9 +43,13 @@ CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--no-first-run",
 ]
-# What "the page shows its figure" means: the explorer's figure image is on screen.
-DEFAULT_SELECTOR = ".cnnviz-figure img"
+# What "the page shows its figure" means: an Image widget (the explorer's step figure) has
+# loaded a real picture, not just an empty placeholder.
+DEFAULT_SELECTOR = "img.widget-image"
+_FIGURE_SHOWN = """selector => [...document.querySelectorAll(selector)]
+    .some(img => img.complete && img.naturalWidth > 100 && img.offsetParent !== null)"""
 VOILA = ROOT / ".venv" / "bin" / "voila"
+OUT = ROOT / "bench" / "out"
 
 
 def free_port() -> int:
@@ -63,7 +67,7 @@ def start_voila(port: int, *, preheat: int, notebook: str) -> subprocess.Popen:
     if preheat:
         command += ["--preheat_kernel=True", f"--pool_size={preheat}"]
     env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
-    log = open(ROOT / "bench" / "out" / f"voila-{port}.log", "w")  # noqa: SIM115 - kept open
+    log = open(OUT / f"voila-{port}.log", "w")  # noqa: SIM115 - kept open
     process = subprocess.Popen(
         command, cwd=ROOT / "notebooks", env=env, stdout=log, stderr=subprocess.STDOUT
     )
@@ -95,6 +99,18 @@ def _kernels(server: psutil.Process) -> list[psutil.Process]:
     return [p for p in server.children(recursive=True) if "ipykernel" in " ".join(p.cmdline())]
 
 
+def _cpu_seconds(server: psutil.Process) -> dict[int, float]:
+    """pid -> user + system CPU seconds, for the server and every process under it."""
+    seconds = {}
+    for process in [server, *server.children(recursive=True)]:
+        try:
+            times = process.cpu_times()
+        except psutil.Error:
+            continue
+        seconds[process.pid] = times.user + times.system
+    return seconds
+
+
 def memory(server: psutil.Process) -> dict[str, float]:
     """MB of RSS and USS: the server process alone, and everything under it (the kernels)."""
     totals = {"server_rss": 0.0, "server_uss": 0.0, "kernels_rss": 0.0, "kernels_uss": 0.0}
@@ -118,15 +134,35 @@ async def open_class(url: str, students: int, selector: str, timeout: float) -> 
         pages = [await context.new_page() for context in contexts]
         start = time.monotonic()
 
-        async def one(page) -> float:
+        async def one(number: int, page) -> float:
+            errors: list[str] = []
+            page.on("pageerror", lambda error: errors.append(str(error)))
             try:
                 await page.goto(url, wait_until="commit", timeout=timeout * 1000)
-                await page.wait_for_selector(selector, state="visible", timeout=timeout * 1000)
+                await page.wait_for_function(
+                    _FIGURE_SHOWN, arg=selector, timeout=timeout * 1000, polling=100
+                )
                 return time.monotonic() - start
-            except Exception:  # noqa: BLE001 - a page that never shows counts as a failure
+            except Exception as error:  # noqa: BLE001 - a page that never shows is a failure
+                shot = OUT / f"failed-{os.getpid()}-{number}.png"
+                state = "unknown"
+                try:
+                    await page.screenshot(path=str(shot), full_page=True)
+                    state = await page.evaluate(
+                        "() => document.readyState + ', ' + document.body.innerText.length"
+                        " + ' chars, ' + document.querySelectorAll('.widget-image').length"
+                        " + ' images'"
+                    )
+                except Exception:  # noqa: BLE001 - diagnostics only
+                    pass
+                print(
+                    f"  page {number} failed ({state}): {str(error)[:120]}; {errors[:3]}; "
+                    f"see {shot}",
+                    file=sys.stderr,
+                )
                 return float("inf")
 
-        times = await asyncio.gather(*(one(page) for page in pages))
+        times = await asyncio.gather(*(one(n, page) for n, page in enumerate(pages)))
         for context in contexts:
             await context.close()
         await browser.close()
@@ -141,10 +177,12 @@ def run_once(args: argparse.Namespace, students: int) -> dict[str, object]:
         if args.preheat:
             wait_for_pool(process, args.preheat)
         before = memory(process)
+        cpu_before = _cpu_seconds(process)
         url = f"http://127.0.0.1:{port}/{args.query}"
         times = asyncio.run(open_class(url, students, args.selector, args.timeout))
         time.sleep(1)  # let the kernels finish what the page asked of them
         after = memory(process)
+        cpu_after = _cpu_seconds(process)
     finally:
         server.terminate()
         try:
@@ -170,6 +208,11 @@ def run_once(args: argparse.Namespace, students: int) -> dict[str, object]:
             after["server_uss"] - before["server_uss"] + after["kernels_uss"]
         ) / students,
         "kernels": after["kernels"],
+        # CPU the server and kernels spent while the class opened the page, per student: the
+        # measure that does not depend on what else the machine is doing.
+        "cpu_per_student_s": sum(
+            cpu_after[pid] - cpu_before.get(pid, 0.0) for pid in cpu_after
+        ) / students,
     }
 
 
@@ -183,10 +226,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--selector", default=DEFAULT_SELECTOR)
     parser.add_argument("--timeout", type=float, default=120.0)
     args = parser.parse_args(argv)
-    (ROOT / "bench" / "out").mkdir(exist_ok=True)
+    OUT.mkdir(exist_ok=True)
     print(
         "students preheat shown  first  median   last  server MB  total RSS MB"
-        "  RSS/student  USS/student  kernels"
+        "  RSS/student  USS/student  kernels  CPU s/student"
     )
     for students in args.students:
         for _ in range(args.repeat):
@@ -195,7 +238,8 @@ def main(argv: list[str] | None = None) -> int:
                 f"{r['students']:>8} {r['preheat']:>7} {r['shown']:>5} {r['min']:>6.1f} "
                 f"{r['median']:>7.1f} {r['max']:>6.1f} {r['server_mb']:>10.0f} "
                 f"{r['total_rss_mb']:>13.0f} {r['rss_per_student_mb']:>12.0f} "
-                f"{r['uss_per_student_mb']:>12.0f} {r['kernels']:>8}",
+                f"{r['uss_per_student_mb']:>12.0f} {r['kernels']:>8} "
+                f"{r['cpu_per_student_s']:>14.2f}",
                 flush=True,
             )
     return 0
