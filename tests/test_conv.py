@@ -131,17 +131,17 @@ def test_routes_agree_on_a_larger_problem():
 
 
 def test_bench_sized_problem_agrees_with_reference_on_a_slice():
-    """The bench's batch case runs the large route by default; spot-check it."""
+    """Problems this size go through in chunks by default: spot-check every route."""
     case = Case(2, 16, (32, 32), 4, (3, 3), padding=1)
     x, w, b, dout = case.data(1)
     z = conv2d(x, w, b, **case.settings)
     dx, dw, db = conv2d_backward(dout, x, w, **case.settings)
-    small = Case(2, 16, (32, 32), 4, (3, 3), padding=1)
-    with route("gather"):
-        z2 = conv2d(x, w, b, **small.settings)
-        dx2, dw2, db2 = conv2d_backward(dout, x, w, **small.settings)
-    for got, want in ((z, z2), (dx, dx2), (dw, dw2), (db, db2)):
-        np.testing.assert_allclose(got, want, **TOL)
+    for way in ROUTES:
+        with route(way):
+            z2 = conv2d(x, w, b, **case.settings)
+            dx2, dw2, db2 = conv2d_backward(dout, x, w, **case.settings)
+        for got, want in ((z, z2), (dx, dx2), (dw, dw2), (db, db2)):
+            np.testing.assert_allclose(got, want, **TOL)
     # and one output pixel and one weight by hand
     xp = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)))
     np.testing.assert_allclose(z[1, 2, 5, 7], b[2] + np.sum(w[2] * xp[1, :, 5:8, 7:10]), **TOL)
@@ -277,3 +277,24 @@ def test_agrees_with_torch_autograd(name):
     theirs = (zt, xt.grad, wt.grad, bt.grad)
     for mine, other in zip(ours, theirs, strict=True):
         np.testing.assert_allclose(mine, other.detach().numpy(), **TOL)
+
+
+@routes
+@pytest.mark.parametrize("chunked", [False, True])
+def test_non_contiguous_inputs(way, chunked):
+    """Views (reversed, strided, Fortran-ordered) give the same answers as fresh arrays."""
+    case = NAMED["batch"]
+    x, w, b, dout = case.data(6)
+    big_x = np.zeros((case.n, case.c, case.size[0] * 2, case.size[1] * 2))
+    big_x[:, :, ::2, ::2] = x[..., ::-1]
+    x_view = big_x[:, :, ::2, ::2][..., ::-1]  # strided and reversed, equal to x
+    w_view = np.asfortranarray(w)
+    dout_view = np.ascontiguousarray(dout.transpose(1, 0, 2, 3)).transpose(1, 0, 2, 3)
+    b_view = np.repeat(b, 2)[::2]
+    with route(way, chunked):
+        got = (conv2d(x_view, w_view, b_view, **case.settings),
+               *conv2d_backward(dout_view, x_view, w_view, **case.settings))
+    want = (reference.conv2d(x, w, b, **case.settings),
+            *reference.conv2d_backward(dout, x, w, **case.settings))
+    for mine, theirs in zip(got, want, strict=True):
+        np.testing.assert_allclose(mine, theirs, **TOL)
