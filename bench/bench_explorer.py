@@ -20,7 +20,6 @@ os.environ.setdefault("MKL_NUM_THREADS", "1")
 
 import argparse  # noqa: E402
 import gc  # noqa: E402
-import importlib.util  # noqa: E402
 import statistics  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
@@ -124,11 +123,11 @@ def memory_over_updates(updates: int = 2000) -> None:
 
 
 def _browser_fixtures():
-    spec = importlib.util.spec_from_file_location("browser_conftest",
-                                                  ROOT / "tests/browser/conftest.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    """The browser tests' helpers (free port, server wait, Chromium flags)."""
+    sys.path.insert(0, str(ROOT / "tests" / "browser"))
+    import servers
+
+    return servers
 
 
 def browser_measurements(repeats: int = 12, seconds: float = 6.0) -> None:
