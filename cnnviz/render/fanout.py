@@ -61,6 +61,15 @@ def filters_shown(height: int) -> int:
     return MAX_FILTERS if height <= 10 else 2 if height <= 16 else 1
 
 
+def _window(name: str, shown: list[int], total: int) -> str:
+    """``"channels 1-4 of 10"``, ``"filter 2 of 16"`` or ``"the only channel"``."""
+    if total == 1:
+        return f"the only {name}"
+    if len(shown) == 1:
+        return f"{name} {shown[0] + 1} of {total}"
+    return f"{name}s {shown[0] + 1}-{shown[-1] + 1} of {total}"
+
+
 def _limit(*arrays: np.ndarray) -> float:
     value = max(float(np.max(np.abs(a))) if a.size else 0.0 for a in arrays)
     return value if value > 0 else 1.0
@@ -225,15 +234,16 @@ class FanOutFigure:
         for k, top in zip(self.filter_rows, self.row_tops, strict=True):
             label(top + 13, 6, f"filter {k + 1}", bold=True)
             label(top + 30, 6, f"W{k + 1}: {self.layer.depth} deep", SMALL)
-        label(self.dx_top + 13, 6, f"dx = Σ over\nall {self.layer.filters}\nfilters", SMALL)
+        count = self.layer.filters
+        over = "the only\nfilter" if count == 1 else f"all {count}\nfilters"
+        label(self.dx_top + 13, 6, f"dx = Σ over\n{over}", SMALL)
         if self.show_below:
             label(self.below_top + 13, 6,
                   f"δ below =\ndx ⊙ σ'(z)\n{self.layer.activation}", SMALL)
         depth = self.layer.depth
         shown = (
-            f"filters {self.filter_rows[0] + 1}-{self.filter_rows[-1] + 1} of "
-            f"{self.layer.filters}, channels {self.channels[0] + 1}-{self.channels[-1] + 1} "
-            f"of {depth}"
+            f"{_window('filter', self.filter_rows, self.layer.filters)}, "
+            f"{_window('channel', self.channels, depth)}"
         )
         label(
             self.height - 6 - int(round(SMALL * 1.35)),
