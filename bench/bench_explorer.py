@@ -210,11 +210,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--no-browser", action="store_true", help="server-side numbers only")
     args = parser.parse_args()
+    print("load average at start: {:.1f} {:.1f} {:.1f} (2 cores; other jobs slow every figure)"
+          .format(*os.getloadavg()))
     frame_costs()
     control_costs()
     memory_over_updates()
     if not args.no_browser:
         browser_measurements()
+    print("load average at end: {:.1f} {:.1f} {:.1f}".format(*os.getloadavg()))
     return 0
 
 
