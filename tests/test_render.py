@@ -143,6 +143,13 @@ def test_text_spells_out_the_step_with_its_numbers():
     assert "(2, 3, 3, 3)" in ledger and "(3, 7, 7)" in ledger and "(2, 4, 4)" in ledger
 
 
+def test_gather_equation_says_why_an_untouched_pixel_gets_zero():
+    layer = snapshot_from_settings(PRESETS["untouched-rows"].settings)
+    walk = Walk(layer, "gather")
+    assert "no forward window read this pixel" in equation_html(walk, walk.step(-1))
+    assert "no forward window" not in equation_html(walk, walk.step(0))
+
+
 def test_zero_zone_sentence_names_the_rows():
     untouched = snapshot_from_settings(PRESETS["untouched-rows"].settings)
     sentence = zero_zone_html(untouched)

@@ -73,12 +73,18 @@ def _gather_text(walk: Walk, step: Step, c: int) -> str:
     shown = [p for p in products.ravel() if p != 0][:4]
     first = " + ".join(_n(p) for p in shown) or "0"
     more = " + …" if np.count_nonzero(products) > len(shown) else ""
+    untouched = not layer.geometry.touched_mask()[r, q]
+    note = (
+        " — no δ under the window: no forward window read this pixel, so its gradient is 0"
+        if untouched
+        else ""
+    )
     return (
         f"input pixel ({r}, {q}): dx[c][{r}, {q}] = Σ{_sub('k')} Σ{_sub('u,v')} "
         f"rot180(W{_sub('k,c')})[u, v] · pad(dilate(δ{_sub('k')}))[{r} + {ph} + u, "
         f"{q} + {pw} + v]"
         f"<br>channel {c + 1}: filter 1 gives {first}{more} = {_n(step.pixel_values[0, c])}; "
-        f"over the {layer.filters} filter(s): {terms} = <b>{_n(step.dx[c, r, q])}</b>"
+        f"over the {layer.filters} filter(s): {terms} = <b>{_n(step.dx[c, r, q])}</b>{note}"
     )
 
 
