@@ -185,6 +185,8 @@ def start_here() -> list:
         ),
         code(
             """
+            by_formula = (7 + 2 * 1 - 1 * (3 - 1) - 1) // 2 + 1   # the formula above, by hand
+            assert (by_formula, by_formula) == demo.geometry().output_size
             my_answer = (4, 4)   # (rows, columns) of each delta map
             verdict = T.check_answer(my_answer, demo.geometry().output_size, what="the size of each δ map")
             print(verdict)
@@ -416,6 +418,9 @@ def depth() -> list:
             rng = np.random.default_rng(2)
             x, w = rng.standard_normal((10, 5, 5)), rng.standard_normal((1, 10, 3, 3))
             delta = rng.standard_normal((1, 3, 3))
+            z = conv2d(x[None], w, [0.3])[0, 0]                          # one 3×3 map
+            by_channels = sum(conv2d(x[None, c : c + 1], w[:, c : c + 1])[0, 0] for c in range(10)) + 0.3
+            assert np.allclose(z, by_channels)                          # z = Σ_c a_c ⋆ w_c + b
             contrib = input_grad_contributions(delta, w, (5, 5))       # (K, D, H, W)
             dx = conv2d_backward(delta[None], x[None], w)[0][0]          # (D, H, W)
             print(f"one δ map {delta.shape[1:]} -> contributions {contrib.shape}:",
@@ -724,6 +729,8 @@ def weights_and_bias() -> list:
             rng = np.random.default_rng(4)
             x, w, b = rng.standard_normal((3, 7, 7)), rng.standard_normal((2, 3, 3, 3)), np.array([0.5, -1.0])
             z = conv2d(x[None], w, b, stride=2, padding=1)[0]
+            xp = np.pad(x, ((0, 0), (1, 1), (1, 1)))                    # the padded input
+            assert np.isclose(z[1, 2, 3], b[1] + (w[1] * xp[:, 4:7, 6:9]).sum())   # i s + u, j s + v
             shift = z - conv2d(x[None], w, stride=2, padding=1)[0]
             print(f"z {z.shape}: all {z[0].size} pixels of each map are computed;")
             print(f"the bias adds the same b_k = {b.tolist()} at every one of them")
@@ -849,6 +856,7 @@ def padding_dilation_overlap() -> list:
             print(f"gradient on the padded grid {on_padded.shape[1:]}, cropped to {dx.shape[1:]};")
             print(f"the border held values up to {abs(on_padded[0]).max():.2f}: thrown away")
             assert np.allclose(on_padded[:, 1:-1, 1:-1], dx)
+            assert Geometry(5, 3, padding=1).output_size == (5, 5)     # p = (k-1)/2 keeps the size
             views.show(maps_figure([Panel("on the padded 7×7 grid", on_padded[0], boxes=[(1, 1, 5, 5)]), Panel("dL/dx: the 5×5 inside", dx[0])]))
             """
         ),
@@ -870,6 +878,7 @@ def padding_dilation_overlap() -> list:
             dx_d, dw_d, _ = conv2d_backward(delta9, x9, w9, dilation=2)
             dx_dense, dw_dense, _ = conv2d_backward(delta9, x9, dilate(w9, 2))
             print("dilate(w, 2) =\\n", dilate(w9, 2)[0, 0])
+            assert Geometry(9, 3, dilation=2).kernel_extent == (5, 5)  # d(k-1)+1
             assert np.allclose(conv2d(x9, w9, dilation=2), conv2d(x9, dilate(w9, 2)))
             assert np.allclose(dx_d, dx_dense) and np.allclose(dw_d, dw_dense[..., ::2, ::2])
             """
