@@ -104,7 +104,8 @@ def test_repeated_keys_keep_the_first_value_and_say_so():
 
 
 def test_unknown_keys_are_noted_and_voila_keys_pass_silently():
-    result, notes = settings_from_query("colour=red&voila-theme=dark&theme=dark&template=lab&stride=1")
+    query = "colour=red&voila-theme=dark&theme=dark&template=lab&stride=1"
+    result, notes = settings_from_query(query)
     assert result == DEFAULT.replace(stride=1)
     assert notes == ["The link sets 'colour', which is not a control here; ignored."]
 
