@@ -159,6 +159,14 @@ def test_zero_zone_sentence_names_the_rows():
     )
 
 
+def test_overlap_sentence_for_the_checkerboard_preset():
+    text = zero_zone_html(snapshot_from_settings(PRESETS["uneven-overlap"].settings))
+    assert "1, 2 or 4" in text and "checkerboard" in text
+    single = zero_zone_html(snapshot_from_settings(Settings(kernel_height=1, kernel_width=1,
+                                                            stride=1, padding=0)))
+    assert "Uneven overlap" not in single
+
+
 def test_check_and_agreement_badges():
     layer = snapshot_from_settings(PRESETS["stride-2"].settings)
     assert "✓" in check_html(gradient_check(layer))

@@ -258,7 +258,7 @@ class MapBox:
         """Glyph height that fits four characters in a cell, or 0 when cells are too small."""
         cell = self.cell_pixels
         size = min(12, int(cell * 0.42))
-        return size if size >= 7 else 0
+        return size if size >= 9 else 0  # below 9 px the decimal point vanishes: 1.6 reads 16
 
 
 def encode_png(rgb: np.ndarray, *, level: int = 2) -> bytes:

@@ -127,7 +127,29 @@ def ledger_html(layer: LayerSnapshot) -> str:
 
 
 def zero_zone_html(layer: LayerSnapshot) -> str:
-    """One sentence on the input rows/columns no forward window reads."""
+    """One sentence on the input rows/columns no forward window reads (and on uneven overlap)."""
+    return _untouched_sentence(layer) + _overlap_sentence(layer)
+
+
+def _overlap_sentence(layer: LayerSnapshot) -> str:
+    counts = layer.geometry.window_counts()
+    read = np.unique(counts[counts > 0])
+    if read.size <= 1:
+        return ""
+    listed = ", ".join(str(n) for n in read[:-1]) + f" or {read[-1]}"
+    why = (
+        "with a stride above 1 and overlapping windows this is the checkerboard of strided "
+        "gradients"
+        if max(layer.stride) > 1
+        else "pixels near the border are read by fewer taps than pixels in the middle"
+    )
+    return _BOX.format(
+        f"<b>Uneven overlap:</b> each input pixel is read by {listed} kernel taps across the "
+        f"windows, so it collects that many terms of δ·W: {why}."
+    )
+
+
+def _untouched_sentence(layer: LayerSnapshot) -> str:
     g = layer.geometry
     rows = np.flatnonzero(~g.touched_rows())
     cols = np.flatnonzero(~g.touched_cols())
