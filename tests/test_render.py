@@ -36,6 +36,13 @@ def test_frame_fits_a_laptop_screen(settings):
     assert figure.height <= MAX_HEIGHT + 60
 
 
+@pytest.mark.parametrize("name", ["course-demo", "single-channel", "depth-10", "stride-2"])
+def test_presets_print_values_in_their_cells(name):
+    figure = FanOutFigure(snapshot_from_settings(PRESETS[name].settings))
+    assert figure.contrib_slots[0][0].box.text_pixels() >= 9
+    assert figure.dx_slots[0].box.text_pixels() >= 9
+
+
 def test_cells_show_the_data_colours_and_the_step_highlight():
     layer = snapshot_from_settings(PRESETS["course-demo"].settings)
     figure = FanOutFigure(layer, walk="scatter")

@@ -39,7 +39,7 @@ from cnnviz.trace import WALKS, Step, Walk
 MAX_CHANNELS = 4  # columns shown at once; a channel window moves over deeper inputs
 MAX_FILTERS = 4  # rows shown at once for small inputs (see filters_shown)
 MAX_WIDTH = 1240  # px: fits a 1366-wide laptop screen next to the page margins
-MAX_HEIGHT = 760
+MAX_HEIGHT = 820  # tall enough for numbers in the default preset (cells >= 22 px)
 TEXT, SMALL = 13, 11  # label heights in pixels
 LEFT = 92  # px for row labels
 GAP = 14  # px between maps
