@@ -8,16 +8,19 @@ shared between them), and reports, for each N:
 * seconds from "all pages asked" until each page shows its figure (min / median / max),
 * memory: the Voila server and all its kernels (RSS and USS, via psutil), before and after,
   and the increase divided by N — the cost of one student,
-* how many kernels were running.
+* how many kernels were running,
+* CPU seconds per student spent by the server and kernels, and by Chromium: these do not
+  depend on what else the machine is doing, unlike the times,
+* the load average just before the class arrived (other work skews the times).
 
     python bench/bench_load.py                       # N = 5, 10, 20
-    python bench/bench_load.py --students 20 --preheat 20 --repeat 2
     python bench/bench_load.py --students 1 --repeat 5 --preheat 0   # first figure, cold
     python bench/bench_load.py --students 1 --repeat 5 --preheat 2   # ... with preheated kernels
+    python bench/bench_load.py --students 10 --preheat 20            # a class on a warm pool
 
 The browser runs on the same machine as the server, so the times include Chromium's own
 work on the same cores: a real class's laptops each bring their own CPU, so this is a
-pessimistic measure for the server.
+pessimistic measure for the server. Failed pages leave a screenshot in bench/out/.
 """
 
 from __future__ import annotations
@@ -126,8 +129,25 @@ def memory(server: psutil.Process) -> dict[str, float]:
     return totals
 
 
-async def open_class(url: str, students: int, selector: str, timeout: float) -> list[float]:
-    """Open ``students`` pages at once; seconds until each shows ``selector`` (inf if never)."""
+def _browser_cpu_seconds(server_pid: int) -> float:
+    """CPU seconds of this process's children outside the Voila server: Chromium and driver."""
+    total = 0.0
+    for process in psutil.Process().children(recursive=True):
+        try:
+            if process.pid == server_pid or server_pid in [p.pid for p in process.parents()]:
+                continue
+            times = process.cpu_times()
+        except psutil.Error:
+            continue
+        total += times.user + times.system
+    return total
+
+
+async def open_class(
+    url: str, students: int, selector: str, timeout: float, server_pid: int
+) -> tuple[list[float], float]:
+    """Open ``students`` pages at once: seconds until each shows its figure (inf if never),
+    and the CPU seconds the browser spent."""
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         contexts = [await browser.new_context() for _ in range(students)]
@@ -163,23 +183,52 @@ async def open_class(url: str, students: int, selector: str, timeout: float) -> 
                 return float("inf")
 
         times = await asyncio.gather(*(one(n, page) for n, page in enumerate(pages)))
+        browser_cpu = _browser_cpu_seconds(server_pid)
         for context in contexts:
             await context.close()
         await browser.close()
-        return list(times)
+        return list(times), browser_cpu
+
+
+# With preheating, Voila runs the notebook before anyone asks; the page must then wait for the
+# request before reading its query string (FIELD_NOTES). explorer.ipynb does not (voila.json
+# leaves preheating off, see bench/README.md), so the bench measures this copy instead.
+PREHEAT_SOURCE = """import os
+from cnnviz.app import explorer_page
+if os.environ.get("VOILA_PREHEAT", "False") != "False":
+    from voila.utils import wait_for_request  # importing voila costs ~1 s: only when preheated
+    wait_for_request()
+explorer_page()"""
+
+
+def preheat_notebook() -> str:
+    """A copy of the explorer page that waits for its request; returns its path."""
+    import nbformat
+
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_code_cell(PREHEAT_SOURCE)]
+    path = OUT / "explorer_preheat.ipynb"
+    nbformat.write(notebook, path)
+    return str(path)
 
 
 def run_once(args: argparse.Namespace, students: int) -> dict[str, object]:
     port = free_port()
-    server = start_voila(port, preheat=args.preheat, notebook=args.notebook)
+    notebook = args.notebook
+    if args.preheat and notebook == "explorer.ipynb":
+        notebook = preheat_notebook()
+    server = start_voila(port, preheat=args.preheat, notebook=notebook)
     try:
         process = psutil.Process(server.pid)
         if args.preheat:
             wait_for_pool(process, args.preheat)
         before = memory(process)
+        load_before = os.getloadavg()[0]  # other work on the machine skews the times
         cpu_before = _cpu_seconds(process)
         url = f"http://127.0.0.1:{port}/{args.query}"
-        times = asyncio.run(open_class(url, students, args.selector, args.timeout))
+        times, browser_cpu = asyncio.run(
+            open_class(url, students, args.selector, args.timeout, server.pid)
+        )
         time.sleep(1)  # let the kernels finish what the page asked of them
         after = memory(process)
         cpu_after = _cpu_seconds(process)
@@ -208,6 +257,8 @@ def run_once(args: argparse.Namespace, students: int) -> dict[str, object]:
             after["server_uss"] - before["server_uss"] + after["kernels_uss"]
         ) / students,
         "kernels": after["kernels"],
+        "load_before": load_before,
+        "browser_cpu_per_student_s": browser_cpu / students,
         # CPU the server and kernels spent while the class opened the page, per student: the
         # measure that does not depend on what else the machine is doing.
         "cpu_per_student_s": sum(
@@ -229,7 +280,8 @@ def main(argv: list[str] | None = None) -> int:
     OUT.mkdir(exist_ok=True)
     print(
         "students preheat shown  first  median   last  server MB  total RSS MB"
-        "  RSS/student  USS/student  kernels  CPU s/student"
+        "  RSS/student  USS/student  kernels  CPU s/student  browser CPU s/student"
+        "  load before"
     )
     for students in args.students:
         for _ in range(args.repeat):
@@ -239,7 +291,8 @@ def main(argv: list[str] | None = None) -> int:
                 f"{r['median']:>7.1f} {r['max']:>6.1f} {r['server_mb']:>10.0f} "
                 f"{r['total_rss_mb']:>13.0f} {r['rss_per_student_mb']:>12.0f} "
                 f"{r['uss_per_student_mb']:>12.0f} {r['kernels']:>8} "
-                f"{r['cpu_per_student_s']:>14.2f}",
+                f"{r['cpu_per_student_s']:>14.2f} {r['browser_cpu_per_student_s']:>22.2f} "
+                f"{r['load_before']:>12.1f}",
                 flush=True,
             )
     return 0
