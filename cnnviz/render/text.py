@@ -21,6 +21,9 @@ _BOX = (
 
 
 def _n(value: float) -> str:
+    value = float(value)
+    if round(value, 2) == 0:
+        value = 0.0  # no "−0.00"
     return f"{value:.2f}".replace("-", "−")
 
 
