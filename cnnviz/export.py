@@ -370,6 +370,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--max-frames", default=str(MAX_FRAMES), help="thin a long walk to this many steps"
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.error = _one_line_error  # argparse's own errors too: one line, not usage + error
+
+
+def _one_line_error(message: str) -> None:
+    print(f"error: {message}", file=sys.stderr)
+    sys.exit(2)
 
 
 def main(args: argparse.Namespace) -> int:

@@ -85,6 +85,14 @@ def test_export_errors_are_one_line_and_exit_2(capsys, tmp_path, argv, message):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_export_unknown_option_is_one_line_too(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli(["export", "--bogus", "3", "--out", "a.gif"])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err == "error: unrecognized arguments: --bogus 3\n"
+
+
 def test_export_needs_out(capsys):
     code, _, err = run_cli(capsys, "export", *SMALL, "--format", "gif")
     assert code == 2 and err == "error: --out PATH is required (the file to write)\n"
