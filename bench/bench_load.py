@@ -212,6 +212,30 @@ def preheat_notebook() -> str:
     return str(path)
 
 
+def fetch_class(url: str, students: int, timeout: float) -> tuple[list[float], float]:
+    """The server's share alone: N plain HTTP requests at once, seconds until each full page
+    (the notebook executed in its kernel, the figure in the widget state) has arrived.
+    No browser, so no browser CPU."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    start = time.monotonic()
+
+    def one(_: int) -> float:
+        try:
+            with urllib.request.urlopen(url, timeout=timeout) as response:
+                body = response.read()
+            # Voila streams the page and ends it after the last cell; with tracebacks hidden,
+            # a failed cell says "There was an error".
+            if b"There was an error" in body:
+                return float("inf")
+            return time.monotonic() - start
+        except OSError:
+            return float("inf")
+
+    with ThreadPoolExecutor(max_workers=students) as pool:
+        return list(pool.map(one, range(students))), 0.0
+
+
 def run_once(args: argparse.Namespace, students: int) -> dict[str, object]:
     port = free_port()
     notebook = args.notebook
@@ -226,9 +250,12 @@ def run_once(args: argparse.Namespace, students: int) -> dict[str, object]:
         load_before = os.getloadavg()[0]  # other work on the machine skews the times
         cpu_before = _cpu_seconds(process)
         url = f"http://127.0.0.1:{port}/{args.query}"
-        times, browser_cpu = asyncio.run(
-            open_class(url, students, args.selector, args.timeout, server.pid)
-        )
+        if args.http_only:
+            times, browser_cpu = fetch_class(url, students, args.timeout)
+        else:
+            times, browser_cpu = asyncio.run(
+                open_class(url, students, args.selector, args.timeout, server.pid)
+            )
         time.sleep(1)  # let the kernels finish what the page asked of them
         after = memory(process)
         cpu_after = _cpu_seconds(process)
@@ -276,6 +303,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--query", default="", help="e.g. '?preset=stride-2'")
     parser.add_argument("--selector", default=DEFAULT_SELECTOR)
     parser.add_argument("--timeout", type=float, default=120.0)
+    parser.add_argument(
+        "--http-only", action="store_true",
+        help="no browser: time until each page's HTML has fully arrived (the server's share)",
+    )
     args = parser.parse_args(argv)
     OUT.mkdir(exist_ok=True)
     print(
