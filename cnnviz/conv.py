@@ -29,12 +29,12 @@ every route agrees with it and with a loop reference (tests/reference.py).
 from __future__ import annotations
 
 import functools
-import numbers
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from cnnviz.arrays import real_array
 from cnnviz.geometry import Geometry, Pair, as_pair
 
 IntOrPair = int | tuple[int, int]
@@ -56,18 +56,7 @@ def _as_array(value: object, name: str, ndim: int, layout: str) -> np.ndarray:
         and value.ndim == ndim
     ):
         return value  # the common case, checked in a few attribute reads
-    if not isinstance(value, (np.ndarray, list, tuple, numbers.Number)):
-        raise TypeError(f"{name} must be a numeric array {layout}; got {type(value).__name__}")
-    try:
-        array = np.asarray(value)
-    except ValueError as error:  # ragged nested lists
-        raise ValueError(f"{name} must be a rectangular numeric array {layout}: {error}") from None
-    if array.dtype == bool or not np.issubdtype(array.dtype, np.number):
-        raise TypeError(f"{name} must hold real numbers; got dtype {array.dtype}")
-    if np.issubdtype(array.dtype, np.complexfloating):
-        raise TypeError(f"{name} must hold real numbers; got complex dtype {array.dtype}")
-    if array.ndim != ndim:
-        raise ValueError(f"{name} must have {ndim} dimensions {layout}; got shape {array.shape}")
+    array = real_array(value, name, ndim, layout)
     if not np.issubdtype(array.dtype, np.floating) or array.dtype == np.float16:
         array = array.astype(np.float64 if array.dtype != np.float16 else np.float32)
     return array

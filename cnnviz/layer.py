@@ -24,6 +24,7 @@ from functools import cached_property
 import numpy as np
 
 from cnnviz.activations import ACTIVATION_NAMES, activate, derivative
+from cnnviz.arrays import real_array
 from cnnviz.conv import conv2d, conv2d_backward, input_grad_contributions
 from cnnviz.geometry import Geometry, Pair
 from cnnviz.parameters import Settings
@@ -31,15 +32,7 @@ from cnnviz.parameters import Settings
 
 def _frozen_array(value: object, name: str, ndim: int, layout: str) -> np.ndarray:
     """A read-only float64 copy of ``value`` with ``ndim`` dimensions."""
-    if not isinstance(value, (np.ndarray, list, tuple)):
-        raise TypeError(f"{name} must be a numeric array {layout}; got {type(value).__name__}")
-    array = np.asarray(value)
-    if array.dtype == bool or not np.issubdtype(array.dtype, np.number):
-        raise TypeError(f"{name} must hold real numbers; got dtype {array.dtype}")
-    if np.issubdtype(array.dtype, np.complexfloating):
-        raise TypeError(f"{name} must hold real numbers; got complex dtype {array.dtype}")
-    if array.ndim != ndim:
-        raise ValueError(f"{name} must have {ndim} dimensions {layout}; got shape {array.shape}")
+    array = real_array(value, name, ndim, layout)
     if not np.all(np.isfinite(array)):
         raise ValueError(f"{name} must hold finite numbers (no NaN or inf)")
     copy = np.array(array, dtype=np.float64)  # never share memory with the caller

@@ -20,6 +20,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from cnnviz.activations import activate, derivative
+from cnnviz.arrays import real_array
 from cnnviz.conv import (
     IntOrPair,
     conv2d,
@@ -69,16 +70,7 @@ __all__ = [
 
 def _as_real(value: object, name: str, ndim: int, layout: str) -> np.ndarray:
     """A float64 copy of ``value`` with rank ``ndim``, or a TypeError/ValueError naming it."""
-    if not isinstance(value, (np.ndarray, list, tuple)):
-        raise TypeError(f"{name} must be an array {layout}; got {type(value).__name__}")
-    array = np.asarray(value)
-    if array.dtype == bool or not np.issubdtype(array.dtype, np.number):
-        raise TypeError(f"{name} must hold real numbers; got dtype {array.dtype}")
-    if np.issubdtype(array.dtype, np.complexfloating):
-        raise TypeError(f"{name} must hold real numbers; got complex dtype {array.dtype}")
-    if array.ndim != ndim:
-        raise ValueError(f"{name} must have {ndim} dimensions {layout}; got shape {array.shape}")
-    return array.astype(np.float64)  # a copy: the caller's array is never touched
+    return real_array(value, name, ndim, layout).astype(np.float64)  # the caller's is untouched
 
 
 def _as_count(value: object, name: str, minimum: int = 1) -> int:
