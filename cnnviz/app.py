@@ -18,6 +18,10 @@ Public API (the notebook calls :func:`explorer_page`; other notebooks may build 
     explorer.widget                        # the VBox to display
     explorer.show_step(5)                  # what the step buttons do
 
+Inputs deeper than 4 channels get a "channels shown" choice: 4 at a time (bigger cells, a
+"first channel" window) or all D at once (as many as fit with cells of at least 8 px); it opens
+on "all" when all D fit, so the depth-10 preset shows every channel receive the delta at once.
+
 Every callback checks the value the page sent (the page can send anything) and shows a plain
 sentence instead of a traceback when something cannot be drawn.
 """
@@ -38,7 +42,7 @@ from cnnviz.layer import LayerSnapshot, gradient_check, snapshot_from_settings
 from cnnviz.links import query_from_settings, settings_from_query
 from cnnviz.parameters import RANGES, Settings
 from cnnviz.presets import DEFAULT_PRESET, PRESETS
-from cnnviz.render.fanout import MAX_CHANNELS, FanOutFigure, filters_shown
+from cnnviz.render.fanout import MAX_CHANNELS, FanOutFigure, channels_that_fit, filters_shown
 from cnnviz.render.gradients import gradients_png
 from cnnviz.render.text import (
     agreement_html,
@@ -50,6 +54,7 @@ from cnnviz.render.text import (
 from cnnviz.trace import WALKS, final_dx
 
 CUSTOM = "custom"
+FEW, ALL = "few", "all"  # values of the "channels shown" buttons
 SPEEDS = (1, 30)  # steps per second on Play
 DEFAULT_SPEED = 4
 GEOMETRY_CONTROLS = tuple(name for name in RANGES if name != "seed")
@@ -150,6 +155,14 @@ class Explorer:
                                          continuous_update=False,
                                          style={"description_width": "90px"},
                                          layout=widgets.Layout(width="300px"))
+        self.channels_shown = widgets.ToggleButtons(
+            options=[("4", FEW), ("all", ALL)],
+            value=FEW,
+            description="channels shown",
+            tooltips=["big enough cells show their numbers", "see every channel get the delta"],
+            style={"description_width": "100px", "button_width": "170px"},
+        )
+        self._channels_choice: str | None = None  # None: the default for the layer
         self.filter = widgets.IntSlider(value=1, min=1, max=1, description="first filter",
                                         continuous_update=False,
                                         style={"description_width": "90px"},
@@ -178,6 +191,7 @@ class Explorer:
         self.step.observe(self._on_step, names="value")
         self.speed.observe(self._on_speed, names="value")
         self.channel.observe(self._on_channel, names="value")
+        self.channels_shown.observe(self._on_channels_shown, names="value")
         self.filter.observe(self._on_channel, names="value")
         self.back.on_click(lambda _: self._nudge(-1))
         self.forward.on_click(lambda _: self._nudge(+1))
@@ -194,7 +208,8 @@ class Explorer:
             self.controls.layout.display = "none"
         player = widgets.HBox([self.play, self.back, self.forward, self.step, self.speed],
                               layout=widgets.Layout(flex_flow="row wrap", align_items="center"))
-        walking = widgets.HBox([self.walk, self.channel, self.filter, self.export],
+        walking = widgets.HBox([self.walk, self.channels_shown, self.channel, self.filter,
+                                self.export],
                                layout=widgets.Layout(flex_flow="row wrap",
                                                      align_items="center"))
         details = widgets.HBox(
@@ -261,19 +276,26 @@ class Explorer:
             layer = self.fixed_layer
         else:
             layer = snapshot_from_settings(self.settings)
-        first = self._first(self.channel.value, layer.depth - MAX_CHANNELS)
+        fit = channels_that_fit(layer)
+        many = fit > MAX_CHANNELS and layer.depth > MAX_CHANNELS  # the "all" choice is offered
+        choice = self._channels_choice or (ALL if many and fit == layer.depth else FEW)
+        shown = min(layer.depth, fit if many and choice == ALL else MAX_CHANNELS)
+        first = self._first(self.channel.value, layer.depth - shown)
         rows = filters_shown(layer.x.shape[1])
         first_filter = self._first(self.filter.value, layer.filters - rows)
         self.layer = layer
         self.figure = FanOutFigure(
-            layer, walk=self.walk.value, first_channel=first, first_filter=first_filter
+            layer, walk=self.walk.value, first_channel=first, channels_shown=shown,
+            first_filter=first_filter,
         )
         count = self.figure.walk.count
         self._busy = True
         try:
-            self.channel.max = max(1, layer.depth - MAX_CHANNELS + 1)
+            self._set_channel_choices(layer.depth, fit, choice if many else FEW)
+            self.channels_shown.layout.display = "" if many else "none"
+            self.channel.max = max(1, layer.depth - shown + 1)
             self.channel.value = first + 1
-            self.channel.layout.display = "" if layer.depth > MAX_CHANNELS else "none"
+            self.channel.layout.display = "" if layer.depth > shown else "none"
             self.filter.max = max(1, layer.filters - rows + 1)
             self.filter.value = first_filter + 1
             self.filter.layout.display = "" if layer.filters > rows else "none"
@@ -284,6 +306,14 @@ class Explorer:
         self.show_step(count - 1)
         self.timings["control_to_image_ms"] = (time.perf_counter() - started) * 1000
         self._describe_layer()
+
+    def _set_channel_choices(self, depth: int, fit: int, value: str) -> None:
+        """Label the "channels shown" buttons for this depth (call with ``_busy`` set)."""
+        most = f"all {depth} at once" if fit >= depth else f"{fit} of {depth} (as many as fit)"
+        options = ((f"{MAX_CHANNELS} at a time, bigger cells", FEW), (most, ALL))
+        if tuple(self.channels_shown.options) != options:
+            self.channels_shown.options = options  # resets the value: set it again below
+        self.channels_shown.value = value
 
     @staticmethod
     def _first(value: object, highest: int) -> int:
@@ -299,7 +329,10 @@ class Explorer:
             final_dx(layer, "scatter"), final_dx(layer, "gather"), layer.dx
         )
         self.gradients.value = gradients_png(
-            layer, first_channel=self.figure.channels[0], first_filter=self.figure.filter_rows[0]
+            layer,
+            first_channel=self.figure.channels[0],
+            channels_shown=len(self.figure.channels),
+            first_filter=self.figure.filter_rows[0],
         )
         self.check.value = check_html(gradient_check(layer))
         if self.fixed_layer is None:
@@ -348,6 +381,7 @@ class Explorer:
     def _on_preset(self, change) -> None:
         if self._busy or change["new"] not in PRESETS or self.fixed_layer is not None:
             return
+        self._channels_choice = None  # a preset opens with its own default channel view
         self._apply_settings(PRESETS[change["new"]].settings)
 
     def _apply_settings(self, settings: Settings) -> None:
@@ -396,6 +430,12 @@ class Explorer:
     def _on_channel(self, change) -> None:
         if self._busy or self.layer is None or not isinstance(change["new"], (int, np.integer)):
             return
+        self._guarded(self._load)
+
+    def _on_channels_shown(self, change) -> None:
+        if self._busy or self.layer is None or change["new"] not in (FEW, ALL):
+            return
+        self._channels_choice = change["new"]  # kept while the learner changes other settings
         self._guarded(self._load)
 
     def _on_export(self, _button) -> None:

@@ -10,6 +10,7 @@ from cnnviz.app import CUSTOM, Explorer, explorer_page
 from cnnviz.layer import LayerSnapshot, snapshot_from_settings
 from cnnviz.parameters import Settings
 from cnnviz.presets import DEFAULT_PRESET, PRESETS
+from cnnviz.render.fanout import MAX_CHANNELS, MAX_WIDTH
 
 
 @pytest.fixture(scope="module")
@@ -85,12 +86,52 @@ def test_steps_walks_and_hostile_values(explorer):
 
 def test_channel_window_on_a_deep_input(explorer):
     explorer.preset.value = "depth-10"
+    explorer.channels_shown.value = "few"  # the preset opens with all 10
     assert explorer.channel.layout.display != "none"
     explorer.channel.value = 5
     assert explorer.figure.channels == [4, 5, 6, 7]
     explorer.preset.value = DEFAULT_PRESET
     assert explorer.channel.layout.display == "none"
     assert explorer.figure.channels == [0, 1, 2]
+
+
+def test_depth_10_opens_with_all_channels_and_the_toggle_switches(explorer):
+    explorer.preset.value = "depth-10"
+    assert explorer.channels_shown.layout.display != "none"
+    assert explorer.channels_shown.value == "all" and explorer.figure.channels == list(range(10))
+    assert explorer.channel.layout.display == "none"  # nothing to slide over
+    assert "all 10" in explorer.channels_shown.options[1][0]
+    all_png = _png(explorer)
+    explorer.channels_shown.value = "few"
+    assert explorer.figure.channels == [0, 1, 2, 3] and _png(explorer) != all_png
+    assert explorer.channel.layout.display != "none"
+    explorer.channel.value = 7
+    assert explorer.figure.channels == [6, 7, 8, 9]
+    explorer.sliders["seed"].value = 3  # the learner's choice survives other settings
+    assert explorer.channels_shown.value == "few" and len(explorer.figure.channels) == 4
+    explorer.channels_shown.value = "all"
+    assert explorer.figure.channels == list(range(10))
+    # values no real button sends: ignored, never an exception
+    for hostile in (99, None, "everything", ["all"]):
+        explorer._on_channels_shown({"new": hostile})
+    assert explorer.figure.channels == list(range(10)) and explorer.note.value == ""
+    explorer.preset.value = DEFAULT_PRESET  # depth 3: no toggle, no window
+    assert explorer.channels_shown.layout.display == "none"
+    assert explorer.channel.layout.display == "none"
+    assert explorer.figure.channels == [0, 1, 2]
+
+
+def test_the_largest_input_caps_the_channels_to_what_stays_readable():
+    explorer = Explorer(settings=Settings(depth=10, filters=1, input_height=16,
+                                          input_width=16, padding=1))
+    assert explorer.channels_shown.layout.display != "none"
+    label, value = explorer.channels_shown.options[1]
+    assert value == "all" and "as many as fit" in label
+    explorer.channels_shown.value = "all"
+    shown = len(explorer.figure.channels)
+    assert MAX_CHANNELS < shown < 10 and f"{shown} of 10" in label
+    assert explorer.channel.layout.display != "none"  # the rest is reached by the window
+    assert explorer.figure.width <= MAX_WIDTH
 
 
 def test_a_real_layer_fixes_the_geometry():

@@ -11,9 +11,22 @@ from PIL import Image
 from cnnviz.layer import gradient_check, snapshot_from_settings
 from cnnviz.parameters import Settings
 from cnnviz.presets import PRESETS
-from cnnviz.render.fanout import MAX_HEIGHT, MAX_WIDTH, FanOutFigure
+from cnnviz.render.fanout import (
+    MAX_HEIGHT,
+    MAX_WIDTH,
+    READABLE_CELL,
+    FanOutFigure,
+    channels_that_fit,
+)
 from cnnviz.render.gradients import gradients_figure, gradients_png
-from cnnviz.render.raster import HIGHLIGHT, MapBox, encode_png, short_number, signed_colours
+from cnnviz.render.raster import (
+    HIGHLIGHT,
+    MapBox,
+    encode_png,
+    glyphs,
+    short_number,
+    signed_colours,
+)
 from cnnviz.render.text import (
     agreement_html,
     check_html,
@@ -90,6 +103,61 @@ def test_channel_window_and_bad_arguments():
         FanOutFigure(layer, first_channel=10)
     with pytest.raises(TypeError, match="LayerSnapshot"):
         FanOutFigure(np.zeros(3))
+
+
+def test_all_ten_channels_receive_the_delta_at_once():
+    layer = snapshot_from_settings(PRESETS["depth-10"].settings)
+    assert channels_that_fit(layer) == 10
+    figure = FanOutFigure(layer, channels_shown=10)
+    assert figure.channels == list(range(10)) and len(figure.contrib_slots[0]) == 10
+    assert figure.width <= MAX_WIDTH and figure.cell >= READABLE_CELL
+    frame = figure.frame(len(figure.walk) - 1)
+    assert frame.shape == (figure.height, figure.width, 3)
+    # the 10th column's contribution map has the colours of delta flowing into x10
+    box = figure.contrib_slots[0][9].box
+    values = layer.contributions[0, 9]
+    r, c = np.unravel_index(np.argmax(np.abs(values)), values.shape)
+    y, x = box.row_edges[r] + 2, box.col_edges[c] + 2
+    expected = signed_colours(values[r, c], figure.row_limit[0])
+    assert np.abs(frame[y, x].astype(int) - expected.astype(int)).max() <= 1
+    assert np.abs(expected.astype(int) - 255).max() > 30  # a real colour, not white
+    # every channel's map is outlined at the same window on the first step
+    first = figure.frame(0)
+    for slot in figure.contrib_slots[0]:
+        top, left = slot.box.row_edges[0], slot.box.col_edges[0]
+        assert (first[top, left] == HIGHLIGHT).all()
+    # titles do not run into the next column's title
+    slots = figure.frame_slots + figure.contrib_slots[0] + figure.dx_slots + figure.below_slots
+    for slot, right in zip(slots, slots[1:], strict=False):
+        if right.box.row_edges[0] == slot.box.row_edges[0]:
+            width = glyphs(slot.title, slot.title_pixels).shape[1]
+            assert slot.box.col_edges[0] + width < right.box.col_edges[0]
+
+
+@pytest.mark.parametrize("settings", [PRESETS["depth-10"].settings, LARGEST])
+def test_as_many_channels_as_fit_stay_readable_and_inside_the_frame(settings):
+    layer = snapshot_from_settings(settings)
+    shown = channels_that_fit(layer)
+    figure = FanOutFigure(layer, channels_shown=shown)
+    assert figure.width <= MAX_WIDTH and figure.cell >= READABLE_CELL
+    assert figure.contrib_slots[0][-1].box.col_edges[-1] < figure.width
+    image = gradients_figure(layer, channels_shown=shown)
+    assert image.shape[1] <= MAX_WIDTH
+
+
+def test_channels_shown_is_checked():
+    layer = snapshot_from_settings(PRESETS["depth-10"].settings)
+    for bad in (0, 11, -1):
+        with pytest.raises(ValueError, match="channels_shown"):
+            FanOutFigure(layer, channels_shown=bad)
+        with pytest.raises(ValueError, match="channels_shown"):
+            gradients_figure(layer, channels_shown=bad)
+    for bad in ("10", 2.0, True):
+        with pytest.raises(TypeError, match="channels_shown"):
+            FanOutFigure(layer, channels_shown=bad)
+    assert FanOutFigure(layer, first_channel=8, channels_shown=10).channels == [8, 9]
+    with pytest.raises(TypeError, match="LayerSnapshot"):
+        channels_that_fit("layer")
 
 
 def test_filter_window_shows_some_rows_and_highlights_only_those():

@@ -30,13 +30,15 @@ from cnnviz.render.raster import (
     DARK_TEXT,
     MapBox,
     encode_png,
+    glyphs,
     paste_label,
     paste_text,
     signed_colours,
 )
 from cnnviz.trace import WALKS, Step, Walk
 
-MAX_CHANNELS = 4  # columns shown at once; a channel window moves over deeper inputs
+MAX_CHANNELS = 4  # columns shown at once by default; a channel window moves over deeper inputs
+READABLE_CELL = 8  # px: smallest cell whose colour still reads; channels_that_fit stops there
 MAX_FILTERS = 4  # rows shown at once for small inputs (see filters_shown)
 MAX_WIDTH = 1240  # px: fits a 1366-wide laptop screen next to the page margins
 MAX_HEIGHT = 820  # tall enough for numbers in the default preset (cells >= 22 px)
@@ -54,11 +56,50 @@ class _Slot:
 
     box: MapBox
     title: str
+    title_pixels: int = TEXT
 
 
 def filters_shown(height: int) -> int:
     """How many filter rows fit on screen for inputs ``height`` rows tall: 4, 2 or 1."""
     return MAX_FILTERS if height <= 10 else 2 if height <= 16 else 1
+
+
+def _fit_title(candidates: tuple[str, ...], width: float) -> tuple[str, int]:
+    """The first title (at :data:`TEXT`, then :data:`SMALL` px) no wider than ``width``."""
+    for pixels in (TEXT, SMALL):
+        for text in candidates:
+            if glyphs(text, pixels).shape[1] <= width:
+                return text, pixels
+    return candidates[-1], SMALL
+
+
+def _cell_width(layer: LayerSnapshot, shown: int, max_width: int) -> float:
+    """Cell size (px, before clipping) that fits ``shown`` channel columns in ``max_width``."""
+    g = layer.geometry
+    (h, w), kw, wo = g.input_size, g.kernel_size[1], g.output_size[1]
+    hf, wf = framed_delta_size(layer)
+    frame_scale = min(1.0, max(h, g.output_size[0]) / hf)
+    across = wo + wf * frame_scale + shown * (kw + w)
+    gaps = (1 + 2 * shown) * GAP
+    return (max_width - LEFT - gaps - GAP) / across
+
+
+def framed_delta_size(layer: LayerSnapshot) -> tuple[int, int]:
+    """``(Hf, Wf)`` of :func:`cnnviz.trace.framed_delta` for ``layer``, without building it."""
+    g = layer.geometry
+    (hp, wp), (eh, ew) = g.padded_size, g.kernel_extent
+    return hp + eh - 1, wp + ew - 1
+
+
+def channels_that_fit(layer: LayerSnapshot, *, max_width: int = MAX_WIDTH) -> int:
+    """The most input channels (1 to D) whose columns fit ``max_width`` with cells of at
+    least :data:`READABLE_CELL` px; at least 1."""
+    if not isinstance(layer, LayerSnapshot):
+        raise TypeError(f"layer must be a LayerSnapshot; got {type(layer).__name__}")
+    fits = [
+        n for n in range(1, layer.depth + 1) if _cell_width(layer, n, max_width) >= READABLE_CELL
+    ]
+    return max(fits, default=1)
 
 
 def _window(name: str, shown: list[int], total: int) -> str:
@@ -83,7 +124,10 @@ class FanOutFigure:
     layer : LayerSnapshot
     walk : {"scatter", "gather"}
     first_channel : int
-        First input channel shown; at most :data:`MAX_CHANNELS` are shown.
+        First input channel shown.
+    channels_shown : int, optional
+        How many input channels (columns) to show, 1 to D; default :data:`MAX_CHANNELS`.
+        More columns make smaller cells (see :func:`channels_that_fit`).
     first_filter : int
         First filter (row) shown; at most :func:`filters_shown` rows are shown. ``dx`` is
         always the sum over all K filters.
@@ -102,6 +146,7 @@ class FanOutFigure:
         *,
         walk: str = "scatter",
         first_channel: int = 0,
+        channels_shown: int | None = None,
         first_filter: int = 0,
         max_width: int = MAX_WIDTH,
         max_height: int = MAX_HEIGHT,
@@ -113,11 +158,19 @@ class FanOutFigure:
         depth = layer.depth
         if not isinstance(first_channel, (int, np.integer)) or not 0 <= first_channel < depth:
             raise ValueError(f"first_channel must be an int in [0, {depth}); got {first_channel}")
+        if channels_shown is None:
+            channels_shown = min(MAX_CHANNELS, depth)
+        if not isinstance(channels_shown, (int, np.integer)) or isinstance(channels_shown, bool):
+            raise TypeError(
+                f"channels_shown must be an int or None; got {type(channels_shown).__name__}"
+            )
+        if not 1 <= channels_shown <= depth:
+            raise ValueError(f"channels_shown must be in [1, {depth}]; got {channels_shown}")
         count = layer.filters
         if not isinstance(first_filter, (int, np.integer)) or not 0 <= first_filter < count:
             raise ValueError(f"first_filter must be an int in [0, {count}); got {first_filter}")
         self.layer = layer
-        self.channels = list(range(first_channel, min(first_channel + MAX_CHANNELS, depth)))
+        self.channels = list(range(first_channel, min(first_channel + channels_shown, depth)))
         rows = filters_shown(layer.x.shape[1])
         self.filter_rows = list(range(first_filter, min(first_filter + rows, count)))
         self._row_of = {k: row for row, k in enumerate(self.filter_rows)}
@@ -144,21 +197,21 @@ class FanOutFigure:
     def _layout(self, max_width: int, max_height: int) -> None:
         g = self.layer.geometry
         (h, w), (kh, kw), (ho, wo) = g.input_size, g.kernel_size, g.output_size
-        hf, wf = self.walk.frame.shape[1:]
+        hf, wf = framed_delta_size(self.layer)
         shown = len(self.channels)
         # the framed delta is drawn with smaller cells so that it is no taller than the input
         self.frame_scale = min(1.0, max(h, ho) / hf)
-        across = wo + wf * self.frame_scale + shown * (kw + w)
-        gaps = (1 + 2 * shown) * GAP
         bottom_rows = 1 + int(self.show_below)
         row_cells = max(h, ho, kh, hf * self.frame_scale)
         rows = len(self.filter_rows) + bottom_rows
-        cell_w = (max_width - LEFT - gaps - GAP) / across
+        cell_w = _cell_width(self.layer, shown, max_width)
         tall = len(self.filter_rows) * row_cells + bottom_rows * h
         cell_h = (max_height - rows * TITLE - FOOTER) / tall
         cell = int(np.clip(min(cell_w, cell_h), MIN_CELL, MAX_CELL))
         self.cell = cell
         columns = self._column_lefts(cell, wo, wf, kw, w)
+        # room for a channel column's title: up to the next column's title, less a space
+        room = (kw + w) * cell + GAP + GAP // 2 - 6
         top = 0
         self.delta_slots, self.frame_slots, self.kernel_slots, self.contrib_slots = [], [], [], []
         self.row_tops = []
@@ -168,14 +221,17 @@ class FanOutFigure:
             fcell = cell * self.frame_scale
             self.delta_slots.append(self._slot(top, columns["delta"], ho, wo, cell, f"δ{k + 1}"))
             self.frame_slots.append(
-                self._slot(top, columns["frame"], hf, wf, fcell, f"δ{k + 1} dilated, padded")
+                self._slot(top, columns["frame"], hf, wf, fcell,
+                           (f"δ{k + 1} dilated, padded", f"δ{k + 1} dilated+padded",
+                            f"δ{k + 1} padded"), columns["contrib"][0] - columns["frame"] - 6)
             )
             self.kernel_slots.append(
                 [self._slot(top, columns["kernel"][i], kh, kw, cell, "") for i in range(shown)]
             )
             self.contrib_slots.append(
                 [
-                    self._slot(top, columns["contrib"][i], h, w, cell, f"δ{k + 1} → x{c + 1}")
+                    self._slot(top, columns["contrib"][i], h, w, cell,
+                               (f"δ{k + 1} → x{c + 1}", f"δ{k + 1}→x{c + 1}"), room)
                     for i, c in enumerate(self.channels)
                 ]
             )
@@ -183,7 +239,8 @@ class FanOutFigure:
         top += TITLE
         self.dx_top = top
         self.dx_slots = [
-            self._slot(top, columns["contrib"][i], h, w, cell, f"dx{c + 1} = Σk")
+            self._slot(top, columns["contrib"][i], h, w, cell,
+                       (f"dx{c + 1} = Σk", f"dx{c + 1}"), room)
             for i, c in enumerate(self.channels)
         ]
         top += h * cell
@@ -192,12 +249,17 @@ class FanOutFigure:
             top += TITLE
             self.below_top = top
             self.below_slots = [
-                self._slot(top, columns["contrib"][i], h, w, cell, f"δ below, channel {c + 1}")
+                self._slot(top, columns["contrib"][i], h, w, cell,
+                           (f"δ below, channel {c + 1}", f"δ below x{c + 1}", f"x{c + 1}"), room)
                 for i, c in enumerate(self.channels)
             ]
             top += h * cell
         self.height = top + FOOTER
-        self.width = columns["contrib"][-1] + w * cell + GAP
+        last = columns["contrib"][-1]
+        titles = [row[-1] for row in self.contrib_slots] + self.dx_slots[-1:]
+        titles += self.below_slots[-1:]
+        widest = max(glyphs(s.title, s.title_pixels).shape[1] for s in titles)
+        self.width = last + max(w * cell + GAP, widest + 6)  # the last title is not cut off
 
     def _column_lefts(self, cell: int, wo: int, wf: int, kw: int, w: int) -> dict:
         left = LEFT
@@ -214,9 +276,20 @@ class FanOutFigure:
         return columns
 
     @staticmethod
-    def _slot(top: int, left: int, rows: int, cols: int, cell: float, title: str) -> _Slot:
+    def _slot(
+        top: int,
+        left: int,
+        rows: int,
+        cols: int,
+        cell: float,
+        titles: str | tuple[str, ...],
+        room: float | None = None,
+    ) -> _Slot:
+        """A map's slot; ``titles`` long to short, the first that fits ``room`` px is used."""
         box = MapBox.from_bounds(top, left, top + rows * cell, left + cols * cell, rows, cols)
-        return _Slot(box, title)
+        if isinstance(titles, str):
+            return _Slot(box, titles)
+        return _Slot(box, *_fit_title(titles, room))
 
     def _draw_background(self) -> np.ndarray:
         """White canvas with titles and labels, written once: ``(height, width, 3)`` uint8."""
@@ -230,7 +303,8 @@ class FanOutFigure:
         slots = [s for row in self.contrib_slots for s in row]
         slots += self.delta_slots + self.frame_slots + self.dx_slots + self.below_slots
         for slot in slots:
-            label(slot.box.row_edges[0] - 5, slot.box.col_edges[0], slot.title)
+            label(slot.box.row_edges[0] - 5, slot.box.col_edges[0], slot.title,
+                  slot.title_pixels)
         for k, top in zip(self.filter_rows, self.row_tops, strict=True):
             label(top + 13, 6, f"filter {k + 1}", bold=True)
             label(top + 30, 6, f"W{k + 1}: {self.layer.depth} deep", SMALL)
@@ -282,7 +356,12 @@ class FanOutFigure:
             for i, c in enumerate(self.channels):
                 box = self.kernel_slots[row][i].box
                 centre = (box.row_edges[-1] + 8, (box.col_edges[0] + box.col_edges[-1]) / 2)
-                paste_text(frame, f"{name}{k + 1},{c + 1}", centre, 9, DARK_TEXT)
+                # centred under the kernel: it must stop before the map to its right
+                room = box.col_edges[-1] - box.col_edges[0] + GAP // 2 * 2 - 2
+                text = f"{name}{k + 1},{c + 1}"
+                if glyphs(text, 9).shape[1] > room:
+                    text = f"W{k + 1},{c + 1}"
+                paste_text(frame, text, centre, 9, DARK_TEXT)
 
     @staticmethod
     def _paint(frame, box: MapBox, values, limit, *, skip=None) -> None:

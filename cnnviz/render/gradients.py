@@ -26,10 +26,32 @@ def _limit(array: np.ndarray) -> float:
     return value if value > 0 else 1.0
 
 
+def _checked_channels(layer: LayerSnapshot, first_channel, channels_shown) -> list[int]:
+    if not isinstance(first_channel, (int, np.integer)) or not 0 <= first_channel < layer.depth:
+        raise ValueError(f"first_channel must be in [0, {layer.depth}); got {first_channel}")
+    if channels_shown is None:
+        channels_shown = min(MAX_CHANNELS, layer.depth)
+    if not isinstance(channels_shown, (int, np.integer)) or isinstance(channels_shown, bool):
+        raise TypeError(
+            f"channels_shown must be an int or None; got {type(channels_shown).__name__}"
+        )
+    if not 1 <= channels_shown <= layer.depth:
+        raise ValueError(f"channels_shown must be in [1, {layer.depth}]; got {channels_shown}")
+    return list(range(first_channel, min(first_channel + channels_shown, layer.depth)))
+
+
 def gradients_figure(
-    layer: LayerSnapshot, *, first_channel: int = 0, first_filter: int = 0, max_width: int = 1240
+    layer: LayerSnapshot,
+    *,
+    first_channel: int = 0,
+    channels_shown: int | None = None,
+    first_filter: int = 0,
+    max_width: int = 1240,
 ) -> np.ndarray:
     """The weight and bias gradients of ``layer`` as an RGB image ``(height, width, 3)`` uint8.
+
+    ``channels_shown`` dW columns (default :data:`~cnnviz.render.fanout.MAX_CHANNELS`) from
+    ``first_channel`` on; cells shrink (to 6 px) so that the image fits ``max_width``.
 
     Raises
     ------
@@ -38,11 +60,9 @@ def gradients_figure(
     """
     if not isinstance(layer, LayerSnapshot):
         raise TypeError(f"layer must be a LayerSnapshot; got {type(layer).__name__}")
-    if not isinstance(first_channel, (int, np.integer)) or not 0 <= first_channel < layer.depth:
-        raise ValueError(f"first_channel must be in [0, {layer.depth}); got {first_channel}")
+    channels = _checked_channels(layer, first_channel, channels_shown)
     if not isinstance(first_filter, (int, np.integer)) or not 0 <= first_filter < layer.filters:
         raise ValueError(f"first_filter must be in [0, {layer.filters}); got {first_filter}")
-    channels = list(range(first_channel, min(first_channel + MAX_CHANNELS, layer.depth)))
     rows = list(range(first_filter, min(first_filter + MAX_FILTERS, layer.filters)))
     spread = dilate(layer.delta, layer.stride)  # (K, Hd, Wd)
     (hd, wd), (kh, kw) = spread.shape[1:], layer.w.shape[2:]
@@ -50,9 +70,15 @@ def gradients_figure(
     cell_w = (max_width - LEFT - RIGHT - GAP * (len(channels) + 3)) / across
     cell_h = (MAX_HEIGHT - 2 * TITLE - FOOTER - len(rows) * TITLE) / (len(rows) * max(hd, kh))
     cell = int(np.clip(min(cell_w, cell_h), 6, 24))
-    across = wd + sum(max(kw * cell, 44) for _ in channels) / cell + 1
+
+    def width_for(cell: int) -> int:  # each dW slot is at least 44 px wide, for its title
+        across = wd + sum(max(kw * cell, 44) for _ in channels) / cell + 1
+        return int(max(LEFT + across * cell + GAP * (len(channels) + 3) + RIGHT, 640))
+
+    while cell > 6 and width_for(cell) > max_width:
+        cell -= 1
+    width = width_for(cell)
     row_height = max(hd, kh, 1) * cell + TITLE
-    width = int(max(LEFT + across * cell + GAP * (len(channels) + 3) + RIGHT, 640))
     height = 2 * TITLE + len(rows) * row_height + FOOTER
     frame = np.full((height, width, 3), 255, dtype=np.uint8)
 
@@ -92,8 +118,19 @@ def gradients_figure(
     return frame
 
 
-def gradients_png(layer: LayerSnapshot, *, first_channel: int = 0, first_filter: int = 0) -> bytes:
+def gradients_png(
+    layer: LayerSnapshot,
+    *,
+    first_channel: int = 0,
+    channels_shown: int | None = None,
+    first_filter: int = 0,
+) -> bytes:
     """:func:`gradients_figure` as PNG bytes."""
     return encode_png(
-        gradients_figure(layer, first_channel=first_channel, first_filter=first_filter)
+        gradients_figure(
+            layer,
+            first_channel=first_channel,
+            channels_shown=channels_shown,
+            first_filter=first_filter,
+        )
     )

@@ -151,3 +151,25 @@ def test_export_gif_offers_a_download(voila_base_url, open_page):
     assert link.get_attribute("href").startswith("data:image/gif;base64,R0lGOD")  # "GIF8"
     assert link.get_attribute("download").endswith(".gif")
     _assert_clean(page)
+
+
+def test_depth_10_shows_all_channels_without_sideways_scrolling(voila_base_url, open_page,
+                                                                  artifacts):
+    page = _explorer(open_page, voila_base_url, "?preset=depth-10")
+    assert page.get_by_text("all 10 at once", exact=True).is_visible()
+    assert not page.get_by_text("first channel", exact=True).is_visible()
+    width = page.eval_on_selector(FIGURE, "img => img.naturalWidth")
+    shown = page.eval_on_selector(FIGURE, "img => img.getBoundingClientRect().width")
+    assert shown >= width - 1, f"the figure is scaled down from {width} to {shown} px"
+    overflow = page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 0, f"page scrolls sideways by {overflow} px"
+    _shot(page, artifacts / "explorer-depth-10-all-channels.png", tall=False)
+    _shot(page, artifacts / "explorer-depth-10-all-channels-tall.png")
+    before = _figure_src(page)
+    page.get_by_text("4 at a time, bigger cells", exact=True).click()
+    _wait_new_picture(page, before)
+    assert page.get_by_text("first channel", exact=True).is_visible()
+    _shot(page, artifacts / "explorer-depth-10-four-channels.png", tall=False)
+    _assert_clean(page)
