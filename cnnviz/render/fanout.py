@@ -359,9 +359,8 @@ class FanOutFigure:
                 # centred under the kernel: it must stop before the map to its right
                 room = box.col_edges[-1] - box.col_edges[0] + GAP // 2 * 2 - 2
                 text = f"{name}{k + 1},{c + 1}"
-                if glyphs(text, 9).shape[1] > room:
-                    text = f"W{k + 1},{c + 1}"
-                paste_text(frame, text, centre, 9, DARK_TEXT)
+                pixels = next((n for n in (9, 8) if glyphs(text, n).shape[1] <= room), 7)
+                paste_text(frame, text, centre, pixels, DARK_TEXT)
 
     @staticmethod
     def _paint(frame, box: MapBox, values, limit, *, skip=None) -> None:
