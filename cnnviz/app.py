@@ -37,7 +37,7 @@ import ipywidgets as widgets
 import numpy as np
 
 from cnnviz.activations import ACTIVATION_NAMES
-from cnnviz.export import gif_bytes
+from cnnviz.export import figure_gif_bytes
 from cnnviz.layer import LayerSnapshot, gradient_check, snapshot_from_settings
 from cnnviz.links import query_from_settings, settings_from_query
 from cnnviz.parameters import RANGES, Settings
@@ -439,15 +439,19 @@ class Explorer:
         self._guarded(self._load)
 
     def _on_export(self, _button) -> None:
-        if self.fixed_layer is not None:
-            self.download.value = "Export works for the explorer's own settings only."
-            return
         self.download.value = "Drawing the GIF…"
 
         def export() -> None:
-            data = gif_bytes(self.settings, walk=self.walk.value)
+            shown = self.figure  # a copy of what is on screen, so the page's figure keeps its step
+            copy = FanOutFigure(
+                self.layer, walk=self.walk.value, first_channel=shown.channels[0],
+                channels_shown=len(shown.channels), first_filter=shown.filter_rows[0],
+            )  # fmt: skip
+            data = figure_gif_bytes(copy)
             encoded = base64.b64encode(data).decode("ascii")
-            name = f"cnnviz-{self.walk.value}-{query_from_settings(self.settings)}.gif"
+            own = self.fixed_layer is None
+            scenario = query_from_settings(self.settings) if own else "layer"
+            name = f"cnnviz-{self.walk.value}-{scenario}.gif"
             name = "".join(ch if ch.isalnum() or ch in "-_." else "-" for ch in name)
             self.download.value = (
                 f"<a download='{name}' href='data:image/gif;base64,{encoded}'>"

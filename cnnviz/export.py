@@ -88,7 +88,22 @@ def render_frames(
     captions : list of str
         One line per frame saying what the step shows.
     """
-    figure = _fan_out_figure(settings, walk)
+    return figure_frames(_fan_out_figure(settings, walk), max_frames=max_frames, progress=progress)
+
+
+def figure_frames(
+    figure: FanOutFigure,
+    *,
+    max_frames: int = MAX_FRAMES,
+    progress: Progress | None = None,
+) -> tuple[list[Frame], list[str]]:
+    """Draw the steps of the walk ``figure`` is on, as :func:`render_frames` does.
+
+    This is how the explorer exports exactly what it shows: its layer (seeded or real), walk,
+    and the channels and filters on screen. The figure is left on its last drawn step.
+    """
+    if not isinstance(figure, FanOutFigure):
+        raise TypeError(f"figure must be a FanOutFigure; got {type(figure).__name__}")
     chosen = thin_steps(len(figure.walk), max_frames)
     frames: list[Frame] = []
     captions: list[str] = []
@@ -346,6 +361,18 @@ def gif_bytes(
         If ``settings.problem()`` is not None, or ``walk`` is not one of :data:`WALKS`.
     """
     frames, _ = render_frames(settings, walk, max_frames=max_frames, progress=progress)
+    return frames_to_gif(frames, fps=fps)
+
+
+def figure_gif_bytes(
+    figure: FanOutFigure,
+    *,
+    fps: float = DEFAULT_FPS,
+    max_frames: int = MAX_FRAMES,
+    progress: Progress | None = None,
+) -> bytes:
+    """:func:`gif_bytes` for a figure already laid out (see :func:`figure_frames`)."""
+    frames, _ = figure_frames(figure, max_frames=max_frames, progress=progress)
     return frames_to_gif(frames, fps=fps)
 
 

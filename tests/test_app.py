@@ -3,8 +3,13 @@ the picture, impossible or hostile values give a sentence, never an exception.""
 
 from __future__ import annotations
 
+import base64
+import io
+import re
+
 import numpy as np
 import pytest
+from PIL import Image
 
 from cnnviz.app import CUSTOM, Explorer, explorer_page
 from cnnviz.layer import LayerSnapshot, snapshot_from_settings
@@ -157,11 +162,38 @@ def test_page_reads_the_link(monkeypatch):
     assert explorer_page() is not None
 
 
-def test_export_offers_a_gif_download(explorer):
-    explorer.preset.value = "single-channel"
+def _exported_gif(explorer) -> Image.Image:
     explorer._on_export(None)
     assert "download=" in explorer.download.value
-    assert "data:image/gif;base64," in explorer.download.value
+    encoded = re.search(r"data:image/gif;base64,([A-Za-z0-9+/=]+)", explorer.download.value)
+    return Image.open(io.BytesIO(base64.b64decode(encoded.group(1))))
+
+
+def test_export_offers_a_gif_download(explorer):
+    explorer.preset.value = "single-channel"
+    gif = _exported_gif(explorer)
+    assert gif.n_frames == len(explorer.figure.walk)  # 9 steps: none thinned
+    assert gif.size == (explorer.figure.width, explorer.figure.height)
+
+
+def test_export_draws_what_is_on_screen(explorer):
+    explorer.preset.value = "depth-10"  # opens with all 10 channels
+    explorer.step.value = 3
+    gif = _exported_gif(explorer)
+    assert len(explorer.figure.channels) == 10
+    assert gif.size == (explorer.figure.width, explorer.figure.height)
+    assert explorer.figure.current.index == 3  # the page's own figure kept its step
+    explorer.channels_shown.value = "few"
+    assert len(explorer.figure.channels) == MAX_CHANNELS
+    assert _exported_gif(explorer).size == (explorer.figure.width, explorer.figure.height)
+
+
+def test_export_works_on_a_real_layer():
+    layer = snapshot_from_settings(Settings(depth=2, filters=1, stride=2))
+    explorer = Explorer(layer=layer)
+    gif = _exported_gif(explorer)
+    assert gif.size == (explorer.figure.width, explorer.figure.height)
+    assert "cnnviz-scatter-layer.gif" in explorer.download.value
 
 
 def test_a_real_sized_layer_gets_a_filter_window():
