@@ -29,6 +29,13 @@ def as_count(value: object, name: str, minimum: int = 1) -> int:
     return int(value)
 
 
+def as_geometry(value: object) -> Geometry:
+    """``value`` itself when it is a :class:`~cnnviz.geometry.Geometry`, else a TypeError."""
+    if not isinstance(value, Geometry):
+        raise TypeError(f"geometry must be a cnnviz Geometry; got {type(value).__name__}")
+    return value
+
+
 def single_geometry(
     delta: np.ndarray,
     kernel: np.ndarray,

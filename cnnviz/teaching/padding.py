@@ -6,7 +6,7 @@ import numpy as np
 
 from cnnviz.conv import IntOrPair, conv2d_backward, input_grad_contributions
 from cnnviz.geometry import Geometry
-from cnnviz.teaching.checks import as_real
+from cnnviz.teaching.checks import as_geometry, as_real
 
 __all__ = [
     "all_ones_input_grad",
@@ -50,8 +50,7 @@ def all_ones_input_grad(geometry: Geometry) -> np.ndarray:
     Each pixel then receives exactly one unit per (window, tap) that read it, so this equals
     :meth:`Geometry.window_counts`: the checkerboard of uneven overlap, from the backward pass.
     """
-    if not isinstance(geometry, Geometry):
-        raise TypeError(f"geometry must be a cnnviz Geometry; got {type(geometry).__name__}")
+    geometry = as_geometry(geometry)
     ones_delta = np.ones((1, 1, *geometry.output_size))
     ones_kernel = np.ones((1, 1, *geometry.kernel_size))
     dx, _, _ = conv2d_backward(

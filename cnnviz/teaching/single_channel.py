@@ -13,7 +13,7 @@ import numpy as np
 
 from cnnviz.conv import IntOrPair, input_grad_by_full_convolution, rot180
 from cnnviz.geometry import Geometry, Pair, as_pair
-from cnnviz.teaching.checks import as_count, as_real, single_geometry
+from cnnviz.teaching.checks import as_count, as_geometry, as_real, single_geometry
 
 __all__ = [
     "ConnectionCount",
@@ -70,8 +70,7 @@ def count_connections(geometry: Geometry, *, depth: int = 1, filters: int = 1) -
     filters : int
         Output channels K.
     """
-    if not isinstance(geometry, Geometry):
-        raise TypeError(f"geometry must be a cnnviz Geometry; got {type(geometry).__name__}")
+    geometry = as_geometry(geometry)
     depth, filters = as_count(depth, "depth"), as_count(filters, "filters")
     (h, w), (kh, kw), (ho, wo) = geometry.input_size, geometry.kernel_size, geometry.output_size
     weights = filters * depth * kh * kw
@@ -179,8 +178,7 @@ def taps_reaching(geometry: Geometry, pixel: tuple[int, int]) -> list[tuple[Pair
     ``x[pixel]`` with tap ``w[u, v]``, so ``dL/dx[pixel] = Σ δ[i, j] · w[u, v]``. As ``(i, j)``
     walks forward, ``(u, v)`` walks backward: that reversal is the ``rot180``.
     """
-    if not isinstance(geometry, Geometry):
-        raise TypeError(f"geometry must be a cnnviz Geometry; got {type(geometry).__name__}")
+    geometry = as_geometry(geometry)
     p, q = as_pair(pixel, "pixel", 0)
     h, w = geometry.input_size
     if p >= h or q >= w:

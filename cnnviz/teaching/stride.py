@@ -13,7 +13,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from cnnviz.conv import IntOrPair, conv2d_backward, input_grad_contributions, rot180
 from cnnviz.geometry import Geometry, Pair, as_pair
-from cnnviz.teaching.checks import as_count, as_real, single_geometry
+from cnnviz.teaching.checks import as_count, as_geometry, as_real, single_geometry
 
 __all__ = [
     "StrideAttempt",
@@ -117,8 +117,7 @@ def output_padding_for(geometry: Geometry) -> Pair:
     It is the number of bottom rows (right columns) no window touched:
     ``(H + 2*ph - extent_h) mod sh``.
     """
-    if not isinstance(geometry, Geometry):
-        raise TypeError(f"geometry must be a cnnviz Geometry; got {type(geometry).__name__}")
+    geometry = as_geometry(geometry)
     return tuple(
         (n + 2 * p - e) % s
         for n, p, e, s in zip(
