@@ -11,7 +11,7 @@ export OPENBLAS_NUM_THREADS ?= 1
 export OMP_NUM_THREADS ?= 1
 export MKL_NUM_THREADS ?= 1
 
-.PHONY: app test lint bench browser clean
+.PHONY: app test lint bench browser clean strip
 
 $(VENV)/.app-installed: requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -47,3 +47,7 @@ bench: $(VENV)/.test-installed
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis test-artifacts
+
+# Notebooks are the source and are committed without outputs: run this before a commit.
+strip: $(VENV)/.test-installed
+	$(PY) tools/strip_notebooks.py

@@ -28,11 +28,11 @@ from pathlib import Path  # noqa: E402
 
 import psutil  # noqa: E402
 
-from cnnviz.app import Explorer  # noqa: E402
-from cnnviz.layer import snapshot_from_settings  # noqa: E402
-from cnnviz.parameters import Settings  # noqa: E402
-from cnnviz.presets import DEFAULT_PRESET, PRESETS  # noqa: E402
-from cnnviz.render.fanout import FanOutFigure  # noqa: E402
+from cnnviz.explorer.app import Explorer  # noqa: E402
+from cnnviz.explorer.layer import snapshot_from_settings  # noqa: E402
+from cnnviz.explorer.presets import DEFAULT_PRESET, PRESETS  # noqa: E402
+from cnnviz.explorer.render.fanout import FanOutFigure  # noqa: E402
+from cnnviz.explorer.settings import Settings  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 LARGEST = Settings(depth=10, filters=4, input_height=16, input_width=16, kernel_height=7,

@@ -194,7 +194,7 @@ async def open_class(
 # request before reading its query string (FIELD_NOTES). explorer.ipynb does not (voila.json
 # leaves preheating off, see bench/README.md), so the bench measures this copy instead.
 PREHEAT_SOURCE = """import os
-from cnnviz.app import explorer_page
+from cnnviz.explorer.app import explorer_page
 if os.environ.get("VOILA_PREHEAT", "False") != "False":
     from voila.utils import wait_for_request  # importing voila costs ~1 s: only when preheated
     wait_for_request()

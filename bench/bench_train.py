@@ -22,8 +22,8 @@ import platform  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 
-from cnnviz.gestures import train_test_split  # noqa: E402
-from cnnviz.training import DEFAULTS, accuracy, gesture_network, train  # noqa: E402
+from cnnviz.nn.gestures import train_test_split  # noqa: E402
+from cnnviz.nn.training import DEFAULTS, accuracy, gesture_network, train  # noqa: E402
 
 TARGET_ACCURACY = 0.95
 TARGET_SECONDS = 120.0

@@ -1,6 +1,6 @@
 """cnnviz: see how a convolutional layer learns, with a small verified NumPy core."""
 
-from cnnviz.conv import (
+from cnnviz.core.conv import (
     conv2d,
     conv2d_backward,
     dilate,
@@ -9,8 +9,8 @@ from cnnviz.conv import (
     pad_input,
     rot180,
 )
-from cnnviz.geometry import Geometry, as_pair, output_length
-from cnnviz.gradcheck import conv2d_gradient_errors, numerical_gradient
+from cnnviz.core.geometry import Geometry, as_pair, output_length
+from cnnviz.core.gradcheck import conv2d_gradient_errors, numerical_gradient
 
 __all__ = [
     "Geometry",

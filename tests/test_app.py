@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from cnnviz.app import CUSTOM, Explorer, explorer_page
-from cnnviz.layer import LayerSnapshot, snapshot_from_settings
-from cnnviz.parameters import Settings
-from cnnviz.presets import DEFAULT_PRESET, PRESETS
-from cnnviz.render.fanout import MAX_CHANNELS, MAX_WIDTH
+from cnnviz.explorer.app import CUSTOM, Explorer, explorer_page
+from cnnviz.explorer.layer import LayerSnapshot, snapshot_from_settings
+from cnnviz.explorer.presets import DEFAULT_PRESET, PRESETS
+from cnnviz.explorer.render.fanout import MAX_CHANNELS, MAX_WIDTH
+from cnnviz.explorer.settings import Settings
 
 
 @pytest.fixture(scope="module")

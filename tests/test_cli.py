@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from cnnviz.__main__ import main as cli
-from cnnviz.export import (
+from cnnviz.cli import main as cli
+from cnnviz.explorer.export import (
     ProgressBar,
     frames_to_gif,
     frames_to_html,
@@ -22,7 +22,7 @@ from cnnviz.export import (
     gif_bytes,
     thin_steps,
 )
-from cnnviz.presets import PRESETS
+from cnnviz.explorer.presets import PRESETS
 
 ROOT = Path(__file__).resolve().parent.parent
 # single-channel: one filter, 3x3 output -> 9 scatter steps, 25 gather steps; quick to draw.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cnnviz.gestures import (
+from cnnviz.nn.gestures import (
     CLASS_NAMES,
     POINTS,
     TEMPLATES,

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cnnviz import conv2d_backward, conv2d_gradient_errors, input_grad_contributions
-from cnnviz.gradcheck import numerical_gradient
+from cnnviz.core.gradcheck import numerical_gradient
 
 # central differences at eps=1e-6 on O(1) data: truncation ~eps^2, round-off ~1e-16/eps
 LIMIT = 1e-7
@@ -37,7 +37,7 @@ def test_random_geometry_gradients_match_finite_differences(case, way, seed):
 
 def test_gradient_errors_catch_a_wrong_gradient(monkeypatch):
     """The check must be able to fail: a gradient off by a factor is reported as large."""
-    import cnnviz.gradcheck as gradcheck
+    import cnnviz.core.gradcheck as gradcheck
 
     case = NAMED["classroom"]
     x, w, b, dout = case.data(1)

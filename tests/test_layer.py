@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cnnviz.activations import ACTIVATION_NAMES, activate, derivative
-from cnnviz.conv import conv2d_backward
-from cnnviz.gradcheck import numerical_gradient
-from cnnviz.layer import LayerSnapshot, gradient_check, snapshot_from_settings
-from cnnviz.parameters import Settings
-from cnnviz.presets import PRESETS
+from cnnviz.core.activations import ACTIVATION_NAMES, activate, derivative
+from cnnviz.core.conv import conv2d_backward
+from cnnviz.core.gradcheck import numerical_gradient
+from cnnviz.explorer.layer import LayerSnapshot, gradient_check, snapshot_from_settings
+from cnnviz.explorer.presets import PRESETS
+from cnnviz.explorer.settings import Settings
 
 
 def _arrays(seed=0, c=2, k=3, size=6, kernel=3, out=4):

@@ -8,9 +8,9 @@ import pytest
 from matplotlib.figure import Figure
 
 from cnnviz import Geometry
-from cnnviz import lesson_widgets as views
-from cnnviz import teaching as T
-from cnnviz.render import lesson_figures as F
+from cnnviz import lessons as T
+from cnnviz.lessons import figures as F
+from cnnviz.lessons import widgets as views
 
 
 def _image_count(box: widgets.VBox) -> int:

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cnnviz.links import MAX_NOTES, query_from_settings, settings_from_query
-from cnnviz.parameters import ACTIVATIONS, RANGES, Settings
-from cnnviz.presets import DEFAULT_PRESET, PRESETS
+from cnnviz.explorer.links import MAX_NOTES, query_from_settings, settings_from_query
+from cnnviz.explorer.presets import DEFAULT_PRESET, PRESETS
+from cnnviz.explorer.settings import ACTIVATIONS, RANGES, Settings
 
 DEFAULT = PRESETS[DEFAULT_PRESET].settings
 SAFE_NOTE = re.compile(r"[^<>&\"\x00-\x1f]*")

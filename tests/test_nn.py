@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from cnnviz import conv2d
-from cnnviz.gradcheck import numerical_gradient
+from cnnviz.core.gradcheck import numerical_gradient
 from cnnviz.nn import (
     Adam,
     Conv2D,
@@ -270,7 +270,7 @@ def test_float32_network_stays_float32():
 
 
 def test_conv2d_layer_calls_the_core_both_ways(monkeypatch):
-    import cnnviz.nn as nn_module
+    import cnnviz.nn.layers as nn_module
 
     calls = []
 

@@ -8,18 +8,17 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from cnnviz.layer import gradient_check, snapshot_from_settings
-from cnnviz.parameters import Settings
-from cnnviz.presets import PRESETS
-from cnnviz.render.fanout import (
+from cnnviz.explorer.layer import gradient_check, snapshot_from_settings
+from cnnviz.explorer.presets import PRESETS
+from cnnviz.explorer.render.fanout import (
     MAX_HEIGHT,
     MAX_WIDTH,
     READABLE_CELL,
     FanOutFigure,
     channels_that_fit,
 )
-from cnnviz.render.gradients import gradients_figure, gradients_png
-from cnnviz.render.raster import (
+from cnnviz.explorer.render.gradients import gradients_figure, gradients_png
+from cnnviz.explorer.render.raster import (
     HIGHLIGHT,
     MapBox,
     encode_png,
@@ -27,14 +26,15 @@ from cnnviz.render.raster import (
     short_number,
     signed_colours,
 )
-from cnnviz.render.text import (
+from cnnviz.explorer.render.text import (
     agreement_html,
     check_html,
     equation_html,
     ledger_html,
     zero_zone_html,
 )
-from cnnviz.trace import Walk, final_dx
+from cnnviz.explorer.settings import Settings
+from cnnviz.explorer.trace import Walk, final_dx
 
 LARGEST = Settings(depth=10, filters=4, input_height=16, input_width=16, kernel_height=7,
                    kernel_width=7, stride=1, padding=3, dilation=1)

@@ -7,11 +7,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cnnviz.conv import dilate, pad_input, rot180
-from cnnviz.layer import snapshot_from_settings
-from cnnviz.parameters import Settings
-from cnnviz.presets import PRESETS
-from cnnviz.trace import WALKS, Walk, final_dx, framed_delta, gather_window_products
+from cnnviz.core.conv import dilate, pad_input, rot180
+from cnnviz.explorer.layer import snapshot_from_settings
+from cnnviz.explorer.presets import PRESETS
+from cnnviz.explorer.settings import Settings
+from cnnviz.explorer.trace import WALKS, Walk, final_dx, framed_delta, gather_window_products
 
 PRESET_LAYERS = {name: snapshot_from_settings(p.settings) for name, p in PRESETS.items()}
 

@@ -8,12 +8,12 @@ import re
 import numpy as np
 import pytest
 
-from cnnviz.__main__ import main as cli
-from cnnviz.gestures import CLASS_NAMES, make_gestures, train_test_split
-from cnnviz.gradcheck import numerical_gradient
-from cnnviz.layer import LayerSnapshot
+from cnnviz.cli import main as cli
+from cnnviz.core.gradcheck import numerical_gradient
+from cnnviz.explorer.layer import LayerSnapshot
 from cnnviz.nn import softmax_cross_entropy
-from cnnviz.training import (
+from cnnviz.nn.gestures import CLASS_NAMES, make_gestures, train_test_split
+from cnnviz.nn.training import (
     ProgressBar,
     accuracy,
     confusion_matrix,
@@ -178,7 +178,7 @@ def test_snapshot_argument_errors():
 
 
 def test_gesture_figures_draw(short_run):
-    from cnnviz.render.gesture_figures import (
+    from cnnviz.nn.figures import (
         confusion_figure,
         curves_figure,
         figure_png,
@@ -202,7 +202,7 @@ def test_gesture_figures_draw(short_run):
 
 
 def test_training_progress_widget_follows_the_events(short_run):
-    from cnnviz.gesture_app import TrainingProgress
+    from cnnviz.nn.widgets import TrainingProgress
 
     _, _, history, events = short_run
     progress = TrainingProgress()
@@ -216,7 +216,7 @@ def test_training_progress_widget_follows_the_events(short_run):
 
 
 def test_sample_explorer_opens_the_real_layer(short_run):
-    from cnnviz.gesture_app import SampleExplorer
+    from cnnviz.nn.widgets import SampleExplorer
 
     network, test_set, _, _ = short_run
     explorer = SampleExplorer(network, test_set, index=2, conv=1)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from cnnviz.presets import PRESETS
+from cnnviz.explorer.presets import PRESETS
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from cnnviz.export import frames_to_html
+from cnnviz.explorer.export import frames_to_html
 
 
 def _frames(count: int, shape=(20, 30)) -> list[np.ndarray]:

@@ -7,7 +7,7 @@ from urllib.parse import quote
 
 import pytest
 
-from cnnviz.presets import PRESETS
+from cnnviz.explorer.presets import PRESETS
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

@@ -1,0 +1,484 @@
+"""The backprop explorer: ipywidgets wiring only (controls -> Settings -> layer -> walk -> render).
+
+Public API (the notebook calls :func:`explorer_page`; other notebooks may build an
+:class:`Explorer` directly)::
+
+    from cnnviz.explorer.app import Explorer, explorer_page
+
+    page = explorer_page()                 # reads os.environ["QUERY_STRING"] (Voila sets it)
+    page                                   # an ipywidgets.VBox: display it
+
+    explorer = Explorer()                  # default preset, seeded random numbers
+    explorer = Explorer(settings=Settings(depth=10, filters=1, stride=1))
+    explorer = Explorer(layer=snapshot)    # a real layer (cnnviz.explorer.layer.LayerSnapshot): the
+                                           # geometry controls are hidden, only the walk,
+                                           # step, channel-window and filter-window controls
+                                           # move (any size: windows of 4 channels and 1-4
+                                           # filters keep big layers readable)
+    explorer.widget                        # the VBox to display
+    explorer.show_step(5)                  # what the step buttons do
+
+Inputs deeper than 4 channels get a "channels shown" choice: 4 at a time (bigger cells, a
+"first channel" window) or all D at once (as many as fit with cells of at least 8 px); it opens
+on "all" when all D fit, so the depth-10 preset shows every channel receive the delta at once.
+
+Every callback checks the value the page sent (the page can send anything) and shows a plain
+sentence instead of a traceback when something cannot be drawn.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import os
+import time
+
+import ipywidgets as widgets
+import numpy as np
+
+from cnnviz.core.activations import ACTIVATION_NAMES
+from cnnviz.explorer.export import figure_gif_bytes
+from cnnviz.explorer.layer import LayerSnapshot, gradient_check, snapshot_from_settings
+from cnnviz.explorer.links import query_from_settings, settings_from_query
+from cnnviz.explorer.presets import DEFAULT_PRESET, PRESETS
+from cnnviz.explorer.render.fanout import (
+    MAX_CHANNELS,
+    FanOutFigure,
+    channels_that_fit,
+    filters_shown,
+)
+from cnnviz.explorer.render.gradients import gradients_png
+from cnnviz.explorer.render.text import (
+    agreement_html,
+    check_html,
+    equation_html,
+    ledger_html,
+    zero_zone_html,
+)
+from cnnviz.explorer.settings import RANGES, Settings
+from cnnviz.explorer.trace import WALKS, final_dx
+
+CUSTOM = "custom"
+FEW, ALL = "few", "all"  # values of the "channels shown" buttons
+SPEEDS = (1, 30)  # steps per second on Play
+DEFAULT_SPEED = 4
+GEOMETRY_CONTROLS = tuple(name for name in RANGES if name != "seed")
+_NOTE_STYLE = "color:var(--jp-warn-color0, #b35900);font-size:14px"
+
+
+def _slider(name: str, value: int) -> widgets.IntSlider:
+    low, high, label = RANGES[name]
+    return widgets.IntSlider(
+        value=int(np.clip(value, low, high)),
+        min=low,
+        max=high,
+        description=label,
+        continuous_update=False,
+        style={"description_width": "120px"},
+        layout=widgets.Layout(width="300px"),
+    )
+
+
+class Explorer:
+    """The explorer page for seeded settings or for one real layer.
+
+    Parameters
+    ----------
+    settings : Settings, optional
+        Starting scenario (default: the course-demo preset). Ignored when ``layer`` is given.
+    layer : LayerSnapshot, optional
+        A real layer to explore; its geometry is fixed.
+    notes : sequence of str
+        Plain sentences shown in the note line (e.g. ignored parts of a link).
+    """
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        layer: LayerSnapshot | None = None,
+        notes: list[str] | tuple[str, ...] = (),
+    ) -> None:
+        if settings is not None and not isinstance(settings, Settings):
+            raise TypeError(f"settings must be a Settings; got {type(settings).__name__}")
+        if layer is not None and not isinstance(layer, LayerSnapshot):
+            raise TypeError(f"layer must be a LayerSnapshot; got {type(layer).__name__}")
+        self.fixed_layer = layer
+        self.settings = settings or PRESETS[DEFAULT_PRESET].settings
+        self.layer: LayerSnapshot | None = None
+        self.figure: FanOutFigure | None = None
+        self.timings: dict[str, float] = {}
+        self._busy = False
+        self._build_widgets()
+        self._set_notes(list(notes))
+        self._load()
+
+    # ------------------------------------------------------------------ widgets
+
+    def _build_widgets(self) -> None:
+        s = self.settings
+        names = {preset.title: name for name, preset in PRESETS.items()}
+        self.preset = widgets.Dropdown(
+            options=[*names.items(), ("(your own settings)", CUSTOM)],
+            value=self._preset_name(s),
+            description="preset",
+            style={"description_width": "60px"},
+            layout=widgets.Layout(width="440px"),
+        )
+        self.sliders = {name: _slider(name, getattr(s, name)) for name in RANGES}
+        self.activation = widgets.Dropdown(
+            options=[(name if name != "relu" else "ReLU", name) for name in ACTIVATION_NAMES],
+            value=s.activation,
+            description="activation below (σ)",
+            style={"description_width": "130px"},
+            layout=widgets.Layout(width="300px"),
+        )
+        self.walk = widgets.ToggleButtons(
+            options=[
+                ("scatter (per δ element)", "scatter"),
+                ("gather (per input pixel)", "gather"),
+            ],
+            value="scatter",
+            description="walk",
+            style={"description_width": "40px", "button_width": "180px"},
+        )
+        self.play = widgets.Play(value=0, min=0, max=1, interval=1000 // DEFAULT_SPEED,
+                                 description="Play", show_repeat=True)
+        self.step = widgets.IntSlider(value=0, min=0, max=1, description="step",
+                                      continuous_update=True,
+                                      style={"description_width": "40px"},
+                                      layout=widgets.Layout(width="420px"))
+        widgets.jslink((self.play, "value"), (self.step, "value"))
+        self.back = widgets.Button(description="◀ step", tooltip="step back",
+                                   layout=widgets.Layout(width="80px"))
+        self.forward = widgets.Button(description="step ▶", tooltip="step forward",
+                                      layout=widgets.Layout(width="80px"))
+        self.speed = widgets.IntSlider(value=DEFAULT_SPEED, min=SPEEDS[0], max=SPEEDS[1],
+                                       description="steps/s", continuous_update=False,
+                                       style={"description_width": "60px"},
+                                       layout=widgets.Layout(width="260px"))
+        self.channel = widgets.IntSlider(value=1, min=1, max=1, description="first channel",
+                                         continuous_update=False,
+                                         style={"description_width": "90px"},
+                                         layout=widgets.Layout(width="300px"))
+        self.channels_shown = widgets.ToggleButtons(
+            options=[("4", FEW), ("all", ALL)],
+            value=FEW,
+            description="channels shown",
+            tooltips=["big enough cells show their numbers", "see every channel get the delta"],
+            style={"description_width": "100px", "button_width": "170px"},
+        )
+        self._channels_choice: str | None = None  # None: the default for the layer
+        self.filter = widgets.IntSlider(value=1, min=1, max=1, description="first filter",
+                                        continuous_update=False,
+                                        style={"description_width": "90px"},
+                                        layout=widgets.Layout(width="300px"))
+        self.export = widgets.Button(description="Export GIF", icon="download",
+                                     tooltip="the current walk as an animated GIF")
+        self.download = widgets.HTML()
+        self.note = widgets.HTML()
+        self.image = widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
+        self.equation = widgets.HTML()
+        self.agreement = widgets.HTML()
+        self.check = widgets.HTML()
+        self.zero_zone = widgets.HTML()
+        self.ledger = widgets.HTML()
+        self.link = widgets.HTML()
+        self.gradients = widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
+        self._observe()
+        self.widget = self._arrange()
+
+    def _observe(self) -> None:
+        for slider in self.sliders.values():
+            slider.observe(self._on_setting, names="value")
+        self.activation.observe(self._on_setting, names="value")
+        self.preset.observe(self._on_preset, names="value")
+        self.walk.observe(self._on_walk, names="value")
+        self.step.observe(self._on_step, names="value")
+        self.speed.observe(self._on_speed, names="value")
+        self.channel.observe(self._on_channel, names="value")
+        self.channels_shown.observe(self._on_channels_shown, names="value")
+        self.filter.observe(self._on_channel, names="value")
+        self.back.on_click(lambda _: self._nudge(-1))
+        self.forward.on_click(lambda _: self._nudge(+1))
+        self.export.on_click(self._on_export)
+
+    def _arrange(self) -> widgets.VBox:
+        grid = widgets.GridBox(
+            [self.sliders[name] for name in RANGES] + [self.activation],
+            layout=widgets.Layout(grid_template_columns="repeat(auto-fill, 310px)",
+                                  grid_gap="2px 8px"),
+        )
+        self.controls = widgets.VBox([self.preset, grid])
+        if self.fixed_layer is not None:
+            self.controls.layout.display = "none"
+        player = widgets.HBox([self.play, self.back, self.forward, self.step, self.speed],
+                              layout=widgets.Layout(flex_flow="row wrap", align_items="center"))
+        walking = widgets.HBox([self.walk, self.channels_shown, self.channel, self.filter,
+                                self.export],
+                               layout=widgets.Layout(flex_flow="row wrap",
+                                                     align_items="center"))
+        details = widgets.HBox(
+            [self.gradients, widgets.VBox([widgets.HTML("<b>Shape ledger</b>"), self.ledger])],
+            layout=widgets.Layout(flex_flow="row wrap", grid_gap="16px"),
+        )
+        return widgets.VBox(
+            [
+                self.note,
+                self.controls,
+                walking,
+                player,
+                self.download,
+                self.image,
+                self.equation,
+                self.agreement,
+                widgets.HBox([self.check]),
+                self.zero_zone,
+                widgets.HTML("<h3>Weight and bias gradients</h3>"),
+                details,
+                self.link,
+            ],
+            layout=widgets.Layout(max_width="1300px"),
+        )
+
+    # ------------------------------------------------------------------ state
+
+    @staticmethod
+    def _preset_name(settings: Settings) -> str:
+        for name, preset in PRESETS.items():
+            if preset.settings == settings:
+                return name
+        return CUSTOM
+
+    def _set_notes(self, notes: list[str]) -> None:
+        self._notes = notes
+        self._show_notes([])
+
+    def _show_notes(self, extra: list[str]) -> None:
+        lines = [html.escape(str(n)) for n in [*self._notes, *extra]]
+        self.note.value = (
+            f"<div style='{_NOTE_STYLE}'>{'<br>'.join(lines)}</div>" if lines else ""
+        )
+
+    def _read_settings(self) -> tuple[Settings | None, str | None]:
+        """Settings from the controls, or None and a plain sentence why not."""
+        values = {}
+        for name, slider in self.sliders.items():
+            low, high, _ = RANGES[name]
+            value = slider.value
+            if not isinstance(value, (int, np.integer)) or isinstance(value, bool):
+                return None, f"{name} must be a whole number."
+            values[name] = int(np.clip(value, low, high))
+        activation = self.activation.value
+        if activation not in ACTIVATION_NAMES:
+            return None, "Choose an activation from the list."
+        settings = Settings(activation=activation, **values)
+        return settings, settings.problem()
+
+    def _load(self) -> None:
+        """Make the layer, its walk and figure for the current settings, then draw."""
+        started = time.perf_counter()
+        if self.fixed_layer is not None:
+            layer = self.fixed_layer
+        else:
+            layer = snapshot_from_settings(self.settings)
+        fit = channels_that_fit(layer)
+        many = fit > MAX_CHANNELS and layer.depth > MAX_CHANNELS  # the "all" choice is offered
+        choice = self._channels_choice or (ALL if many and fit == layer.depth else FEW)
+        shown = min(layer.depth, fit if many and choice == ALL else MAX_CHANNELS)
+        first = self._first(self.channel.value, layer.depth - shown)
+        rows = filters_shown(layer.x.shape[1])
+        first_filter = self._first(self.filter.value, layer.filters - rows)
+        self.layer = layer
+        self.figure = FanOutFigure(
+            layer, walk=self.walk.value, first_channel=first, channels_shown=shown,
+            first_filter=first_filter,
+        )
+        count = self.figure.walk.count
+        self._busy = True
+        try:
+            self._set_channel_choices(layer.depth, fit, choice if many else FEW)
+            self.channels_shown.layout.display = "" if many else "none"
+            self.channel.max = max(1, layer.depth - shown + 1)
+            self.channel.value = first + 1
+            self.channel.layout.display = "" if layer.depth > shown else "none"
+            self.filter.max = max(1, layer.filters - rows + 1)
+            self.filter.value = first_filter + 1
+            self.filter.layout.display = "" if layer.filters > rows else "none"
+            self.step.max = self.play.max = count - 1
+            self.step.value = self.play.value = count - 1
+        finally:
+            self._busy = False
+        self.show_step(count - 1)
+        self.timings["control_to_image_ms"] = (time.perf_counter() - started) * 1000
+        self._describe_layer()
+
+    def _set_channel_choices(self, depth: int, fit: int, value: str) -> None:
+        """Label the "channels shown" buttons for this depth (call with ``_busy`` set)."""
+        most = f"all {depth} at once" if fit >= depth else f"{fit} of {depth} (as many as fit)"
+        options = ((f"{MAX_CHANNELS} at a time, bigger cells", FEW), (most, ALL))
+        if tuple(self.channels_shown.options) != options:
+            self.channels_shown.options = options  # resets the value: set it again below
+        self.channels_shown.value = value
+
+    @staticmethod
+    def _first(value: object, highest: int) -> int:
+        """A 1-based window slider's value as a checked 0-based first index."""
+        wanted = value - 1 if isinstance(value, (int, np.integer)) else 0
+        return int(np.clip(wanted, 0, max(0, highest)))
+
+    def _describe_layer(self) -> None:
+        layer = self.layer
+        self.ledger.value = ledger_html(layer)
+        self.zero_zone.value = zero_zone_html(layer)
+        self.agreement.value = agreement_html(
+            final_dx(layer, "scatter"), final_dx(layer, "gather"), layer.dx
+        )
+        self.gradients.value = gradients_png(
+            layer,
+            first_channel=self.figure.channels[0],
+            channels_shown=len(self.figure.channels),
+            first_filter=self.figure.filter_rows[0],
+        )
+        self.check.value = check_html(gradient_check(layer))
+        if self.fixed_layer is None:
+            query = html.escape(query_from_settings(self.settings))
+            self.link.value = (
+                "<span style='font-size:12px;color:var(--jp-ui-font-color2, inherit)'>"
+                f"Link to this scenario: add <code>?{query}</code> to the page address.</span>"
+            )
+
+    def show_step(self, index: int) -> None:
+        """Draw step ``index`` of the current walk (clipped to the walk's range)."""
+        if self.figure is None:
+            return
+        started = time.perf_counter()
+        walk = self.figure.walk
+        index = int(np.clip(index, 0, walk.count - 1))
+        self.image.value = self.figure.png(index)
+        self.equation.value = equation_html(walk, self.figure.current,
+                                            channel=self.figure.channels[0])
+        self.timings["step_ms"] = (time.perf_counter() - started) * 1000
+
+    # ------------------------------------------------------------------ callbacks
+
+    def _guarded(self, action) -> None:
+        try:
+            action()
+        except Exception as error:  # the page must never show a traceback
+            self._show_notes([f"This could not be drawn: {error}"])
+
+    def _on_setting(self, _change=None) -> None:
+        if self._busy or self.fixed_layer is not None:
+            return
+        settings, problem = self._read_settings()
+        if problem is not None:
+            self._show_notes([problem + " The picture still shows the last setting that works."])
+            return
+        self._show_notes([])
+        self.settings = settings
+        self._busy = True
+        try:
+            self.preset.value = self._preset_name(settings)
+        finally:
+            self._busy = False
+        self._guarded(self._load)
+
+    def _on_preset(self, change) -> None:
+        if self._busy or change["new"] not in PRESETS or self.fixed_layer is not None:
+            return
+        self._channels_choice = None  # a preset opens with its own default channel view
+        self._apply_settings(PRESETS[change["new"]].settings)
+
+    def _apply_settings(self, settings: Settings) -> None:
+        """Move every control to ``settings`` and draw once."""
+        self._busy = True
+        try:
+            for name, slider in self.sliders.items():
+                slider.value = getattr(settings, name)
+            self.activation.value = settings.activation
+        finally:
+            self._busy = False
+        self._on_setting()
+
+    def _on_walk(self, change) -> None:
+        if change["new"] not in WALKS or self.figure is None:
+            return
+
+        def switch() -> None:
+            self.figure.set_walk(change["new"])
+            count = self.figure.walk.count
+            self._busy = True
+            try:
+                self.step.max = self.play.max = count - 1
+                self.step.value = self.play.value = count - 1
+            finally:
+                self._busy = False
+            self.show_step(count - 1)
+
+        self._guarded(switch)
+
+    def _on_step(self, change) -> None:
+        if self._busy:
+            return
+        value = change["new"]
+        if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+            self._guarded(lambda: self.show_step(int(value)))
+
+    def _nudge(self, delta: int) -> None:
+        self.step.value = int(np.clip(self.step.value + delta, 0, self.step.max))
+
+    def _on_speed(self, change) -> None:
+        value = change["new"]
+        if isinstance(value, (int, np.integer)):
+            self.play.interval = int(1000 / np.clip(value, *SPEEDS))
+
+    def _on_channel(self, change) -> None:
+        if self._busy or self.layer is None or not isinstance(change["new"], (int, np.integer)):
+            return
+        self._guarded(self._load)
+
+    def _on_channels_shown(self, change) -> None:
+        if self._busy or self.layer is None or change["new"] not in (FEW, ALL):
+            return
+        self._channels_choice = change["new"]  # kept while the learner changes other settings
+        self._guarded(self._load)
+
+    def _on_export(self, _button) -> None:
+        self.download.value = "Drawing the GIF…"
+
+        def export() -> None:
+            shown = self.figure  # a copy of what is on screen, so the page's figure keeps its step
+            copy = FanOutFigure(
+                self.layer, walk=self.walk.value, first_channel=shown.channels[0],
+                channels_shown=len(shown.channels), first_filter=shown.filter_rows[0],
+            )  # fmt: skip
+            data = figure_gif_bytes(copy)
+            encoded = base64.b64encode(data).decode("ascii")
+            own = self.fixed_layer is None
+            scenario = query_from_settings(self.settings) if own else "layer"
+            name = f"cnnviz-{self.walk.value}-{scenario}.gif"
+            name = "".join(ch if ch.isalnum() or ch in "-_." else "-" for ch in name)
+            self.download.value = (
+                f"<a download='{name}' href='data:image/gif;base64,{encoded}'>"
+                f"Download {html.escape(name)} ({len(data) // 1024} kB)</a>"
+            )
+
+        try:
+            export()
+        except Exception as error:  # the page must never show a traceback
+            self.download.value = f"The GIF could not be made: {html.escape(str(error))}"
+
+
+def explorer_page(query: str | None = None) -> widgets.VBox:
+    """The explorer for the page's link: a preset and overrides from the query string.
+
+    Parameters
+    ----------
+    query : str, optional
+        A URL query such as ``"preset=stride-2&stride=3"``; by default
+        ``os.environ["QUERY_STRING"]`` (Voila sets it; in JupyterLab it is absent).
+    """
+    if query is None:
+        query = os.environ.get("QUERY_STRING", "")
+    settings, notes = settings_from_query(query)
+    return Explorer(settings=settings, notes=notes).widget

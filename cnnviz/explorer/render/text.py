@@ -1,0 +1,199 @@
+"""The words and numbers under the figure: live equation, shape ledger, zero zone, check badge.
+
+Plain functions from data to small, escaped HTML snippets (no widgets here): the app puts them
+in ``HTML`` widgets, a lesson may print them. Colours come from JupyterLab's CSS variables, so
+the text reads in Voila's light and dark themes.
+"""
+
+from __future__ import annotations
+
+import html
+
+import numpy as np
+
+from cnnviz.core.activations import DERIVATIVE_FORMULAS
+from cnnviz.explorer.layer import CheckResult, LayerSnapshot
+from cnnviz.explorer.trace import Step, Walk, gather_window_products
+
+_BOX = (
+    "<div style='font-size:14px;line-height:1.5;color:var(--jp-ui-font-color1, inherit)'>{}</div>"
+)
+
+
+def _n(value: float) -> str:
+    value = float(value)
+    if round(value, 2) == 0:
+        value = 0.0  # no "−0.00"
+    return f"{value:.2f}".replace("-", "−")
+
+
+def _sub(text: object) -> str:
+    return f"<sub>{html.escape(str(text))}</sub>"
+
+
+def _span(a: int, b: int) -> str:
+    return f"{a}–{b}" if b > a else f"{a}"
+
+
+def equation_html(walk: Walk, step: Step, *, channel: int = 0) -> str:
+    """The current step in the blog's notation (δ, rot180, σ'), with indices and values.
+
+    ``channel`` picks which input channel's numbers are spelled out.
+    """
+    layer = walk.layer
+    channel = int(np.clip(channel, 0, layer.depth - 1))
+    head = f"<b>Step {step.index + 1} of {step.count}</b> ({step.walk}). "
+    if step.walk == "scatter":
+        body = _scatter_text(layer, step, channel)
+    else:
+        body = _gather_text(walk, step, channel)
+    return _BOX.format(head + body + _below_text(layer, step, channel))
+
+
+def _scatter_text(layer: LayerSnapshot, step: Step, c: int) -> str:
+    k, (i, j), value = step.filter_index, step.delta_index, step.delta_value
+    top, left, eh, ew = step.window
+    (sh, sw), (ph, pw) = layer.stride, layer.padding
+    d = f"δ{_sub(k + 1)}[{i}, {j}]"
+    added = step.added[c]  # (kh, kw)
+    return (
+        f"{d} = {_n(value)} is spread back through filter {k + 1}: for every input channel c, "
+        f"<br>dx[c][rows {_span(top, top + eh - 1)}, cols {_span(left, left + ew - 1)}] "
+        f"+= {d} · W{_sub(f'{k + 1},c')} &nbsp; (window at (i·s − p, j·s − p) = "
+        f"({i}·{sh} − {ph}, {j}·{sw} − {pw}) = ({top}, {left}); taps in the padding are dropped)"
+        f"<br>channel {c + 1}, top-left tap: {_n(value)} × {_n(layer.w[k, c, 0, 0])} = "
+        f"{_n(added[0, 0])}; the whole {added.shape[0]}×{added.shape[1]} patch sums to "
+        f"{_n(added.sum())}."
+    )
+
+
+def _gather_text(walk: Walk, step: Step, c: int) -> str:
+    layer = walk.layer
+    r, q = step.pixel
+    ph, pw = layer.padding
+    terms = " + ".join(_n(step.pixel_values[k, c]) for k in range(layer.filters))
+    products = gather_window_products(walk, step, 0, c)
+    shown = [p for p in products.ravel() if p != 0][:4]
+    first = " + ".join(_n(p) for p in shown) or "0"
+    more = " + …" if np.count_nonzero(products) > len(shown) else ""
+    untouched = not layer.geometry.touched_mask()[r, q]
+    note = (
+        " — no δ under the window: no forward window read this pixel, so its gradient is 0"
+        if untouched
+        else ""
+    )
+    return (
+        f"input pixel ({r}, {q}): dx[c][{r}, {q}] = Σ{_sub('k')} Σ{_sub('u,v')} "
+        f"rot180(W{_sub('k,c')})[u, v] · pad(dilate(δ{_sub('k')}))[{r} + {ph} + u, "
+        f"{q} + {pw} + v]"
+        f"<br>channel {c + 1}: filter 1 gives {first}{more} = {_n(step.pixel_values[0, c])}; "
+        f"over the {layer.filters} filter(s): {terms} = <b>{_n(step.dx[c, r, q])}</b>{note}"
+    )
+
+
+def _below_text(layer: LayerSnapshot, step: Step, c: int) -> str:
+    if layer.activation == "identity":
+        return "<br>No activation below (identity): δ for the layer below is dx itself."
+    r, q = step.pixel if step.pixel is not None else (max(step.window[0], 0),
+                                                       max(step.window[1], 0))
+    r, q = min(r, layer.x.shape[1] - 1), min(q, layer.x.shape[2] - 1)
+    slope = layer.sigma_prime[c, r, q]
+    return (
+        f"<br>Layer below ({layer.activation}, σ'(z) = {DERIVATIVE_FORMULAS[layer.activation]}): "
+        f"δ{_sub('below')}[{c + 1}][{r}, {q}] = dx ⊙ σ'(z) = {_n(step.dx[c, r, q])} × "
+        f"{_n(slope)} = {_n(step.delta_below[c, r, q])}"
+    )
+
+
+def ledger_html(layer: LayerSnapshot) -> str:
+    """The shape ledger: every array of the layer, its shape and the size formula."""
+    g = layer.geometry
+    (c, h, w), (k, _, kh, kw) = layer.x.shape, layer.w.shape
+    (ho, wo), (hd, wd) = g.output_size, g.dilated_output_size
+    (s, _), (p, _), (d, _) = g.stride, g.padding, g.dilation
+    rows = [
+        ("x", (c, h, w), "(C, H, W)"),
+        ("W", (k, c, kh, kw), "(K, C, kh, kw): each filter as deep as x"),
+        ("out z, δ", (k, ho, wo), f"Ho = ⌊(H + 2p − d(kh−1) − 1)/s⌋ + 1 = "
+                                  f"⌊({h} + {2 * p} − {d * (kh - 1)} − 1)/{s}⌋ + 1 = {ho}"),
+        ("dilated δ", (k, hd, wd), f"(Ho−1)·s + 1 = ({ho}−1)·{s} + 1 = {hd}"),
+        ("dx", (c, h, w), "same as x"),
+        ("dW", (k, c, kh, kw), "same as W: one per filter, not per position"),
+        ("db", (k,), "one per filter"),
+    ]
+    cells = "".join(
+        f"<tr><td><b>{html.escape(name)}</b></td><td>{shape}</td><td>{html.escape(rule)}</td></tr>"
+        for name, shape, rule in rows
+    )
+    style = "border-collapse:collapse;font-size:13px;color:var(--jp-ui-font-color1, inherit)"
+    return f"<table style='{style}' cellpadding='3'>{cells}</table>"
+
+
+def zero_zone_html(layer: LayerSnapshot) -> str:
+    """One sentence on the input rows/columns no forward window reads (and on uneven overlap)."""
+    return _untouched_sentence(layer) + _overlap_sentence(layer)
+
+
+def _overlap_sentence(layer: LayerSnapshot) -> str:
+    counts = layer.geometry.window_counts()
+    read = np.unique(counts[counts > 0])
+    if read.size <= 1:
+        return ""
+    listed = ", ".join(str(n) for n in read[:-1]) + f" or {read[-1]}"
+    why = (
+        "with a stride above 1 and overlapping windows this is the checkerboard of strided "
+        "gradients"
+        if max(layer.stride) > 1
+        else "pixels near the border are read by fewer taps than pixels in the middle"
+    )
+    return _BOX.format(
+        f"<b>Uneven overlap:</b> each input pixel is read by {listed} kernel taps across the "
+        f"windows, so it collects that many terms of δ·W: {why}."
+    )
+
+
+def _untouched_sentence(layer: LayerSnapshot) -> str:
+    g = layer.geometry
+    rows = np.flatnonzero(~g.touched_rows())
+    cols = np.flatnonzero(~g.touched_cols())
+    if rows.size == 0 and cols.size == 0:
+        return _BOX.format("Every input pixel is read by at least one window, so every "
+                           "pixel can receive gradient.")
+    parts = []
+    if rows.size:
+        parts.append(f"rows {', '.join(map(str, rows))}")
+    if cols.size:
+        parts.append(f"columns {', '.join(map(str, cols))}")
+    ho, (s, _), (p, _) = g.output_size[0], g.stride, g.padding
+    last = (ho - 1) * s - p + g.kernel_extent[0] - 1
+    return _BOX.format(
+        f"<b>Zero-gradient zone:</b> input {' and '.join(parts)} (grey stripes) are read by no "
+        f"window (the last window along the height ends at row {last}, or the gaps of the stride "
+        "and dilation skip them), so they never reach the output and their gradient is exactly 0."
+    )
+
+
+def check_html(result: CheckResult) -> str:
+    """A badge: max |analytic − finite difference|, green when below 1e-6."""
+    worst = result.worst
+    ok = worst < 1e-6
+    colour = "#1b7837" if ok else "#b2182b"
+    sampled = "" if result.checked == result.total else (
+        f" ({result.checked} of {result.total} entries, sampled)")
+    detail = ", ".join(f"{name} {value:.1e}" for name, value in result.errors.items())
+    return (
+        f"<span style='background:{colour};color:white;padding:3px 8px;border-radius:4px;"
+        f"font-size:13px'>{'✓' if ok else '✗'} finite-difference check: max |analytic − "
+        f"numeric| = {worst:.1e}</span> <span style='font-size:12px;"
+        f"color:var(--jp-ui-font-color2, inherit)'>{detail}{sampled}</span>"
+    )
+
+
+def agreement_html(scatter_dx: np.ndarray, gather_dx: np.ndarray, core_dx: np.ndarray) -> str:
+    """The sentence that the two walks end at the same dx, with the numbers."""
+    walks = float(np.max(np.abs(scatter_dx - gather_dx)))
+    core = float(np.max(np.abs(scatter_dx - core_dx)))
+    return _BOX.format(
+        f"Both walks end at the same dx: max |scatter − gather| = {walks:.1e}, "
+        f"max |scatter − core conv2d_backward| = {core:.1e} (Σ dx = {_n(float(core_dx.sum()))})."
+    )

@@ -1,0 +1,146 @@
+"""Lesson 2, depth: the shape of every array of one conv layer's passes, stated and measured.
+
+:func:`markdown_table` prints such rows in a notebook.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from cnnviz.core.conv import IntOrPair, conv2d, conv2d_backward, dilate, input_grad_contributions
+from cnnviz.core.geometry import Geometry
+from cnnviz.lessons.checks import as_count
+
+__all__ = [
+    "markdown_table",
+    "shapes_from_core",
+    "shapes_table",
+]
+
+
+def shapes_table(
+    depth: int,
+    input_size: IntOrPair,
+    filters: int,
+    kernel_size: IntOrPair,
+    *,
+    stride: IntOrPair = 1,
+    padding: IntOrPair = 0,
+    dilation: IntOrPair = 1,
+) -> list[dict[str, object]]:
+    """Every array of one conv layer's forward and backward pass, with its shape and why.
+
+    Returns
+    -------
+    rows : list of dict with keys ``"name"``, ``"symbol"``, ``"shape"`` (a tuple), ``"why"``.
+        The names match :func:`shapes_from_core`.
+    """
+    c, k = as_count(depth, "depth"), as_count(filters, "filters")
+    g = Geometry(input_size, kernel_size, stride=stride, padding=padding, dilation=dilation)
+    (h, w), (kh, kw), (ho, wo) = g.input_size, g.kernel_size, g.output_size
+    hd, wd = g.dilated_output_size
+    return [
+        {"name": "x", "symbol": "$a^{l}$", "shape": (c, h, w), "why": "D input channels"},
+        {
+            "name": "w",
+            "symbol": "$w^{l+1}$",
+            "shape": (k, c, kh, kw),
+            "why": "K filters, each as deep as the input",
+        },
+        {"name": "b", "symbol": "$b^{l+1}$", "shape": (k,), "why": "one bias per filter"},
+        {
+            "name": "z",
+            "symbol": "$z^{l+1}$",
+            "shape": (k, ho, wo),
+            "why": "one map per filter; every pixel computed",
+        },
+        {
+            "name": "delta",
+            "symbol": "$\\delta^{l+1}$",
+            "shape": (k, ho, wo),
+            "why": "dL/dz: shaped like z",
+        },
+        {
+            "name": "dilated_delta",
+            "symbol": "dilate($\\delta^{l+1}$)",
+            "shape": (k, hd, wd),
+            "why": f"{g.stride[0] - 1} zero(s) between neighbours",
+        },
+        {
+            "name": "contributions",
+            "symbol": "$\\delta_k \\ast$ rot180($w_{k,c}$)",
+            "shape": (k, c, h, w),
+            "why": "filter k's delta sent into input channel c",
+        },
+        {
+            "name": "dx",
+            "symbol": "$\\partial L/\\partial a^{l}$",
+            "shape": (c, h, w),
+            "why": "contributions summed over k",
+        },
+        {
+            "name": "dw",
+            "symbol": "$\\partial L/\\partial w^{l+1}$",
+            "shape": (k, c, kh, kw),
+            "why": "shaped like w",
+        },
+        {
+            "name": "db",
+            "symbol": "$\\partial L/\\partial b^{l+1}$",
+            "shape": (k,),
+            "why": "shaped like b",
+        },
+    ]
+
+
+def shapes_from_core(
+    depth: int,
+    input_size: IntOrPair,
+    filters: int,
+    kernel_size: IntOrPair,
+    *,
+    stride: IntOrPair = 1,
+    padding: IntOrPair = 0,
+    dilation: IntOrPair = 1,
+    seed: int = 0,
+) -> dict[str, tuple[int, ...]]:
+    """The same shapes as :func:`shapes_table`, measured by running the core on random data."""
+    c, k = as_count(depth, "depth"), as_count(filters, "filters")
+    g = Geometry(input_size, kernel_size, stride=stride, padding=padding, dilation=dilation)
+    settings = {"stride": g.stride, "padding": g.padding, "dilation": g.dilation}
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((1, c, *g.input_size))
+    w = rng.standard_normal((k, c, *g.kernel_size))
+    b = rng.standard_normal(k)
+    z = conv2d(x, w, b, **settings)
+    delta = rng.standard_normal(z.shape)
+    dx, dw, db = conv2d_backward(delta, x, w, **settings)
+    contrib = input_grad_contributions(delta[0], w, g.input_size, **settings)
+    return {
+        "x": x.shape[1:],
+        "w": w.shape,
+        "b": b.shape,
+        "z": z.shape[1:],
+        "delta": delta.shape[1:],
+        "dilated_delta": dilate(delta[0], g.stride).shape,
+        "contributions": contrib.shape,
+        "dx": dx.shape[1:],
+        "dw": dw.shape,
+        "db": db.shape,
+    }
+
+
+def markdown_table(rows: list[dict[str, object]], columns: tuple[str, ...] | None = None) -> str:
+    """Rows of dicts as a Markdown table (for ``IPython.display.Markdown``); shapes as ``a×b``."""
+    if not isinstance(rows, list) or not rows or not all(isinstance(r, dict) for r in rows):
+        raise TypeError("rows must be a non-empty list of dicts")
+    columns = tuple(rows[0]) if columns is None else tuple(columns)
+
+    def cell(value: object) -> str:
+        if isinstance(value, tuple):
+            return "×".join(str(v) for v in value)
+        return str(value)
+
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(cell(row.get(c, "")) for c in columns) + " |" for row in rows]
+    return "\n".join(lines)

@@ -1,0 +1,243 @@
+"""Widget glue for the lessons: show a figure, step through frames, pick one of several views.
+
+ipywidgets wiring only. Frames are rendered to PNG once, up front; the slider, the Play button
+and the picker are linked to the image stack in the browser (``jslink``), so stepping needs no
+kernel round trip and works the same in JupyterLab and Voila.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping, Sequence
+
+import ipywidgets as widgets
+import numpy as np
+from IPython.display import Image, display
+from matplotlib.figure import Figure
+
+from cnnviz.core.conv import IntOrPair, input_grad_contributions
+from cnnviz.core.geometry import Geometry
+from cnnviz.explorer.layer import snapshot_from_settings
+from cnnviz.explorer.presets import get_preset
+from cnnviz.explorer.render.fanout import FanOutFigure
+from cnnviz.explorer.settings import Settings
+from cnnviz.lessons import Question, per_position_weight_grads, scatter_partial_sums
+from cnnviz.lessons.figures import (
+    contribution_figure,
+    figure_png,
+    overlap_figure,
+    position_figure,
+    scatter_step_figure,
+)
+
+
+def show(figure: Figure) -> None:
+    """Display a figure as a PNG (a static picture that reads the same in Lab and Voila)."""
+    if not isinstance(figure, Figure):
+        raise TypeError(f"figure must be a matplotlib Figure; got {type(figure).__name__}")
+    display(Image(data=figure_png(figure)))
+
+
+def _image_stack(frames: Sequence[Figure | bytes]) -> widgets.Stack:
+    # max_width keeps a wide frame inside the page instead of under a scroll bar
+    images = [
+        widgets.Image(
+            value=f if isinstance(f, bytes) else figure_png(f),
+            format="png",
+            layout=widgets.Layout(max_width="100%", height="auto"),
+        )
+        for f in frames
+    ]
+    return widgets.Stack(children=images, selected_index=0)
+
+
+def frame_player(
+    frames: Sequence[Figure | bytes], *, description: str = "step", interval_ms: int = 900
+) -> widgets.VBox:
+    """Play / step through pre-rendered frames with a Play button and a slider.
+
+    Parameters
+    ----------
+    frames : sequence of Figure or PNG bytes
+        One per frame, in order.
+    description : str
+        The slider's label.
+    interval_ms : int
+        Time between frames when playing.
+    """
+    frames = list(frames)
+    if not frames or not all(isinstance(f, (Figure, bytes)) for f in frames):
+        raise TypeError("frames must be a non-empty sequence of matplotlib Figures or PNG bytes")
+    last = len(frames) - 1
+    play = widgets.Play(min=0, max=last, step=1, interval=interval_ms, description="play")
+    slider = widgets.IntSlider(
+        min=0, max=last, step=1, description=description, continuous_update=True
+    )
+    stack = _image_stack(frames)
+    widgets.jslink((play, "value"), (slider, "value"))
+    widgets.jslink((slider, "value"), (stack, "selected_index"))
+    return widgets.VBox([widgets.HBox([play, slider]), stack])
+
+
+def picker(figures: Mapping[str, Figure], *, description: str = "show") -> widgets.VBox:
+    """Choose one of several labelled figures from a drop-down."""
+    labels = list(figures)
+    if not labels or not all(isinstance(figures[k], Figure) for k in labels):
+        raise TypeError("figures must map labels to matplotlib Figures")
+    choice = widgets.Dropdown(
+        options=labels, index=0, description=description, layout=widgets.Layout(width="max-content")
+    )
+    stack = _image_stack([figures[k] for k in labels])
+    widgets.jslink((choice, "index"), (stack, "selected_index"))
+    return widgets.VBox([choice, stack])
+
+
+def scatter_player(
+    delta,
+    kernel,
+    input_size: IntOrPair,
+    *,
+    stride: IntOrPair = 1,
+    padding: IntOrPair = 0,
+    dilation: IntOrPair = 1,
+) -> widgets.VBox:
+    """Step through the scatter: each delta element adds ``δ[i, j] · w`` onto its window.
+
+    Parameters
+    ----------
+    delta : ``(Ho, Wo)``; kernel : ``(kh, kw)``; input_size : int or ``(H, W)``
+    """
+    sums = scatter_partial_sums(
+        delta, kernel, input_size, stride=stride, padding=padding, dilation=dilation
+    )
+    geometry = Geometry(input_size, kernel.shape, stride=stride, padding=padding, dilation=dilation)
+    frames = [scatter_step_figure(sums, delta, kernel, geometry, step) for step in range(len(sums))]
+    return frame_player(frames, description="δ element")
+
+
+def contribution_picker(
+    delta,
+    w,
+    input_size: IntOrPair,
+    *,
+    stride: IntOrPair = 1,
+    padding: IntOrPair = 0,
+    dilation: IntOrPair = 1,
+) -> widgets.VBox:
+    """Pick a (filter k, input channel c) pair: see ``δ_k ∗ rot180(w_{k,c})`` and channel c's sum.
+
+    Parameters
+    ----------
+    delta : ``(K, Ho, Wo)``, one sample's delta; w : ``(K, C, kh, kw)``
+    """
+    contrib = input_grad_contributions(
+        delta, w, input_size, stride=stride, padding=padding, dilation=dilation
+    )  # (K, C, H, W)
+    total = contrib.sum(axis=0)  # (C, H, W)
+    figures = {
+        f"filter {k} → channel {c}": contribution_figure(
+            delta[k], w[k, c], contrib[k, c], total[c], k=k, c=c
+        )
+        for k, c in np.ndindex(*contrib.shape[:2])
+    }
+    return picker(figures, description="show")
+
+
+def position_picker(
+    x,
+    delta,
+    kernel_size: IntOrPair,
+    *,
+    stride: IntOrPair = 1,
+    padding: IntOrPair = 0,
+    dilation: IntOrPair = 1,
+) -> widgets.VBox:
+    """Pick an output position: see its share ``δ[i, j] · window`` of the one shared ``dW``.
+
+    Parameters
+    ----------
+    x : ``(H, W)``, one channel; delta : ``(Ho, Wo)``, one filter's delta
+    """
+    settings = {"stride": stride, "padding": padding, "dilation": dilation}
+    parts = per_position_weight_grads(x[None], delta[None], kernel_size, **settings)
+    total = parts.sum(axis=(0, 1))[0, 0]  # (kh, kw)
+    geometry = Geometry(x.shape, kernel_size, **settings)
+    figures = {
+        f"position ({i}, {j})": position_figure(
+            x, delta, parts[i, j, 0, 0], total, geometry, (i, j)
+        )
+        for i, j in np.ndindex(*geometry.output_size)
+    }
+    return picker(figures, description="show")
+
+
+def overlap_picker(geometries: Sequence[Geometry]) -> widgets.VBox:
+    """Pick a geometry from a list: see how many windows read each input pixel."""
+    figures = {g.describe(): overlap_figure(g) for g in geometries}
+    return picker(figures, description="settings")
+
+
+def walk_player(
+    preset: str | Settings, *, walk: str = "scatter", first_channel: int = 0
+) -> widgets.VBox:
+    """The explorer's fan-out view of a preset, one frame per step of a walk.
+
+    Uses the explorer's own data (:func:`cnnviz.explorer.layer.snapshot_from_settings`), walk
+    (:class:`cnnviz.explorer.trace.Walk`) and renderer
+    (:class:`cnnviz.explorer.render.FanOutFigure`), so a lesson shows exactly
+    what the explorer shows.
+
+    Parameters
+    ----------
+    preset : str or Settings
+        A preset name (see ``python -m cnnviz presets``) or explicit settings.
+    walk : {"scatter", "gather"}
+    first_channel : int
+        First input channel shown (the view shows up to four).
+    """
+    settings = get_preset(preset).settings if isinstance(preset, str) else preset
+    if not isinstance(settings, Settings):
+        raise TypeError(f"preset must be a preset name or Settings; got {type(preset).__name__}")
+    figure = FanOutFigure(snapshot_from_settings(settings), walk=walk, first_channel=first_channel)
+    frames = [figure.png(index) for index in range(figure.walk.count)]
+    return frame_player(frames, description=f"{walk} step", interval_ms=700)
+
+
+def explorer(preset: str) -> widgets.VBox:
+    """The full explorer (:class:`~cnnviz.explorer.app.Explorer`) on a preset, for a lesson page."""
+    from cnnviz.explorer.app import Explorer  # the whole app only where a lesson embeds it
+
+    return Explorer(settings=get_preset(preset).settings).widget
+
+
+def quiz(questions: Sequence[Question]) -> widgets.VBox:
+    """Answer boxes for "check yourself" questions, marked by the core when "Check" is pressed.
+
+    Works in Voila, where code cells cannot be edited: the learner types, the kernel marks.
+    """
+    questions = list(questions)
+    if not questions or not all(isinstance(q, Question) for q in questions):
+        raise TypeError("questions must be a non-empty sequence of cnnviz.lessons.Question")
+    return widgets.VBox([_answer_row(q) for q in questions])
+
+
+def _answer_row(question: Question) -> widgets.VBox:
+    field = widgets.Text(placeholder="your answer", layout=widgets.Layout(width="200px"))
+    button = widgets.Button(description="Check", layout=widgets.Layout(width="80px"))
+    verdict = widgets.HTML()
+
+    def check(_button=None) -> None:
+        try:
+            result = question.mark(field.value)
+            colour = (
+                "var(--jp-success-color0, #1a7f37)"
+                if result.correct
+                else ("var(--jp-warn-color0, #b35900)")
+            )
+            verdict.value = f'<span style="color:{colour}">{html.escape(str(result))}</span>'
+        except Exception:  # the page must never show a traceback
+            verdict.value = "Could not check that answer; try typing it again."
+
+    button.on_click(check)
+    prompt = widgets.HTML(html.escape(question.prompt))
+    return widgets.VBox([prompt, widgets.HBox([field, button, verdict])])

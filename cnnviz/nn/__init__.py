@@ -1,0 +1,33 @@
+"""A small CNN on the same conv core: layers, the gesture data, training, its views.
+
+- :mod:`~cnnviz.nn.layers`: Conv2D, ReLU, MaxPool2D, Flatten, Dense, Sequential, the loss, Adam.
+- :mod:`~cnnviz.nn.gestures`: the synthetic gesture images (made from a seed, no download).
+- :mod:`~cnnviz.nn.training`: the training loop shared by the command and the notebook.
+- :mod:`~cnnviz.nn.figures` (matplotlib) and :mod:`~cnnviz.nn.widgets` (ipywidgets): the views.
+"""
+
+from cnnviz.nn.layers import (
+    Adam,
+    Conv2D,
+    Dense,
+    Flatten,
+    Layer,
+    MaxPool2D,
+    ReLU,
+    Sequential,
+    softmax,
+    softmax_cross_entropy,
+)
+
+__all__ = [
+    "Adam",
+    "Conv2D",
+    "Dense",
+    "Flatten",
+    "Layer",
+    "MaxPool2D",
+    "ReLU",
+    "Sequential",
+    "softmax",
+    "softmax_cross_entropy",
+]

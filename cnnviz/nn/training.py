@@ -1,0 +1,373 @@
+"""Train the small gesture CNN: one loop shared by the command line and the notebook.
+
+``python -m cnnviz train-gestures [--seed S] [--epochs E]`` draws a training set and a
+held-out test set (:mod:`cnnviz.nn.gestures`), trains :func:`gesture_network` with Adam, shows a
+terminal progress bar, and ends with the line ``test accuracy: 0.xxx``.
+
+From Python::
+
+    from cnnviz.nn.training import gesture_network, train
+    from cnnviz.nn.gestures import train_test_split
+    train_set, test_set = train_test_split(6000, 2000, seed=0)
+    network = gesture_network(seed=0)
+    history = train(network, train_set, test_set=test_set, epochs=6,
+                    on_progress=print)   # called with a Progress after every batch
+
+:func:`conv_layer_snapshot` runs one sample forward and backward through a trained network
+and returns the :class:`~cnnviz.explorer.layer.LayerSnapshot` of one conv layer: the real ``x``,
+``W`` and ``δ`` the explorer can show.
+"""
+
+from __future__ import annotations
+
+import argparse
+import numbers
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TextIO
+
+import numpy as np
+
+from cnnviz.explorer.layer import LayerSnapshot
+from cnnviz.nn.gestures import CLASS_NAMES, DEFAULT_SIZE, Gestures, train_test_split
+from cnnviz.nn.layers import (
+    Adam,
+    Conv2D,
+    Dense,
+    Flatten,
+    MaxPool2D,
+    ReLU,
+    Sequential,
+    softmax_cross_entropy,
+)
+
+DEFAULTS = {
+    "seed": 0,
+    "epochs": 6,
+    "train_count": 6000,
+    "test_count": 2000,
+    "batch_size": 32,
+    "learning_rate": 2e-3,
+}
+
+
+def gesture_network(
+    *,
+    seed: int = 0,
+    size: int = DEFAULT_SIZE,
+    classes: int = len(CLASS_NAMES),
+    dtype: type = np.float32,
+) -> Sequential:
+    """The gesture CNN: two conv blocks and one dense layer, about 7 000 parameters.
+
+    ``(1, 28, 28)`` → Conv2D 1→8 3×3 pad 1 → ReLU → MaxPool 2×2 ``(8, 14, 14)`` →
+    Conv2D 8→16 3×3 pad 1 → ReLU → MaxPool 2×2 ``(16, 7, 7)`` → Flatten → Dense 784→8.
+    """
+    rng = np.random.default_rng(seed)
+    flat = 16 * (size // 4) * (size // 4)
+    return Sequential(
+        [
+            Conv2D(1, 8, 3, padding=1, seed=rng, dtype=dtype),
+            ReLU(),
+            MaxPool2D(2),
+            Conv2D(8, 16, 3, padding=1, seed=rng, dtype=dtype),
+            ReLU(),
+            MaxPool2D(2),
+            Flatten(),
+            Dense(flat, classes, seed=rng, dtype=dtype),
+        ],
+        input_shape=(1, size, size),
+    )
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Where training is, handed to the ``on_progress`` callback after every batch.
+
+    ``loss`` and ``accuracy`` are running means over this epoch's batches so far.
+    ``test_accuracy`` is set only on the last batch of an epoch (when a test set is given).
+    """
+
+    epoch: int  # 1-based
+    epochs: int
+    batch: int  # 1-based, within the epoch
+    batches: int
+    loss: float
+    accuracy: float
+    seconds: float  # since training started
+    epoch_done: bool
+    test_accuracy: float | None = None
+
+
+@dataclass
+class History:
+    """Per-epoch figures of one training run."""
+
+    train_loss: list[float] = field(default_factory=list)
+    train_accuracy: list[float] = field(default_factory=list)
+    test_accuracy: list[float] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def accuracy(network: Sequential, data: Gestures) -> float:
+    """Fraction of ``data`` the network classifies right."""
+    return float(np.mean(network.predict(data.images).argmax(axis=1) == data.labels))
+
+
+def confusion_matrix(network: Sequential, data: Gestures) -> np.ndarray:
+    """``(classes, classes)`` counts: row = true class, column = predicted class."""
+    n = len(data.class_names)
+    predicted = network.predict(data.images).argmax(axis=1)
+    return np.bincount(data.labels * n + predicted, minlength=n * n).reshape(n, n)
+
+
+def _check_int(value: object, name: str, minimum: int) -> int:
+    if not isinstance(value, numbers.Integral) or isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be an int; got {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}; got {value}")
+    return int(value)
+
+
+def train(
+    network: Sequential,
+    train_set: Gestures,
+    *,
+    epochs: int = DEFAULTS["epochs"],
+    batch_size: int = DEFAULTS["batch_size"],
+    learning_rate: float = DEFAULTS["learning_rate"],
+    seed: int = 0,
+    test_set: Gestures | None = None,
+    on_progress: Callable[[Progress], None] | None = None,
+) -> History:
+    """Mini-batch training with Adam and softmax cross-entropy; updates ``network`` in place.
+
+    Parameters
+    ----------
+    network : Sequential, mapping ``(N, 1, H, W)`` images to ``(N, classes)`` logits
+    train_set : Gestures
+    epochs, batch_size : int >= 1
+    learning_rate : float > 0, Adam's step size (halved for the last third of the epochs)
+    seed : int, shuffles the batches
+    test_set : Gestures, optional; its accuracy is measured after every epoch
+    on_progress : callable, optional; called with a :class:`Progress` after every batch
+
+    Returns
+    -------
+    History
+    """
+    epochs = _check_int(epochs, "epochs", 1)
+    batch_size = _check_int(batch_size, "batch_size", 1)
+    if len(train_set) == 0:
+        raise ValueError("train_set must hold at least one sample")
+    rng = np.random.default_rng(seed)
+    optimizer = Adam(network, learning_rate=learning_rate)
+    history = History()
+    batches = -(-len(train_set) // batch_size)
+    started = time.perf_counter()
+    for epoch in range(1, epochs + 1):
+        if epoch > max(1, 2 * epochs // 3):  # a smaller step to settle at the end
+            optimizer.learning_rate = learning_rate / 2
+        order = rng.permutation(len(train_set))
+        total_loss = total_right = seen = 0.0
+        for batch in range(1, batches + 1):
+            pick = order[(batch - 1) * batch_size : batch * batch_size]
+            logits = network.forward(train_set.images[pick])
+            loss, dlogits = softmax_cross_entropy(logits, train_set.labels[pick])
+            network.backward(dlogits)
+            optimizer.step()
+            total_loss += loss * pick.size
+            total_right += float(np.sum(logits.argmax(axis=1) == train_set.labels[pick]))
+            seen += pick.size
+            last = batch == batches
+            test_accuracy = accuracy(network, test_set) if last and test_set else None
+            if last:
+                history.train_loss.append(total_loss / seen)
+                history.train_accuracy.append(total_right / seen)
+                if test_accuracy is not None:
+                    history.test_accuracy.append(test_accuracy)
+            if on_progress is not None:
+                on_progress(
+                    Progress(
+                        epoch,
+                        epochs,
+                        batch,
+                        batches,
+                        total_loss / seen,
+                        total_right / seen,
+                        time.perf_counter() - started,
+                        last,
+                        test_accuracy,
+                    )
+                )
+    history.seconds = time.perf_counter() - started
+    return history
+
+
+# --------------------------------------------------------------------------- one real layer
+
+
+def conv_layer_snapshot(
+    network: Sequential, image: np.ndarray, label: int, *, conv: int = 1
+) -> LayerSnapshot:
+    """One sample's real ``x``, ``W``, ``b`` and ``δ = dL/dz`` at one conv layer.
+
+    Runs the sample forward, takes the cross-entropy loss against ``label``, runs backward,
+    and reads what the chosen conv layer saw and received.
+
+    Parameters
+    ----------
+    network : Sequential containing Conv2D layers
+    image : ``(C, H, W)``, one sample (e.g. ``test_set.images[i]``)
+    label : int, its true class
+    conv : int, which conv layer, counting from 0 (0 = the first, whose x is the image)
+
+    Returns
+    -------
+    LayerSnapshot
+        For a conv layer above a ReLU and a max-pool, ``activation`` is "relu" and ``z_below``
+        is the max-pooled pre-activation of the conv below: max-pooling and ReLU commute
+        (``pool(relu(z)) = relu(pool(z))``), so ``x = relu(z_below)`` holds exactly and
+        ``δ_below = dx ⊙ σ'(z_below)`` is the delta at the pooled pre-activation.
+    """
+    positions = [i for i, layer in enumerate(network.layers) if isinstance(layer, Conv2D)]
+    conv = _check_int(conv, "conv", 0)
+    if conv >= len(positions):
+        raise ValueError(f"conv must be < {len(positions)}, the number of conv layers; got {conv}")
+    image = np.asarray(image)
+    if image.shape != network.input_shape:
+        raise ValueError(f"image must be one sample {network.input_shape}; got {image.shape}")
+    label = _check_int(label, "label", 0)
+    position = positions[conv]
+    inputs = [image[None]]  # inputs[i] is what layer i receives
+    for layer in network.layers:
+        inputs.append(layer.forward(inputs[-1]))
+    _, delta = softmax_cross_entropy(inputs[-1], np.array([label]))
+    for above in reversed(network.layers[position + 1 :]):
+        delta = above.backward(delta)  # ends as dL/dz of the chosen conv layer
+    layer = network.layers[position]
+    layer.backward(delta)  # its grads now belong to this one sample, like the snapshot
+    activation, z_below = _activation_below(network, positions, conv, inputs)
+    return LayerSnapshot.from_arrays(
+        inputs[position][0],
+        layer.params["w"],
+        layer.params["b"],
+        delta[0],
+        stride=layer.settings["stride"],
+        padding=layer.settings["padding"],
+        dilation=layer.settings["dilation"],
+        activation=activation,
+        z_below=z_below,
+    )
+
+
+def _activation_below(
+    network: Sequential, positions: list[int], conv: int, inputs: list[np.ndarray]
+) -> tuple[str, np.ndarray | None]:
+    """σ between the conv below and this one, and ``z_below`` with ``x = σ(z_below)``.
+
+    Handles the shapes this module builds: nothing below (the image), or ReLU followed by
+    max-pools. Anything else is shown as "identity" (``z_below = x``).
+    """
+    if conv == 0:
+        return "identity", None
+    below = positions[conv - 1]
+    between = network.layers[below + 1 : positions[conv]]
+    if not between or not isinstance(between[0], ReLU):
+        return "identity", None
+    if not all(isinstance(layer, MaxPool2D) for layer in between[1:]):
+        return "identity", None
+    z_below = inputs[below + 1]  # the conv below's output z
+    for pool in between[1:]:
+        z_below = MaxPool2D(pool.size).forward(z_below)  # a fresh pool: caches stay intact
+    return "relu", z_below[0]
+
+
+# --------------------------------------------------------------------------- command line
+
+
+class ProgressBar:
+    """A one-line terminal progress bar fed with :class:`Progress`; no extra dependencies.
+
+    On a terminal the line is redrawn in place (at most ~10 times a second); elsewhere (a
+    log, a pipe) only the line that closes each epoch is written.
+    """
+
+    def __init__(self, stream: TextIO | None = None, *, width: int = 24) -> None:
+        self.stream = sys.stdout if stream is None else stream
+        self.width = width
+        self.live = bool(getattr(self.stream, "isatty", lambda: False)())
+        self._last_draw = 0.0
+        self._drawn = 0  # length of the line on screen, to blank what a shorter one leaves
+
+    def __call__(self, progress: Progress) -> None:
+        if not progress.epoch_done and not self.live:
+            return
+        now = time.perf_counter()
+        if not progress.epoch_done and now - self._last_draw < 0.1:
+            return
+        self._last_draw = now
+        filled = round(self.width * progress.batch / progress.batches)
+        bar = "#" * filled + "." * (self.width - filled)
+        line = (
+            f"epoch {progress.epoch}/{progress.epochs} [{bar}] "
+            f"{progress.batch}/{progress.batches}  loss {progress.loss:.4f}  "
+            f"accuracy {progress.accuracy:.3f}"
+        )
+        if progress.test_accuracy is not None:
+            line += f"  held-out {progress.test_accuracy:.3f}"
+        line += f"  {progress.seconds:.1f} s"
+        end = "\n" if progress.epoch_done else ""
+        if self.live:
+            line, self._drawn = "\r" + line.ljust(self._drawn), 0 if end else len(line)
+        self.stream.write(line + end)
+        self.stream.flush()
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of ``python -m cnnviz train-gestures``."""
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=DEFAULTS["seed"],
+        help="seed for the data, the weights and the batch order",
+    )
+    parser.add_argument("--epochs", type=int, default=DEFAULTS["epochs"])
+    parser.add_argument(
+        "--train-count", type=int, default=DEFAULTS["train_count"], help="training images to draw"
+    )
+    parser.add_argument(
+        "--test-count", type=int, default=DEFAULTS["test_count"], help="held-out images to draw"
+    )
+    parser.add_argument("--batch-size", type=int, default=DEFAULTS["batch_size"])
+    parser.add_argument("--learning-rate", type=float, default=DEFAULTS["learning_rate"])
+
+
+def main(args: argparse.Namespace) -> int:
+    """Draw the data, train, and print ``test accuracy: 0.xxx``. Returns the exit code."""
+    try:
+        started = time.perf_counter()
+        train_set, test_set = train_test_split(args.train_count, args.test_count, seed=args.seed)
+        print(
+            f"drew {len(train_set)} training and {len(test_set)} held-out gestures "
+            f"({len(CLASS_NAMES)} classes) in {time.perf_counter() - started:.1f} s"
+        )
+        network = gesture_network(seed=args.seed)
+        print(network.describe())
+        history = train(
+            network,
+            train_set,
+            epochs=args.epochs,
+            batch_size=args.batch_size,
+            learning_rate=args.learning_rate,
+            seed=args.seed,
+            on_progress=ProgressBar(),
+        )
+    except (TypeError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(f"trained in {history.seconds:.1f} s")
+    print(f"test accuracy: {accuracy(network, test_set):.3f}")
+    return 0

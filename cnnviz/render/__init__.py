@@ -1,5 +1,0 @@
-"""Renderers: matplotlib and NumPy drawing of a layer and its backprop walk, no widgets."""
-
-from cnnviz.render.fanout import FanOutFigure
-
-__all__ = ["FanOutFigure"]

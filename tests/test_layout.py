@@ -1,0 +1,88 @@
+"""The package's rooms and the one-way data flow between them, read from the source with ast.
+
+core -> explorer -> nn -> lessons -> cli: a module may import its own room and the rooms before
+it, never one after. Inside the explorer the chain is settings -> layer -> trace -> render ->
+export -> app. The core is NumPy only; renderers draw but never wire widgets.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[1] / "cnnviz"
+ROOMS = ["core", "explorer", "nn", "lessons"]  # in data-flow order; cli and the façades on top
+TOP = len(ROOMS)
+EXPLORER_CHAIN = ["settings", "presets", "links", "layer", "trace", "render", "export", "app"]
+
+
+def _modules() -> list[Path]:
+    return sorted(p for p in PACKAGE.rglob("*.py") if "__pycache__" not in p.parts)
+
+
+def _dotted(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _imports(path: Path) -> set[str]:
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return found
+
+
+def _rank(dotted: str) -> int:
+    parts = dotted.split(".")
+    if len(parts) > 1 and parts[1] in ROOMS:
+        return ROOMS.index(parts[1])
+    return TOP
+
+
+def _explorer_rank(dotted: str) -> int | None:
+    parts = dotted.split(".")
+    if len(parts) > 2 and parts[1] == "explorer" and parts[2] in EXPLORER_CHAIN:
+        return EXPLORER_CHAIN.index(parts[2])
+    return None
+
+
+MODULES = _modules()
+
+
+@pytest.mark.parametrize("path", MODULES, ids=lambda p: _dotted(p))
+def test_no_import_runs_back_up(path):
+    here = _dotted(path)
+    for name in _imports(path):
+        if not name.startswith("cnnviz.") or _rank(here) == TOP:
+            continue
+        assert _rank(name) <= _rank(here), f"{here} imports {name}, a room after it"
+        mine, theirs = _explorer_rank(here), _explorer_rank(name)
+        if mine is not None and theirs is not None:
+            assert theirs <= mine, f"{here} imports {name}, later in the explorer's chain"
+
+
+@pytest.mark.parametrize(
+    "path", [p for p in MODULES if _rank(_dotted(p)) == 0], ids=lambda p: _dotted(p)
+)
+def test_core_is_numpy_only(path):
+    outside = {n.split(".")[0] for n in _imports(path)} - {"numpy", "cnnviz", "__future__"}
+    allowed = {"numbers", "functools", "dataclasses", "collections", "typing", "math"}
+    assert outside <= allowed, f"{_dotted(path)} imports {sorted(outside - allowed)}"
+
+
+def test_renderers_wire_no_widgets():
+    for path in (PACKAGE / "explorer" / "render").rglob("*.py"):
+        assert not any(n.split(".")[0] == "ipywidgets" for n in _imports(path)), path
+
+
+def test_the_rule_catches_an_upward_import(tmp_path):
+    bad = tmp_path / "bad.py"
+    bad.write_text("from cnnviz.explorer.app import Explorer\n")
+    assert _rank("cnnviz.explorer.app") > _rank("cnnviz.core.conv")
+    assert "cnnviz.explorer.app" in _imports(bad)
