@@ -18,6 +18,7 @@ from cnnviz import (
     input_grad_contributions,
     pad_input,
     rot180,
+    weight_grad_by_correlation,
 )
 
 TOL = {"rtol": 1e-10, "atol": 1e-10}
@@ -166,6 +167,33 @@ def test_random_geometry_forward_and_backward_match_reference(case, way, chunked
 @given(case=cases(), seed=st.integers(0, 2**16))
 def test_random_geometry_contributions(case, seed):
     check_contributions(case, seed)
+
+
+def check_textbook_dw(case: Case, seed: int = 0) -> None:
+    x, w, _, dout = case.data(seed)
+    textbook = weight_grad_by_correlation(x, dout, case.kernel, **case.settings)
+    want = reference.conv2d_backward(dout, x, w, **case.settings)[1]
+    assert textbook.shape == w.shape
+    np.testing.assert_allclose(textbook, want, **TOL)
+
+
+@named
+def test_textbook_dw_by_correlation_matches_loop_reference(case):
+    check_textbook_dw(case)
+
+
+@settings(max_examples=30, deadline=None)
+@given(case=cases(), seed=st.integers(0, 2**16))
+def test_random_geometry_textbook_dw(case, seed):
+    check_textbook_dw(case, seed)
+
+
+def test_textbook_dw_names_a_wrong_dout():
+    x, w, _, dout = NAMED["classroom"].data()
+    with pytest.raises(ValueError, match="dout must have the forward output's shape"):
+        weight_grad_by_correlation(x, dout[:, :, 1:], (3, 3), stride=2, padding=1)
+    with pytest.raises(ValueError, match="kernel_size"):
+        weight_grad_by_correlation(x, dout, (0, 3), stride=2, padding=1)
 
 
 # --------------------------------------------------------------------------- dtypes

@@ -12,9 +12,10 @@ from dataclasses import dataclass
 import numpy as np
 
 Pair = tuple[int, int]
+IntOrPair = int | tuple[int, int]  # what a caller may give: ``stride=2`` or ``stride=(2, 1)``
 
 
-def as_pair(value: int | tuple[int, int], name: str, minimum: int) -> Pair:
+def as_pair(value: IntOrPair, name: str, minimum: int) -> Pair:
     """Turn an int or an ``(h, w)`` pair into a checked pair of Python ints.
 
     Parameters
