@@ -171,10 +171,11 @@ def test_random_geometry_contributions(case, seed):
 
 def check_textbook_dw(case: Case, seed: int = 0) -> None:
     x, w, _, dout = case.data(seed)
-    textbook = weight_grad_by_correlation(x, dout, case.kernel, **case.settings)
+    parts = [weight_grad_by_correlation(x[n], dout[n], case.kernel, **case.settings)
+             for n in range(case.n)]  # one sample each
     want = reference.conv2d_backward(dout, x, w, **case.settings)[1]
-    assert textbook.shape == w.shape
-    np.testing.assert_allclose(textbook, want, **TOL)
+    assert parts[0].shape == w.shape
+    np.testing.assert_allclose(sum(parts), want, **TOL)
 
 
 @named
@@ -190,10 +191,12 @@ def test_random_geometry_textbook_dw(case, seed):
 
 def test_textbook_dw_names_a_wrong_dout():
     x, w, _, dout = NAMED["classroom"].data()
-    with pytest.raises(ValueError, match="dout must have the forward output's shape"):
-        weight_grad_by_correlation(x, dout[:, :, 1:], (3, 3), stride=2, padding=1)
+    with pytest.raises(ValueError, match="delta must have the forward output's shape"):
+        weight_grad_by_correlation(x[0], dout[0, :, 1:], (3, 3), stride=2, padding=1)
     with pytest.raises(ValueError, match="kernel_size"):
-        weight_grad_by_correlation(x, dout, (0, 3), stride=2, padding=1)
+        weight_grad_by_correlation(x[0], dout[0], (0, 3), stride=2, padding=1)
+    with pytest.raises(ValueError, match=r"x must have 3 dimensions"):
+        weight_grad_by_correlation(x, dout[0], (3, 3), stride=2, padding=1)
 
 
 # --------------------------------------------------------------------------- dtypes

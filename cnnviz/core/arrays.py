@@ -1,4 +1,8 @@
-"""Checks on array arguments, shared by every public function that takes numbers in bulk."""
+"""Argument checks shared by every room: arrays of numbers, counts, the conv core's layouts.
+
+Each raises a TypeError or ValueError naming the parameter and the rule it breaks, and never
+modifies the caller's array.
+"""
 
 from __future__ import annotations
 
@@ -44,6 +48,21 @@ def real_array(value: object, name: str, ndim: int, layout: str) -> np.ndarray:
     if array.ndim != ndim:
         raise ValueError(f"{name} must have {ndim} dimensions {layout}; got shape {array.shape}")
     return array
+
+
+def as_count(value: object, name: str, minimum: int = 1) -> int:
+    """``value`` as an int ``>= minimum`` (bools refused), or a TypeError/ValueError naming it.
+
+    Examples
+    --------
+    >>> as_count(3, "depth")
+    3
+    """
+    if not isinstance(value, numbers.Integral) or isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be an int; got {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}; got {value}")
+    return int(value)
 
 
 def float_array(value: object, name: str, ndim: int, layout: str) -> np.ndarray:
@@ -95,12 +114,13 @@ def bias(b: object, k: int) -> np.ndarray:
     return b
 
 
-def batch_and_delta(x: object, dout: object) -> tuple[np.ndarray, np.ndarray]:
-    """x ``(N, C, H, W)`` and its delta ``(N, K, Ho, Wo)`` as non-empty float arrays."""
-    x, dout = float_array(x, "x", 4, X), float_array(dout, "dout", 4, DOUT)
-    check_not_empty(x, "x", X, 1)
-    check_not_empty(dout, "dout", DOUT, 1)
-    return x, dout
+def sample_and_delta(x: object, delta: object) -> tuple[np.ndarray, np.ndarray]:
+    """One sample ``(C, H, W)`` and its delta ``(K, Ho, Wo)``, non-empty, in a common dtype."""
+    x, delta = float_array(x, "x", 3, "(C, H, W)"), float_array(delta, "delta", 3, "(K, Ho, Wo)")
+    check_not_empty(x, "x", "(C, H, W)", 0)
+    check_not_empty(delta, "delta", "(K, Ho, Wo)", 0)
+    dtype = np.result_type(x, delta)
+    return x.astype(dtype, copy=False), delta.astype(dtype, copy=False)
 
 
 def one_sample(
@@ -114,14 +134,14 @@ def one_sample(
     dout = float_array(dout, "dout", 3, "(K, Ho, Wo)")
     check_not_empty(w, "w", W, 0)
     geometry = plan_for(input_size, w.shape[2:], *settings).geometry
-    check_dout(dout, (w.shape[0], *geometry.output_size), "(K, Ho, Wo)")
+    check_shape(dout, "dout", (w.shape[0], *geometry.output_size), "(K, Ho, Wo)")
     dtype = np.result_type(w, dout)
     return dout.astype(dtype, copy=False), w.astype(dtype, copy=False), geometry
 
 
-def check_dout(dout: np.ndarray, expected: tuple[int, ...], layout: str) -> None:
-    """``dout`` must have the forward output's shape ``expected``."""
-    if dout.shape != expected:
+def check_shape(array: np.ndarray, name: str, expected: tuple[int, ...], layout: str) -> None:
+    """A delta (``dout``) must have the forward output's shape ``expected``."""
+    if array.shape != expected:
         raise ValueError(
-            f"dout must have the forward output's shape {expected} {layout}; got {dout.shape}"
+            f"{name} must have the forward output's shape {expected} {layout}; got {array.shape}"
         )

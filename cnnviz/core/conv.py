@@ -102,7 +102,7 @@ def conv2d_backward(
     dout = arrays.float_array(dout, "dout", 4, DOUT)
     plan = _fast.plan_for(x.shape[2:], w.shape[2:], stride, padding, dilation)
     n, k = x.shape[0], w.shape[0]
-    arrays.check_dout(dout, (n, k, *plan.output_size), DOUT)
+    arrays.check_shape(dout, "dout", (n, k, *plan.output_size), DOUT)
     dtype = np.result_type(x, w, dout)
     x, w, dout = (a.astype(dtype, copy=False) for a in (x, w, dout))
     delta = dout.reshape(n, k, -1)  # (N, K, Ho*Wo)
@@ -225,25 +225,26 @@ def input_grad_by_full_convolution(
 
 def weight_grad_by_correlation(
     x: np.ndarray,
-    dout: np.ndarray,
+    delta: np.ndarray,
     kernel_size: IntOrPair,
     *,
     stride: IntOrPair = 1,
     padding: IntOrPair = 0,
     dilation: IntOrPair = 1,
 ) -> np.ndarray:
-    """The textbook dw: the same ``(K, C, kh, kw)`` as :func:`conv2d_backward`'s ``dw``.
+    """The textbook dw of one sample: ``(K, C, kh, kw)``, :func:`conv2d_backward`'s for it.
 
-    ``dw[k, c] = sum_n pad(x[n, c]) ⋆ dilate(delta[n, k])``, read at every dilation-th
-    position: tap ``(u, v)`` met padded pixel ``(i*sh + u*dil_h, j*sw + v*dil_w)`` of window
-    ``(i, j)``. x is ``(N, C, H, W)``, dout ``(N, K, Ho, Wo)``; kernel_size is ``(kh, kw)``.
+    ``dw[k, c] = pad(x[c]) ⋆ dilate(delta[k])``, read at every dilation-th position: tap
+    ``(u, v)`` met padded pixel ``(i*sh + u*dil_h, j*sw + v*dil_w)`` of window ``(i, j)``.
+    x is ``(C, H, W)``, delta ``(K, Ho, Wo)``, kernel_size ``(kh, kw)``; a batch's dw is the
+    sum over its samples.
     """
-    x, delta = arrays.batch_and_delta(x, dout)
+    x, delta = arrays.sample_and_delta(x, delta)
     kernel_size = as_pair(kernel_size, "kernel_size", 1)
-    geometry = _fast.plan_for(x.shape[2:], kernel_size, stride, padding, dilation).geometry
-    arrays.check_dout(delta, (x.shape[0], delta.shape[1], *geometry.output_size), DOUT)
-    spread = dilate(delta, geometry.stride)  # (N, K, Hd, Wd)
-    windows = sliding_window_view(pad_input(x, geometry.padding), spread.shape[2:], axis=(2, 3))
+    geometry = _fast.plan_for(x.shape[1:], kernel_size, stride, padding, dilation).geometry
+    arrays.check_shape(delta, "delta", (delta.shape[0], *geometry.output_size), "(K, Ho, Wo)")
+    spread = dilate(delta, geometry.stride)  # (K, Hd, Wd)
+    windows = sliding_window_view(pad_input(x, geometry.padding), spread.shape[1:], axis=(1, 2))
     (kh, kw), (dil_h, dil_w) = geometry.kernel_size, geometry.dilation
-    taps = windows[:, :, : (kh - 1) * dil_h + 1 : dil_h, : (kw - 1) * dil_w + 1 : dil_w]
-    return np.einsum("ncuvij,nkij->kcuv", taps, spread)  # taps: (N, C, kh, kw, Hd, Wd)
+    taps = windows[:, : (kh - 1) * dil_h + 1 : dil_h, : (kw - 1) * dil_w + 1 : dil_w]
+    return np.einsum("cuvij,kij->kcuv", taps, spread)  # taps: (C, kh, kw, Hd, Wd)

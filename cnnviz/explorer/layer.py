@@ -27,6 +27,7 @@ from cnnviz.core.activations import ACTIVATION_NAMES, activate, derivative
 from cnnviz.core.arrays import real_array
 from cnnviz.core.conv import conv2d, conv2d_backward, input_grad_contributions
 from cnnviz.core.geometry import Geometry, Pair
+from cnnviz.core.gradcheck import numerical_partials
 from cnnviz.explorer.settings import Settings
 
 
@@ -303,7 +304,7 @@ def gradient_check(
         if name == "delta_below" and layer.activation == "relu":
             # ReLU has no slope at exactly 0 (we use 0, a central difference sees 1/2)
             chosen = chosen[np.abs(at.reshape(-1)[chosen]) > eps]
-        numeric = _central_differences(function, at, chosen, eps)
+        numeric = numerical_partials(function, at, chosen, eps=eps)
         gap = np.abs(numeric - analytic.reshape(-1)[chosen])
         errors[name] = float(gap.max(initial=0.0))
         checked, total = checked + chosen.size, total + at.size
@@ -322,19 +323,3 @@ class CheckResult:
     def worst(self) -> float:
         """The largest error over every gradient."""
         return max(self.errors.values())
-
-
-def _central_differences(function, at: np.ndarray, chosen: np.ndarray, eps: float) -> np.ndarray:
-    """``(f(at + eps·e_i) − f(at − eps·e_i)) / 2eps`` for each flat index i in ``chosen``."""
-    point = np.array(at, dtype=np.float64)
-    flat = point.reshape(-1)
-    out = np.empty(chosen.size)
-    for n, index in enumerate(chosen):
-        saved = flat[index]
-        flat[index] = saved + eps
-        up = function(point)
-        flat[index] = saved - eps
-        down = function(point)
-        flat[index] = saved
-        out[n] = (up - down) / (2 * eps)
-    return out
