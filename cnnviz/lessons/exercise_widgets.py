@@ -83,7 +83,6 @@ class ExerciseRow:
         self.feedback = widgets.HTML()
         self.answer = widgets.HTML()
         self.check_button.on_click(_safe(self.check, self.feedback))
-        self.field.on_submit(_safe(self.check, self.feedback))
         self.show_button.on_click(_safe(self.show, self.answer))
         self.widget = widgets.VBox(
             [

@@ -87,7 +87,7 @@ def _same(a: Answer, b: Answer, atol: float) -> bool:
     return len(a) == len(b) and all(abs(x - y) <= atol for x, y in zip(a, b, strict=True))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # holds arrays: compare .text() and .answer instead
 class Exercise:
     """One seeded exercise.
 
