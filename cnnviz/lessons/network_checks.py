@@ -17,7 +17,8 @@ import numpy as np
 
 from cnnviz.core.activations import activate
 from cnnviz.core.gradcheck import numerical_gradient
-from cnnviz.nn.layers import Conv2D, MaxPool2D, ReLU, Sequential, softmax_cross_entropy
+from cnnviz.nn.gestures import Gestures
+from cnnviz.nn.layers import Conv2D, MaxPool2D, ReLU, Sequential, softmax, softmax_cross_entropy
 from cnnviz.nn.training import conv_layer_snapshot
 
 
@@ -52,6 +53,16 @@ def pool_relu_gap(network: Sequential, images: np.ndarray) -> float:
             gap = max(gap, float(np.abs(one - other).max()))
         z = copy.deepcopy(layer).forward(z)
     return gap
+
+
+def hardest_sample(network: Sequential, data: Gestures) -> int:
+    """Index of the sample whose true class gets the lowest probability: the largest loss,
+    so the largest deltas (a confidently right sample has deltas near 0)."""
+    network = _check_network(network)
+    if not isinstance(data, Gestures):
+        raise TypeError(f"data must be a cnnviz.nn Gestures set; got {type(data).__name__}")
+    p = softmax(network.predict(data.images))
+    return int(np.argmin(p[np.arange(len(data)), data.labels]))
 
 
 @dataclass(frozen=True)
