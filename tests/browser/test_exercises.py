@@ -104,3 +104,19 @@ def test_a_classic_mistake_gets_its_sentence_in_the_page(
     boxes.nth(1).scroll_into_view_if_needed()
     page.screenshot(path=str(artifacts / "exercises-03-checked.png"))
     assert page.cnnviz_errors == []
+
+
+def test_lesson_00_offers_the_handout_as_a_download(open_slow_page, voila_base_url):
+    page = _open_exercises(open_slow_page, voila_base_url, LESSONS["00"])
+    assert page.locator("a[download]").count() == 0  # made only when asked
+    button = page.locator("button:has-text('make the handout')")
+    button.scroll_into_view_if_needed()
+    button.click()
+    link = page.locator("a[download]")
+    link.wait_for(timeout=REACT * 2)
+    assert link.get_attribute("download") == "cnnviz-handout.pdf"
+    assert link.get_attribute("href").startswith("data:application/pdf;base64,JVBERi")  # %PDF
+    with page.expect_download(timeout=REACT) as download:
+        link.click()
+    assert download.value.suggested_filename == "cnnviz-handout.pdf"
+    assert page.cnnviz_errors == []
