@@ -195,3 +195,31 @@ def test_bad_arguments_name_the_parameter():
     with pytest.raises(ValueError, match="key"):
         exercise("03", "no-such-exercise")
     assert [e.text() for e in exercises(3, seed=0)] == [e.text() for e in exercises("03", 0)]
+
+
+def test_size_answers_agree_with_the_formulas_the_lessons_display():
+    from cnnviz.lessons.formulas import FORMULAS
+
+    for seed in SEEDS:
+        item = exercise("00", "output-size", seed)
+        h, _, k, _, s, p, d = (int(t) for t in re.findall(r"\d+", item.question)[:7])
+        by_formula = FORMULAS["output_size"].evaluate(
+            input_size=h, kernel_size=k, stride=s, padding=p, dilation=d
+        )
+        assert item.answer == (by_formula,)
+        item = exercise("03", "transposed-size", seed)
+        ho, _, k, _, s, p = (int(t) for t in re.findall(r"\d+", item.question)[:6])
+        by_formula = FORMULAS["transposed_size"].evaluate(
+            output_size=ho, kernel_size=k, stride=s, padding=p, output_padding=0
+        )
+        assert item.answer == (by_formula,)
+        item = exercise("05", "dilated-output", seed)
+        k, _, d, _, p, h = (int(t) for t in re.findall(r"\d+", item.question)[:6])
+        by_formula = FORMULAS["output_size"].evaluate(
+            input_size=h, kernel_size=k, padding=p, dilation=d
+        )
+        assert item.answer == (by_formula,)
+        item = exercise("03", "padded-delta-size", seed)
+        s, k, _, ho = (int(t) for t in re.findall(r"\d+", item.question)[:4])
+        dilated = FORMULAS["dilated_size"].evaluate(output_size=ho, stride=s)
+        assert item.answer == (dilated + 2 * (k - 1),)
