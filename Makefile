@@ -12,7 +12,7 @@ export OPENBLAS_NUM_THREADS ?= 1
 export OMP_NUM_THREADS ?= 1
 export MKL_NUM_THREADS ?= 1
 
-.PHONY: app test lint bench browser clean strip
+.PHONY: app test lint bench browser clean strip hooks
 
 $(VENV)/.app-installed: requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -56,3 +56,11 @@ clean:
 # Notebooks are the source and are committed without outputs: run this before a commit.
 strip: $(VENV)/.test-installed
 	$(PY) tools/strip_notebooks.py
+
+# A git pre-commit hook that strips the notebooks being committed (tools/pre-commit). The
+# installed hook only calls the checked-out script, so it follows the repository's version.
+hooks:
+	@hooks=$$(git rev-parse --git-path hooks) && mkdir -p "$$hooks" && \
+	printf '#!/bin/sh\nexec "$$(git rev-parse --show-toplevel)/tools/pre-commit" "$$@"\n' \
+		> "$$hooks/pre-commit" && chmod +x "$$hooks/pre-commit" && \
+	echo "installed $$hooks/pre-commit (strips notebook outputs before each commit)"

@@ -19,6 +19,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "write a step animation as GIF, standalone HTML or PNG sheet",
     ),
     "train-gestures": ("cnnviz.nn.training", "train the small gesture CNN on synthetic data"),
+    "handout": ("cnnviz.lessons.handout_cli", "write the class handout (formulas, shapes) as PDF"),
 }
 
 

@@ -23,6 +23,7 @@ from cnnviz.explorer.render.png import figure_png
 from cnnviz.explorer.render.png import show as show  # re-exported: the notebooks call views.show
 from cnnviz.explorer.settings import Settings
 from cnnviz.lessons import Question, per_position_weight_grads, scatter_partial_sums
+from cnnviz.lessons.exercise_widgets import exercises as exercises  # views.exercises("03")
 from cnnviz.lessons.figures import (
     contribution_figure,
     overlap_figure,
@@ -234,3 +235,27 @@ def _answer_row(question: Question) -> widgets.VBox:
     button.on_click(check)
     prompt = widgets.HTML(html.escape(question.prompt))
     return widgets.VBox([prompt, widgets.HBox([field, button, verdict])])
+
+
+def handout_button() -> widgets.VBox:
+    """A button that makes the class handout (two A4 pages) and offers it as a download.
+
+    The PDF is made only when asked (about a second), and handed over as an ``<a download>``
+    link with a data: URL, which works in Voila where there is no file server.
+    """
+    from cnnviz.lessons.handout import download_link_html, handout_pdf
+
+    button = widgets.Button(
+        description="make the handout (PDF)", layout=widgets.Layout(width="200px")
+    )
+    link = widgets.HTML()
+
+    def make(_button=None) -> None:
+        link.value = "making the PDF…"
+        try:
+            link.value = download_link_html(handout_pdf())
+        except Exception:  # the page must never show a traceback
+            link.value = "Could not make the handout; try again, or run python -m cnnviz handout."
+
+    button.on_click(make)
+    return widgets.VBox([widgets.HBox([button, link])])

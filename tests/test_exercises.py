@@ -1,0 +1,225 @@
+"""The lessons' exercises: seeded numbers, the core's answers, and a sentence per classic mistake.
+
+For every lesson 00-07 and several seeds: the right answer is accepted in any usual spelling,
+each classic wrong answer (computed by taking that wrong route with the core) gets its own
+sentence, the numbers change with the seed, and no typed text can make a check raise. Some
+answers are recomputed here from the question's own numbers with the loop oracle
+(tests/reference.py), independently of the core.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+import reference as ref
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cnnviz.lessons.exercises import BANK, LESSONS, exercise, exercises, format_value
+
+SEEDS = range(8)
+CASES = [(lesson, key) for lesson in LESSONS for key, _ in BANK[lesson]]
+CLASSIC = {
+    "no rot180",
+    "same stride backward",
+    "no crop",
+    "padding forgotten",
+    "no sum over k",  # summed over the wrong axis: contributions not added over filters
+    "indices swapped",  # w[c, k] for w[k, c]: the sum over the wrong index
+    "one sample only",  # the batch sum forgotten
+}
+
+
+def test_every_lesson_has_at_least_three_exercises():
+    assert LESSONS == ("00", "01", "02", "03", "04", "05", "06", "07")
+    for lesson in LESSONS:
+        items = exercises(lesson, seed=1)
+        assert len(items) >= 3
+        assert len({item.key for item in items}) == len(items)
+        assert all(len(item.mistakes) >= 2 for item in items)
+
+
+def test_the_classic_mistakes_are_all_recognised_somewhere():
+    names = {m.name for lesson in LESSONS for item in exercises(lesson, 0) for m in item.mistakes}
+    assert CLASSIC <= names
+
+
+@pytest.mark.parametrize(("lesson", "key"), CASES)
+def test_right_answer_accepted_and_each_mistake_gets_its_own_sentence(lesson, key):
+    for seed in SEEDS:
+        item = exercise(lesson, key, seed)
+        typed = format_value(item.answer) if item.atol < 1e-3 else f"{item.answer[0]:.2f}"
+        verdict = item.check(typed)
+        assert verdict.correct, (seed, typed, verdict.message)
+        assert verdict.message.startswith("Right:")
+        sentences = set()
+        for mistake in item.mistakes:
+            feedback = item.check(", ".join(repr(v) for v in mistake.value))
+            assert not feedback.correct
+            assert feedback.mistake == mistake.name, (seed, mistake.name, feedback.message)
+            assert feedback.message == f"Not yet: {mistake.sentence}"
+            sentences.add(feedback.message)
+        assert len(sentences) == len(item.mistakes), "two mistakes share a sentence"
+        # a wrong answer that is no classic mistake gets the plain "try again"
+        other = tuple(v + 1000.5 for v in item.answer)
+        feedback = item.check(", ".join(map(str, other)))
+        assert not feedback.correct and feedback.mistake is None and "try again" in feedback.message
+
+
+@pytest.mark.parametrize(("lesson", "key"), CASES)
+def test_seeds_give_different_numbers_and_the_same_seed_the_same(lesson, key):
+    texts = {exercise(lesson, key, seed).text() for seed in range(12)}
+    assert len(texts) >= 3, f"{lesson}/{key}: only {len(texts)} different questions in 12 seeds"
+    again, once = exercise(lesson, key, 5), exercise(lesson, key, 5)
+    assert (again.text(), again.answer) == (once.text(), once.answer)
+
+
+def test_exercises_of_one_page_draw_different_numbers():
+    first, second, _ = exercises("01", seed=0)
+    assert first.text() != second.text()
+
+
+def test_a_shape_can_be_typed_many_ways():
+    item = exercise("02", "delta-shape", 0)
+    spelled = [format_value(item.answer), "(" + format_value(item.answer) + ")"]
+    spelled.append("×".join(str(int(v)) for v in item.answer))
+    spelled.append("[" + " ".join(str(int(v)) for v in item.answer) + "]")
+    assert all(item.check(text).correct for text in spelled)
+
+
+def test_the_answer_is_only_in_what_reveal_gives():
+    item = exercise("03", "stride-dx-entry", 2)
+    assert item.answer_text not in item.text()
+    assert item.reveal().startswith(f"Answer: {item.answer_text}.")
+
+
+# ------------------------------------------------------------- answers against the loop oracle
+
+
+def _given(item) -> dict[str, np.ndarray]:
+    return {name: np.asarray(array) for name, array in item.given}
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_gradient_answers_agree_with_the_loop_oracle(seed):
+    # lesson 01: stride 1, 2×2 kernel on 4×4
+    item = exercise("01", "dx-entry", seed)
+    g = _given(item)
+    dx = ref.conv2d_backward(g["δ"][None, None], np.zeros((1, 1, 4, 4)), g["w"][None, None])[0]
+    p, q = (int(t) for t in item.label[6:-1].split(", "))
+    assert item.answer == (pytest.approx(dx[0, 0, p, q]),)
+    # lesson 03: stride 2, 3×3 kernel on 5×5
+    item = exercise("03", "stride-dx-entry", seed)
+    g = _given(item)
+    dx = ref.conv2d_backward(
+        g["δ"][None, None], np.zeros((1, 1, 5, 5)), g["w"][None, None], stride=2
+    )[0]
+    p, q = (int(t) for t in item.label[6:-1].split(", "))
+    assert item.answer == (pytest.approx(dx[0, 0, p, q]),)
+    # lesson 04: dW with stride 2 and padding 1
+    item = exercise("04", "weight-grad", seed)
+    g = _given(item)
+    dw = ref.conv2d_backward(
+        g["δ"][None, None], g["x"][None, None], np.zeros((1, 1, 2, 2)), stride=2, padding=1
+    )[1]
+    u, v = (int(t) for t in item.label[6:-1].split(", "))
+    assert item.answer == (pytest.approx(dw[0, 0, u, v]),)
+    # lesson 05: the padding crop
+    item = exercise("05", "padding-crop", seed)
+    g = _given(item)
+    dx = ref.conv2d_backward(
+        g["δ"][None, None], np.zeros((1, 1, 3, 3)), g["w"][None, None], padding=1
+    )[0]
+    p, q = (int(t) for t in item.label[6:-1].split(", "))
+    assert item.answer == (pytest.approx(dx[0, 0, p, q]),)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_batch_weight_gradient_is_the_sum_over_samples(seed):
+    item = exercise("07", "batch-weight-grad", seed)
+    g = _given(item)
+    x = np.stack([g[f"x[{n}]"] for n in range(3)])[:, None]
+    delta = np.stack([g[f"δ[{n}]"] for n in range(3)])[:, None]
+    dw = ref.conv2d_backward(delta, x, np.zeros((1, 1, 2, 2)))[1]
+    u, v = (int(t) for t in item.label[6:-1].split(", "))
+    assert item.answer == (pytest.approx(dw[0, 0, u, v]),)
+
+
+def test_output_sizes_agree_with_the_oracle_formula():
+    for seed in SEEDS:
+        item = exercise("00", "output-size", seed)
+        # "A 14×14 input, a 4×4 kernel, stride 2, padding 2, dilation 2. ..."
+        h, _, k, _, s, p, d = (int(t) for t in re.findall(r"\d+", item.question)[:7])
+        assert item.answer == (ref.output_size(h, k, s, p, d)[0],)
+
+
+# --------------------------------------------------------------------------- robustness
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    text=st.one_of(
+        st.text(max_size=400),
+        st.none(),
+        st.integers(),
+        st.floats(allow_nan=True),
+        st.lists(st.integers(), max_size=4),
+    ),
+    case=st.sampled_from(CASES),
+)
+def test_a_check_never_raises_whatever_is_typed(text, case):
+    item = exercise(*case, seed=0)
+    feedback = item.check(text)
+    assert isinstance(feedback.message, str) and feedback.message
+    assert "Traceback" not in feedback.message
+
+
+@pytest.mark.parametrize("junk", ["", "   ", "abc", "nan", "inf", "1,,", "9" * 400, "1e999"])
+def test_junk_gets_a_sentence_not_an_error(junk):
+    feedback = exercise("03", "transposed-size", 0).check(junk)
+    assert not feedback.correct and feedback.mistake is None
+    assert feedback.message.endswith(".")
+
+
+def test_bad_arguments_name_the_parameter():
+    with pytest.raises(ValueError, match="lesson"):
+        exercises("08")
+    with pytest.raises(TypeError, match="lesson"):
+        exercises(3.0)
+    with pytest.raises(ValueError, match="seed"):
+        exercises("03", seed=-1)
+    with pytest.raises(TypeError, match="seed"):
+        exercises("03", seed=True)
+    with pytest.raises(ValueError, match="key"):
+        exercise("03", "no-such-exercise")
+    assert [e.text() for e in exercises(3, seed=0)] == [e.text() for e in exercises("03", 0)]
+
+
+def test_size_answers_agree_with_the_formulas_the_lessons_display():
+    from cnnviz.lessons.formulas import FORMULAS
+
+    for seed in SEEDS:
+        item = exercise("00", "output-size", seed)
+        h, _, k, _, s, p, d = (int(t) for t in re.findall(r"\d+", item.question)[:7])
+        by_formula = FORMULAS["output_size"].evaluate(
+            input_size=h, kernel_size=k, stride=s, padding=p, dilation=d
+        )
+        assert item.answer == (by_formula,)
+        item = exercise("03", "transposed-size", seed)
+        ho, _, k, _, s, p = (int(t) for t in re.findall(r"\d+", item.question)[:6])
+        by_formula = FORMULAS["transposed_size"].evaluate(
+            output_size=ho, kernel_size=k, stride=s, padding=p, output_padding=0
+        )
+        assert item.answer == (by_formula,)
+        item = exercise("05", "dilated-output", seed)
+        k, _, d, _, p, h = (int(t) for t in re.findall(r"\d+", item.question)[:6])
+        by_formula = FORMULAS["output_size"].evaluate(
+            input_size=h, kernel_size=k, padding=p, dilation=d
+        )
+        assert item.answer == (by_formula,)
+        item = exercise("03", "padded-delta-size", seed)
+        s, k, _, ho = (int(t) for t in re.findall(r"\d+", item.question)[:4])
+        dilated = FORMULAS["dilated_size"].evaluate(output_size=ho, stride=s)
+        assert item.answer == (dilated + 2 * (k - 1),)
