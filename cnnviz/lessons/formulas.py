@@ -11,7 +11,7 @@ from __future__ import annotations
 import html
 
 from cnnviz.core.formulas import FORMULAS, Formula
-from cnnviz.core.notation import convolve_2d, correlate_2d
+from cnnviz.core.maps2d import convolve_2d, correlate_2d
 
 __all__ = [
     "FORMULAS",
