@@ -13,7 +13,6 @@ layer below, its pre-activation ``z (C, H, W)``. Sizes are ints or ``(h, w)`` pa
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass
 from typing import Any
 
@@ -124,12 +123,8 @@ class Formula:
         expr = self.forms[form]
         if not self.free:
             return _as_size(expr.evaluate(env), values)
-        ranges = [range(index_range(expr, index, env)) for index in self.free]
-        shape = tuple(len(r) for r in ranges)
-        parts = [
-            expr.evaluate({**env, **_bind(self.free, combo)})
-            for combo in itertools.product(*ranges)
-        ]
+        shape = tuple(index_range(expr, index, env) for index in self.free)
+        parts = [expr.evaluate({**env, **_bind(self.free, combo)}) for combo in np.ndindex(shape)]
         return np.stack(parts).reshape(shape + np.shape(parts[0]))
 
     def _env(self, values: dict[str, Any]) -> dict[str, Any]:
