@@ -58,8 +58,8 @@ FUNCTIONS = {
 class _Parser:
     """Recursive descent over the LaTeX the formulas print; returns functions of ``env``."""
 
-    def __init__(self, source: str) -> None:
-        self.s, self.i = source, 0
+    def __init__(self, source: str, blog: bool = False) -> None:
+        self.s, self.i, self.blog = source, 0, blog
 
     def peek(self, token: str) -> bool:
         while self.i < len(self.s) and self.s[self.i] == " ":
@@ -110,7 +110,8 @@ class _Parser:
         node = self.product()
         while self.peek(r"\star") or self.peek(r"\ast"):
             routine = signal.correlate2d if self.take(r"\star") else signal.convolve2d
-            self.take(r"\ast")
+            if self.take(r"\ast") and self.blog:
+                routine = signal.correlate2d  # the blog's ∗ slides without flipping
             mode = "full" if self.take(r"_{\mathrm{full}}") else "valid"
             left, right = node, self.product()
             node = lambda e, a=left, b=right, f=routine, m=mode: f(a(e), b(e), mode=m)  # noqa: E731
@@ -138,7 +139,7 @@ class _Parser:
     def atom(self):
         if self.take(r"\left\lfloor"):
             self.expect(r"\frac")
-            top, bottom = _parse(self.group()), _parse(self.group())
+            top, bottom = _parse(self.group(), self.blog), _parse(self.group(), self.blog)
             self.expect(r"\right\rfloor")
             return lambda e: np.floor_divide(top(e), bottom(e))
         if self.take(r"\left("):
@@ -163,8 +164,8 @@ class _Parser:
         return self.symbol()
 
     def function(self, name: str):
-        low = _parse(self.group()) if self.take("_") else None
-        high = _parse(self.group()) if self.take("^") else None
+        low = _parse(self.group(), self.blog) if self.take("_") else None
+        high = _parse(self.group(), self.blog) if self.take("^") else None
         self.expect(r"\left(")
         arg = self.sum()
         self.expect(r"\right)")
@@ -181,7 +182,7 @@ class _Parser:
             sub = self.group() if self.peek("{") else self.s[self.i]
             self.i += 0 if self.s[self.i - 1] == "}" else 1
         if base in ARRAYS:
-            key, indices = ARRAYS[base], sub.split(",")
+            key, indices = ARRAYS[base], [i for i in sub.split(",") if i]
             return lambda e: np.asarray(e[key], float)[tuple(e["index:" + i] for i in indices)]
         if base == "H" and self.take(r"\times W"):
             return lambda e: np.asarray(e["input_size"])
@@ -204,12 +205,15 @@ def _range(index: str, env) -> int:
     return np.shape(env["w"])[1] if "w" in env else np.shape(env.get("x", env.get("z")))[0]
 
 
-def _parse(source: str):
-    return _Parser(source).whole()
+def _parse(source: str, blog: bool = False):
+    return _Parser(source, blog).whole()
 
 
-def evaluate_latex(latex: str, **values):
-    """Compute the right sides of ``latex`` (``lhs = rhs = ...``); returns a list, one per side."""
+def evaluate_latex(latex: str, *, blog: bool = False, **values):
+    """Compute the right sides of ``latex`` (``lhs = rhs = ...``); returns a list, one per side.
+
+    ``blog=True`` reads ``\\ast`` the blog's way: a sliding product without a flip.
+    """
     lhs, *sides = latex.split(" = ")
     free = re.findall(r"_\{([a-z](?:,[a-z])*)\}", lhs)
     indices = free[-1].split(",") if free else []
@@ -220,7 +224,7 @@ def evaluate_latex(latex: str, **values):
         env["kernel_size"] = np.shape(env["w"])[-2:]
     results = []
     for side in sides:
-        node = _parse(side)
+        node = _parse(side, blog)
         if not indices:
             results.append(node(env))
             continue

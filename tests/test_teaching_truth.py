@@ -1,0 +1,122 @@
+"""The explorer's words held to the numbers: gather equation, overlap sentence, conventions box.
+
+Each test reads what the page prints and recomputes it independently (NumPy by hand, no core
+routine), so a sentence that disagrees with the figure fails here.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+import numpy as np
+import pytest
+import reference
+
+from cnnviz.core.conventions import INDEX_CONVENTION, backward_side_by_side
+from cnnviz.core.formulas import FORMULAS
+from cnnviz.explorer.layer import snapshot_from_settings
+from cnnviz.explorer.presets import PRESETS
+from cnnviz.explorer.render.text import conventions_html, equation_html, zero_zone_html
+from cnnviz.explorer.settings import Settings
+from cnnviz.explorer.trace import Walk, gather_window_products
+
+
+def _plain(markup: str) -> str:
+    return html.unescape(re.sub(r"<[^>]+>", "", markup))
+
+
+def _printed_gather_value(text: str, layer, c: int, r: int, q: int) -> float:
+    """Compute dx[c][r, q] the way the printed equation says, from the layer's arrays."""
+    dilated = re.search(r"rot180\(dilate(\d+)\(Wk,c\)\)", text)
+    d = int(dilated.group(1)) if dilated else 1
+    top, left = (int(v) for v in re.search(
+        rf"Fk\[{r} \+ (\d+) \+ u, {q} \+ (\d+) \+ v\]", text).groups())
+    last_u, last_v = (int(v) for v in re.search(r"u = 0…(\d+), v = 0…(\d+)", text).groups())
+    s = int(re.search(r"Fk = dilate(\d+)\(δk\)", text).group(1))
+    offset = int(re.search(r"with (\d+) zero row", text).group(1))
+    total = 0.0
+    for k in range(layer.filters):
+        slice_ = np.zeros(((layer.w.shape[2] - 1) * d + 1, (layer.w.shape[3] - 1) * d + 1))
+        slice_[::d, ::d] = layer.w[k, c]
+        turned = slice_[::-1, ::-1]
+        spread = np.zeros(((layer.delta.shape[1] - 1) * s + 1, (layer.delta.shape[2] - 1) * s + 1))
+        spread[::s, ::s] = layer.delta[k]
+        for u in range(last_u + 1):
+            for v in range(last_v + 1):
+                row, col = r + top + u - offset, q + left + v - offset
+                if 0 <= row < spread.shape[0] and 0 <= col < spread.shape[1]:
+                    total += turned[u, v] * spread[row, col]
+    return total
+
+
+@pytest.mark.parametrize("dilation, stride, padding", [(2, 1, 0), (1, 2, 1), (2, 2, 1)])
+def test_gather_equation_matches_the_value_shown_at_every_pixel(dilation, stride, padding):
+    settings = Settings(depth=2, filters=2, input_height=7, input_width=7, kernel_height=3,
+                        kernel_width=3, stride=stride, padding=padding, dilation=dilation)
+    layer = snapshot_from_settings(settings)
+    walk = Walk(layer, "gather")
+    for index in range(len(walk)):
+        step = walk.step(index)
+        r, q = step.pixel
+        for c in range(layer.depth):
+            text = _plain(equation_html(walk, step, channel=c))
+            shown = float(re.search(r"= (−?\d+\.\d\d)(?: —|$|\s*Layer|\s*No act)",
+                                    text.split("filter(s):")[1]).group(1).replace("−", "-"))
+            assert abs(_printed_gather_value(text, layer, c, r, q) - shown) <= 0.006, (r, q, c)
+            assert np.isclose(gather_window_products(walk, step, 0, c).sum(),
+                              step.pixel_values[0, c])
+            assert np.isclose(step.dx[c, r, q], layer.dx[c, r, q])
+
+
+def test_the_old_gather_recipe_would_have_failed():
+    """rot180 of the *undilated* kernel (the old text) disagrees with dx: the test can fail."""
+    layer = snapshot_from_settings(Settings(depth=1, filters=1, input_height=7, input_width=7,
+                                            kernel_height=3, kernel_width=3, stride=1,
+                                            padding=0, dilation=2))
+    walk = Walk(layer, "gather")
+    wrong = 0
+    for index in range(len(walk)):
+        step = walk.step(index)
+        r, q = step.pixel
+        text = _plain(equation_html(walk, step)).replace("rot180(dilate2(Wk,c))", "rot180(Wk,c)")
+        text = text.replace("u = 0…4, v = 0…4", "u = 0…2, v = 0…2")
+        wrong += not np.isclose(_printed_gather_value(text, layer, 0, r, q), layer.dx[0, r, q])
+    assert wrong > 40
+
+
+def _sentence(**geometry) -> str:
+    settings = Settings(depth=1, filters=1, **geometry)
+    return _plain(zero_zone_html(snapshot_from_settings(settings)))
+
+
+def test_overlap_sentence_is_computed_from_the_counts():
+    checker = _sentence(input_height=7, input_width=7, kernel_height=3, kernel_width=3,
+                        stride=1, padding=0, dilation=2)
+    assert "1, 1, 2, 1, 2, 1, 1" in checker and "checkerboard" in checker
+    assert "near the edge" not in checker and "near the border" not in checker
+    border = _sentence(input_height=5, input_width=5, kernel_height=3, kernel_width=3,
+                       stride=1, padding=0, dilation=1)
+    assert "1, 2, 3, 2, 1" in border and "near the edge" in border
+    assert "checkerboard" not in border
+    strided = _sentence(input_height=9, input_width=9, kernel_height=3, kernel_width=3,
+                        stride=2, padding=0, dilation=1)
+    counts = reference.reads(9, 3, stride=2)
+    assert ", ".join(str(n) for n in counts[:, 0]) in strided and "checkerboard" in strided
+
+
+def test_conventions_box_quotes_the_formulas():
+    box = _plain(conventions_html())
+    assert FORMULAS["dx"].text in box and FORMULAS["z"].text in box
+    for _, _, text in backward_side_by_side():
+        assert text in box
+    assert INDEX_CONVENTION in box
+    assert "no sum over depth" in box and "from c" in box and "to k" in box
+
+
+def test_the_page_shows_the_conventions_box():
+    from cnnviz.explorer.app import Explorer
+
+    explorer = Explorer(settings=PRESETS["course-demo"].settings)
+    values = [getattr(child, "value", "") for child in explorer.widget.children]
+    assert conventions_html() in values
