@@ -98,6 +98,21 @@ def test_backward_formulas_three_routes(geometry):
     np.testing.assert_allclose(below_delta, dx_loop[0] * (1 - np.tanh(below) ** 2), atol=1e-12)
 
 
+@pytest.mark.parametrize("size", [(5, 5), (6, 4)])
+def test_one_channel_formulas_against_scipy_and_loops(size):
+    _, w, _, _, delta, below, _ = _case((size, 3, 1, 0, 1))
+    truth = reference.grad_contributions(delta[:1], w[:1, :1], size)[0, 0]
+    for form in range(2):
+        got = FORMULAS["dx_1ch"].evaluate(form=form, delta=delta[0], w=w[0, 0])
+        np.testing.assert_allclose(got, truth, atol=1e-12)
+        below_delta = FORMULAS["delta_below_1ch"].evaluate(
+            form=form, delta=delta[0], w=w[0, 0], z=below[0], activation="relu")
+        np.testing.assert_allclose(below_delta, truth * (below[0] > 0), atol=1e-12)
+    np.testing.assert_allclose(signal.convolve2d(delta[0], w[0, 0], "full"), truth, atol=1e-12)
+    twice = signal.convolve2d(delta[0], w[0, 0][::-1, ::-1], "full")  # ∗ with rot180
+    assert not np.allclose(twice, truth)
+
+
 @pytest.mark.parametrize("geometry", GEOMETRIES, ids=IDS)
 def test_size_formulas_against_counting_and_core(geometry):
     sizes = _sizes(geometry)
@@ -140,6 +155,9 @@ def _arguments(name, geometry):
         "delta_below": dict(delta=delta, w=w, z=below, activation="tanh", **settings),
         "dw": dict(x=x, delta=delta, kernel_size=w.shape[2:], **settings),
         "db": dict(delta=delta),
+        "dx_1ch": dict(delta=delta[0], w=w[0, 0]),
+        "delta_below_1ch": dict(delta=delta[0], w=w[0, 0], activation="tanh", z=np.resize(
+            below, np.add(delta.shape[1:], w.shape[2:]) - 1)),
         "output_size": sizes,
         "output_padding": sizes,
         "dilated_size": dict(output_size=out, stride=sizes["stride"]),
@@ -156,6 +174,9 @@ MISTAKES = [  # (formula, printed text, the wrong text a careless edit would put
     ("dx", r"\mathrm{crop}_{p}", r"\mathrm{crop}_{0}"),  # padding crop dropped
     ("dx", r"\mathrm{dilate}_{s}\left(\delta_{k}\right)", r"\delta_{k}"),  # stride forgotten
     ("delta_below", r"\star_{\mathrm{full}}", r"\ast_{\mathrm{full}}"),
+    ("dx_1ch", r"\star_{\mathrm{full}}", r"\ast_{\mathrm{full}}"),
+    ("delta_below_1ch", r"\star_{\mathrm{full}}", r"\ast_{\mathrm{full}}"),
+    ("delta_below_1ch", r"\mathrm{rot180}\left(w^{l+1}\right)", "w^{l+1}"),
     ("z", r"\star", r"\ast"),
     ("z", r"\mathrm{pad}_{p}\left(x_{c}\right)", "x_{c}"),  # zero padding left implicit
     ("dw", r"\star", r"\ast"),
@@ -251,3 +272,18 @@ def test_slope_matches_the_core_activation():
     for name in ("relu", "tanh", "sigmoid", "identity"):
         got = FORMULAS["delta_below"].evaluate(delta=delta, w=w, z=z, activation=name)
         np.testing.assert_allclose(got, derivative(name, z), atol=1e-12)
+
+
+def test_the_blog_notation_says_the_same_in_its_own_symbols():
+    from cnnviz.core.conventions import backward_side_by_side, in_blog_notation
+
+    values = _arguments("delta_below_1ch", GEOMETRIES[0])
+    expected = FORMULAS["delta_below_1ch"].evaluate(**values)
+    (_, ours, _), (_, blog, _) = backward_side_by_side()
+    assert r"\ast_{\mathrm{full}} \mathrm{rot180}" in blog  # the blog's line, as it prints it
+    np.testing.assert_allclose(evaluate_latex(blog, blog=True, **values)[0], expected, atol=1e-12)
+    # read with the libraries' ∗ (which flips), the blog's line is wrong: the 13 places
+    assert not np.allclose(evaluate_latex(blog, **values)[0], expected)
+    with pytest.raises(ValueError, match="convolves"):
+        in_blog_notation(dataclasses.replace(FORMULAS["dx_1ch"],
+                                             forms=FORMULAS["dx_1ch"].forms[1:]))

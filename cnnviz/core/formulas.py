@@ -111,8 +111,8 @@ class Formula:
 
         Returns
         -------
-        array stacked over :attr:`free` (e.g. dW ``(K, C, kh, kw)``), or for a size formula an
-        int (or an ``(h, w)`` tuple when a size was given as a pair).
+        array stacked over :attr:`free` (e.g. dW ``(K, C, kh, kw)``; one map for a one-channel
+        formula), or for a size formula an int (an ``(h, w)`` tuple when a size was a pair).
 
         Raises
         ------
@@ -124,10 +124,14 @@ class Formula:
         env = self._env(values)
         expr = self.forms[form]
         if not self.free:
-            return _as_size(expr.evaluate(env), values)
+            value = expr.evaluate(env)
+            return value if self._is_map() else _as_size(value, values)
         shape = tuple(index_range(expr, index, env) for index in self.free)
         parts = [expr.evaluate({**env, **_bind(self.free, combo)}) for combo in np.ndindex(shape)]
         return np.stack(parts).reshape(shape + np.shape(parts[0]))
+
+    def _is_map(self) -> bool:
+        return any(isinstance(node, Array) for node in self.forms[0].walk())
 
     def _env(self, values: dict[str, Any]) -> dict[str, Any]:
         needed = set(self.arguments)
