@@ -90,6 +90,11 @@ def test_backward_formulas_three_routes(geometry):
     dw = FORMULAS["dw"].evaluate(x=x, delta=delta, kernel_size=w.shape[2:], **settings)
     np.testing.assert_allclose(dw, dw_loop, atol=1e-12)
     np.testing.assert_allclose(dw, dw_core, atol=1e-12)
+    parts = FORMULAS["contribution"].evaluate(delta=delta, w=w, input_size=x.shape[1:],
+                                              **settings)
+    np.testing.assert_allclose(
+        parts, reference.grad_contributions(delta, w, x.shape[1:], **settings), atol=1e-12)
+    np.testing.assert_allclose(parts.sum(axis=0), dx_loop[0], atol=1e-12)
     db = FORMULAS["db"].evaluate(delta=delta)
     np.testing.assert_allclose(db, db_loop, atol=1e-12)
     np.testing.assert_allclose(db, db_core, atol=1e-12)
@@ -156,6 +161,7 @@ def _arguments(name, geometry):
         "dw": dict(x=x, delta=delta, kernel_size=w.shape[2:], **settings),
         "db": dict(delta=delta),
         "dx_1ch": dict(delta=delta[0], w=w[0, 0]),
+        "contribution": dict(delta=delta, w=w, input_size=x.shape[1:], **settings),
         "delta_below_1ch": dict(delta=delta[0], w=w[0, 0], activation="tanh", z=np.resize(
             below, np.add(delta.shape[1:], w.shape[2:]) - 1)),
         "output_size": sizes,

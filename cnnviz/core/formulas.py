@@ -258,6 +258,16 @@ FORMULAS: dict[str, Formula] = {
         "the channels): rot180 and ⋆ together are a convolution ∗ with the unrotated slice. "
         "crop removes the p padded rows and columns; rows no window reached are 0.",
     ),
+    "contribution": Formula(
+        name="contribution",
+        title="what filter k's delta sends into input channel c",
+        lhs=Label(r"\mathrm{dx}_{k,c}", "dx[k → c]"),
+        forms=(Crop(Slide("correlate", Map("dilate", DELTA_K, S),
+                          Map("rot180", Map("dilate", W_KC, D)), full=True), P, HW),),
+        free=("k", "c"),
+        note="One term of the input gradient's sum over k: a 2-D full correlation of one "
+        "delta map with one turned filter slice, no sum over depth.",
+    ),
     "delta_below": Formula(
         name="delta_below",
         title="delta of the layer below",

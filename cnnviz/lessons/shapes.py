@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from cnnviz.core.conv import IntOrPair, conv2d, conv2d_backward, dilate, input_grad_contributions
+from cnnviz.core.formulas import FORMULAS
 from cnnviz.core.geometry import Geometry
 from cnnviz.lessons.checks import as_count
 
@@ -68,7 +69,7 @@ def shapes_table(
         },
         {
             "name": "contributions",
-            "symbol": "$\\delta_k \\ast$ rot180($w_{k,c}$)",
+            "symbol": f"${FORMULAS['contribution'].forms[0].mathtext()}$",  # one definition
             "shape": (k, c, h, w),
             "why": "filter k's delta sent into input channel c",
         },
