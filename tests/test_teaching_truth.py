@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import html
 import re
+from pathlib import Path
 
+import nbformat
 import numpy as np
 import pytest
 import reference
@@ -120,3 +122,77 @@ def test_the_page_shows_the_conventions_box():
     explorer = Explorer(settings=PRESETS["course-demo"].settings)
     values = [getattr(child, "value", "") for child in explorer.widget.children]
     assert conventions_html() in values
+
+
+# --------------------------------------------------------------------------- words in the lessons
+
+ROOT = Path(__file__).resolve().parents[1]
+LESSONS = sorted((ROOT / "notebooks").glob("0[0-5]_*.ipynb"))
+SOURCES = [*sorted((ROOT / "cnnviz").rglob("*.py")), *sorted((ROOT / "notebooks").glob("*.ipynb")),
+           ROOT / "README.md"]
+# ∗ (or \ast) applied straight to rot180: the kernel turned twice, the 13 places of issue 10
+TWICE = re.compile(r"(∗|\\ast)(_full|_\{\\mathrm\{full\}\})?\s*\$?\s*(\\mathrm\{)?rot180")
+
+
+def _cells(path: Path, kind: str) -> list[str]:
+    return [c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == kind]
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=lambda p: p.name)
+def test_nowhere_is_the_kernel_turned_twice(path):
+    if path.name == "conventions.py":  # quotes the blog's line, in the blog's own notation
+        return
+    for number, line in enumerate(path.read_text().splitlines(), 1):
+        assert not TWICE.search(line), f"{path.name}:{number}: ∗ with rot180: {line.strip()}"
+
+
+def test_the_rule_catches_the_old_line():
+    assert TWICE.search(r"\delta^{l} = \left(\delta^{l+1} \ast \mathrm{rot180}(w^{l+1})\right)")
+    assert TWICE.search("Σ_k δ_k ∗ rot180(w_k,1)") and TWICE.search(r"$\delta_k \ast$ rot180(")
+    assert not TWICE.search(FORMULAS["dx"].latex) and not TWICE.search(FORMULAS["dx"].text)
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.name)
+def test_lesson_formulas_come_from_their_definitions(path):
+    """No sliding product is typed in markdown: it is displayed with show_formula."""
+    for source in _cells(path, "markdown"):
+        for math in re.findall(r"\$\$?([^$]+)\$\$?", source):
+            assert not re.search(r"\\star|\\ast|⋆|∗", math), f"typed formula in {path.name}: {math}"
+    code = "\n".join(_cells(path, "code"))
+    assert "show_formula(" in code or "show_conventions(" in code
+
+
+def test_readme_formulas_are_the_defined_ones():
+    text = (ROOT / "README.md").read_text()
+    listed = dict(re.findall(r"^- ([^:\n]+): `([^`]+)`$", text, flags=re.MULTILINE))
+    by_title = {entry.title: entry.text for entry in FORMULAS.values()}
+    shown = {title: formula for title, formula in listed.items() if title in by_title}
+    assert len(shown) >= 8
+    for title, formula in shown.items():
+        assert formula == by_title[title], title
+
+
+def test_labels_count_from_one_everywhere():
+    layer = snapshot_from_settings(PRESETS["course-demo"].settings)
+    scatter = Walk(layer, "scatter")
+    assert "δ<sub>1</sub>[0, 0]" in equation_html(scatter, scatter.step(0))  # delta[0]
+    from cnnviz.lessons.widgets import contribution_picker
+
+    picker = contribution_picker(np.ones((2, 2, 2)), np.ones((2, 3, 2, 2)), (3, 3))
+    labels = [w for w in picker.children if hasattr(w, "options")][0].options
+    assert labels[0] == "filter 1 → channel 1" and labels[-1] == "filter 2 → channel 3"
+    for path in LESSONS:
+        text = "\n".join(_cells(path, "markdown") + _cells(path, "code"))
+        assert not re.search(r"w_\{0,|\\delta_0|\\delta_\{0\}|filter 0|channel 0\b", text), path
+        for label, index in re.findall(r'Question\(\s*"dL/db_(\d)[^"]*",\s*db\[(\d)\]', text):
+            assert int(label) == int(index) + 1, f"{path.name}: dL/db_{label} is db[{index}]"
+
+
+def test_lesson_02_says_what_the_explorer_opens_on():
+    from cnnviz.explorer.app import ALL, Explorer
+
+    explorer = Explorer(settings=PRESETS["depth-10"].settings)
+    assert explorer.channels_shown.value == ALL and len(explorer.figure.channels) == 10
+    text = " ".join(" ".join(_cells(ROOT / "notebooks" / "02_depth.ipynb", "markdown")).split())
+    assert "opens showing all ten channels at once" in text
+    assert "four channels at a time" not in text
