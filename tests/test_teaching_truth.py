@@ -196,3 +196,19 @@ def test_lesson_02_says_what_the_explorer_opens_on():
     text = " ".join(" ".join(_cells(ROOT / "notebooks" / "02_depth.ipynb", "markdown")).split())
     assert "opens showing all ten channels at once" in text
     assert "four channels at a time" not in text
+
+
+@pytest.mark.parametrize("name", sorted(PRESETS))
+def test_ledger_states_the_defined_size_formulas_with_their_numbers(name):
+    from cnnviz.explorer.render.text import ledger_html
+
+    layer = snapshot_from_settings(PRESETS[name].settings)
+    text = html.unescape(ledger_html(layer))
+    assert FORMULAS["output_size"].text in text and FORMULAS["dilated_size"].text in text
+    h, top, span, s, ho = (int(v) for v in re.search(
+        r"⌊\((\d+) \+ (\d+) − (\d+) − 1\)/(\d+)⌋ \+ 1 = (\d+)", text).groups())
+    assert (h + top - span - 1) // s + 1 == ho == layer.geometry.output_size[0]
+    g = layer.geometry
+    assert ho == FORMULAS["output_size"].evaluate(
+        input_size=g.input_size[0], kernel_size=g.kernel_size[0], stride=g.stride[0],
+        padding=g.padding[0], dilation=g.dilation[0])

@@ -140,9 +140,9 @@ def ledger_html(layer: LayerSnapshot) -> str:
     rows = [
         ("x", (c, h, w), "(C, H, W)"),
         ("W", (k, c, kh, kw), "(K, C, kh, kw): each filter as deep as x"),
-        ("out z, δ", (k, ho, wo), f"Ho = ⌊(H + 2p − d(kh−1) − 1)/s⌋ + 1 = "
+        ("out z, δ", (k, ho, wo), f"{FORMULAS['output_size'].text}: "
                                   f"⌊({h} + {2 * p} − {d * (kh - 1)} − 1)/{s}⌋ + 1 = {ho}"),
-        ("dilated δ", (k, hd, wd), f"(Ho−1)·s + 1 = ({ho}−1)·{s} + 1 = {hd}"),
+        ("dilated δ", (k, hd, wd), f"{FORMULAS['dilated_size'].text}: ({ho} − 1)·{s} + 1 = {hd}"),
         ("dx", (c, h, w), "same as x"),
         ("dW", (k, c, kh, kw), "same as W: one per filter, not per position"),
         ("db", (k,), "one per filter"),
