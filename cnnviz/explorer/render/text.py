@@ -101,7 +101,7 @@ def _gather_text(walk: Walk, step: Step, c: int) -> str:
         if untouched
         else ""
     )
-    return (
+    return _star(
         f"input pixel ({r}, {q}): dx[c][{r}, {q}] = Σ{_sub('k')} Σ{_sub('u,v')} "
         f"{kernel}[u, v] · F{_sub('k')}[{r} + {ph} + u, {q} + {pw} + v], "
         f"u = 0…{eh - 1}, v = 0…{ew - 1}"
@@ -264,7 +264,7 @@ def conventions_html() -> str:
         f"<li>{html.escape(name)}: {html.escape(text)}</li>"
         for name, _, text in backward_side_by_side()
     )
-    return _BOX.format(
+    return _BOX.format(_star(
         "<details open><summary><b>Notation</b> (as in the lessons)</summary>"
         f"<ul style='margin:4px 0'>{symbols}</ul>"
         f"The backward formula, one channel:<ul style='margin:4px 0'>{backward}</ul>"
@@ -272,7 +272,12 @@ def conventions_html() -> str:
         f"<b>Depth.</b> {html.escape(depth_answer())}<br>"
         f"In general: {html.escape(FORMULAS['z'].text)}<br>"
         f"and {html.escape(FORMULAS['dx'].text)}</details>"
-    )
+    ))
+
+
+def _star(markup: str) -> str:
+    """⋆ is a small glyph in most UI fonts: draw it larger so it does not read as a dot."""
+    return markup.replace("⋆", "<span style='font-size:1.4em;line-height:1'>⋆</span>")
 
 
 def depth_answer(depth: str = "D", filters: str = "K") -> str:
