@@ -6,14 +6,15 @@ them with :func:`cnnviz.lessons.formulas.show_formula`; the explorer's conventio
 handout read them from :data:`FORMULAS`. Tests evaluate every entry against ``scipy.signal``,
 the loop oracle and the core, and parse the printed LaTeX back to check the symbols.
 
-One sample; indices count from 0 (filter ``k`` of ``K``, input channel ``c`` of ``C``):
+One sample; ``k`` a filter, ``c`` an input channel. Arrays count from 0 (``delta[0]`` is the
+first filter's delta), labels on the page from 1 (it is called δ₁): see
+:data:`cnnviz.core.conventions.INDEX_CONVENTION`.
 ``x (C, H, W)``, ``w (K, C, kh, kw)``, ``b (K,)``, ``delta = δ = dL/dz (K, Ho, Wo)``, and for the
 layer below, its pre-activation ``z (C, H, W)``. Sizes are ints or ``(h, w)`` pairs.
 """
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,7 +41,7 @@ from cnnviz.core.notation import (
 )
 
 DEFAULTS = {"stride": 1, "padding": 0, "dilation": 1, "output_padding": 0}
-ARRAY_LAYOUTS = {"x": 3, "w": 4, "b": 1, "delta": 3, "z": 3}
+ARRAYS = ("x", "w", "b", "delta", "z")
 
 
 @dataclass(frozen=True)
@@ -110,8 +111,8 @@ class Formula:
 
         Returns
         -------
-        array stacked over :attr:`free` (e.g. dW ``(K, C, kh, kw)``), or for a size formula an
-        int (or an ``(h, w)`` tuple when a size was given as a pair).
+        array stacked over :attr:`free` (e.g. dW ``(K, C, kh, kw)``; one map for a one-channel
+        formula), or for a size formula an int (an ``(h, w)`` tuple when a size was a pair).
 
         Raises
         ------
@@ -123,18 +124,18 @@ class Formula:
         env = self._env(values)
         expr = self.forms[form]
         if not self.free:
-            return _as_size(expr.evaluate(env), values)
-        ranges = [range(index_range(expr, index, env)) for index in self.free]
-        shape = tuple(len(r) for r in ranges)
-        parts = [
-            expr.evaluate({**env, **_bind(self.free, combo)})
-            for combo in itertools.product(*ranges)
-        ]
+            value = expr.evaluate(env)
+            return value if self._is_map() else _as_size(value, values)
+        shape = tuple(index_range(expr, index, env) for index in self.free)
+        parts = [expr.evaluate({**env, **_bind(self.free, combo)}) for combo in np.ndindex(shape)]
         return np.stack(parts).reshape(shape + np.shape(parts[0]))
+
+    def _is_map(self) -> bool:
+        return any(isinstance(node, Array) for node in self.forms[0].walk())
 
     def _env(self, values: dict[str, Any]) -> dict[str, Any]:
         needed = set(self.arguments)
-        unknown = set(values) - needed - set(ARRAY_LAYOUTS) - set(DEFAULTS)
+        unknown = set(values) - needed - set(ARRAYS) - set(DEFAULTS)
         unknown -= {"input_size", "kernel_size"}
         if unknown:
             raise TypeError(f"{self.name} got unknown argument(s) {sorted(unknown)}")
@@ -149,9 +150,12 @@ class Formula:
         missing = needed - set(env)
         if missing:
             raise TypeError(f"{self.name} needs argument(s) {sorted(missing)}")
-        for key, ndim in ARRAY_LAYOUTS.items():
-            if key in env and np.ndim(env[key]) != ndim:
-                raise ValueError(f"{key} must have {ndim} dimensions; got {np.shape(env[key])}")
+        for node in (n for form in self.forms for n in form.walk() if isinstance(n, Array)):
+            ndim = len(node.indices) + (0 if node.key == "b" else 2)  # b[k] is a number
+            if np.ndim(env[node.key]) != ndim:
+                raise ValueError(
+                    f"{node.key} must have {ndim} dimensions here; got {np.shape(env[node.key])}"
+                )
         return env
 
 
@@ -208,7 +212,32 @@ def _output_size() -> Expr:
     return Arith("+", FloorDiv(top, S), ONE)
 
 
+def _one_channel(delta: Array, w: Array) -> tuple[Expr, Expr]:
+    """``δ ⋆full rot180(w)`` and ``δ ∗full w``: one channel, stride 1, no padding."""
+    return (Slide("correlate", delta, Map("rot180", w), full=True),
+            Slide("convolve", delta, w, full=True))
+
+
+DELTA_NEXT, W_NEXT = Array("delta", (), r"\delta^{l+1}", "δˡ⁺¹"), Array("w", (), "w^{l+1}", "wˡ⁺¹")
+
 FORMULAS: dict[str, Formula] = {
+    "dx_1ch": Formula(
+        name="dx_1ch",
+        title="input gradient, one channel, stride 1, no padding",
+        lhs=_derivative("x", "x"),
+        forms=_one_channel(Array("delta", (), r"\delta", "δ"), Array("w", (), "w")),
+        note="Full: δ padded with k − 1 zeros all round, so every overlap counts. Correlating "
+        "with the turned kernel is the same as convolving with the kernel as it is.",
+    ),
+    "delta_below_1ch": Formula(
+        name="delta_below_1ch",
+        title="delta of the layer below, one channel, stride 1, no padding",
+        lhs=Label(r"\delta^{l}", "δˡ"),
+        forms=tuple(Hadamard(Paren(side), Slope(Array("z", (), "z^{l}", "zˡ")))
+                    for side in _one_channel(DELTA_NEXT, W_NEXT)),
+        note="The backward formula of the blog, in the libraries' notation: ⋆ with rot180, "
+        "or ∗ without it; never ∗ with rot180 (that turns the kernel twice).",
+    ),
     "z": Formula(
         name="z",
         title="forward pass (pre-activation)",
@@ -228,6 +257,16 @@ FORMULAS: dict[str, Formula] = {
         note="One 2-D full correlation per filter slice, summed over the filters k (not over "
         "the channels): rot180 and ⋆ together are a convolution ∗ with the unrotated slice. "
         "crop removes the p padded rows and columns; rows no window reached are 0.",
+    ),
+    "contribution": Formula(
+        name="contribution",
+        title="what filter k's delta sends into input channel c",
+        lhs=Label(r"\mathrm{dx}_{k,c}", "dx[k → c]"),
+        forms=(Crop(Slide("correlate", Map("dilate", DELTA_K, S),
+                          Map("rot180", Map("dilate", W_KC, D)), full=True), P, HW),),
+        free=("k", "c"),
+        note="One term of the input gradient's sum over k: a 2-D full correlation of one "
+        "delta map with one turned filter slice, no sum over depth.",
     ),
     "delta_below": Formula(
         name="delta_below",

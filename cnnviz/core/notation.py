@@ -26,35 +26,16 @@ from typing import Any
 import numpy as np
 
 from cnnviz.core.activations import derivative
+from cnnviz.core.maps2d import (
+    convolve_2d,
+    correlate_2d,
+    dilate_map,
+    every_map,
+    pad_map,
+    pair,
+)
 
 Env = dict[str, Any]
-
-
-# --------------------------------------------------------------------------- 2-D routines
-
-
-def _pair(value: Any) -> tuple[int, int]:
-    value = np.asarray(value).astype(int)
-    return (int(value), int(value)) if value.ndim == 0 else (int(value[0]), int(value[1]))
-
-
-def correlate_2d(image: np.ndarray, kernel: np.ndarray, *, full: bool = False) -> np.ndarray:
-    """``image ⋆ kernel``: slide ``kernel`` over ``image`` unflipped; ``(H, W) -> (H', W')``.
-
-    ``out[i, j] = Σ_{u,v} image[i + u, j + v] · kernel[u, v]`` over the "valid" positions, or
-    over every overlap when ``full`` (``image`` first padded with ``kh - 1``, ``kw - 1`` zeros).
-    """
-    image, kernel = np.asarray(image, dtype=float), np.asarray(kernel, dtype=float)
-    kh, kw = kernel.shape
-    if full:
-        image = np.pad(image, ((kh - 1, kh - 1), (kw - 1, kw - 1)))
-    windows = np.lib.stride_tricks.sliding_window_view(image, (kh, kw))  # (H', W', kh, kw)
-    return np.tensordot(windows, kernel, axes=([2, 3], [0, 1]))  # (H', W')
-
-
-def convolve_2d(image: np.ndarray, kernel: np.ndarray, *, full: bool = False) -> np.ndarray:
-    """``image ∗ kernel``: true convolution, the kernel turned half a turn, then slid."""
-    return correlate_2d(image, np.asarray(kernel)[::-1, ::-1], full=full)
 
 
 # --------------------------------------------------------------------------- the nodes
@@ -236,27 +217,10 @@ class Mod(Expr):
         return (self.a, self.b)
 
 
-def _pad(image: np.ndarray, amount: Any) -> np.ndarray:
-    ph, pw = _pair(amount)
-    return np.pad(image, ((ph, ph), (pw, pw)))
-
-
-def _dilate(image: np.ndarray, step: Any) -> np.ndarray:
-    sh, sw = _pair(step)
-    out = np.zeros(((image.shape[0] - 1) * sh + 1, (image.shape[1] - 1) * sw + 1))
-    out[::sh, ::sw] = image
-    return out
-
-
-def _every(image: np.ndarray, step: Any) -> np.ndarray:
-    sh, sw = _pair(step)
-    return image[::sh, ::sw]
-
-
 _MAPS = {  # name -> (LaTeX, text, routine(image, parameter))
-    "pad": (r"\mathrm{pad}", "pad", _pad),
-    "dilate": (r"\mathrm{dilate}", "dilate", _dilate),
-    "every": (r"\mathrm{every}", "every", _every),
+    "pad": (r"\mathrm{pad}", "pad", pad_map),
+    "dilate": (r"\mathrm{dilate}", "dilate", dilate_map),
+    "every": (r"\mathrm{every}", "every", every_map),
     "rot180": (r"\mathrm{rot180}", "rot180", lambda image, _: image[::-1, ::-1]),
 }
 
@@ -302,7 +266,7 @@ class Crop(Expr):
 
     def evaluate(self, env: Env) -> Any:
         image = np.asarray(self.arg.evaluate(env), dtype=float)
-        (th, tw), (nh, nw) = _pair(self.start.evaluate(env)), _pair(self.size.evaluate(env))
+        (th, tw), (nh, nw) = pair(self.start.evaluate(env)), pair(self.size.evaluate(env))
         # rows no window reached are zero: extend with zeros, then cut
         framed = np.zeros((max(th + nh, image.shape[0]), max(tw + nw, image.shape[1])))
         framed[: image.shape[0], : image.shape[1]] = image

@@ -51,6 +51,7 @@ from cnnviz.explorer.render.gradients import gradients_png
 from cnnviz.explorer.render.text import (
     agreement_html,
     check_html,
+    conventions_html,
     equation_html,
     ledger_html,
     zero_zone_html,
@@ -233,6 +234,7 @@ class Explorer:
                 self.agreement,
                 widgets.HBox([self.check]),
                 self.zero_zone,
+                widgets.HTML(conventions_html()),
                 widgets.HTML("<h3>Weight and bias gradients</h3>"),
                 details,
                 self.link,

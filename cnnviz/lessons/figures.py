@@ -212,18 +212,22 @@ def contribution_figure(
 ) -> Figure:
     """What filter ``k``'s delta sends into input channel ``c``, beside that channel's total.
 
+    ``k`` and ``c`` are array indices (from 0); the labels count from 1, as the explorer does.
+
     Parameters
     ----------
     delta_k : ``(Ho, Wo)``; slice_kc : ``(kh, kw)``; contribution, total : ``(H, W)``
     """
+    fk, fc = k + 1, c + 1  # labels count from 1 (cnnviz.core.conventions.INDEX_CONVENTION)
     panels = [
-        Panel(f"$\\delta_{{{k}}}$", delta_k),
-        Panel(f"slice $w_{{{k},{c}}}$", slice_kc),
-        Panel(f"$\\delta_{{{k}}} \\ast$ rot180($w_{{{k},{c}}}$)", contribution),
-        Panel(f"dL/dx, channel {c} ($\\Sigma$ over k)", total),
+        Panel(f"$\\delta_{{{fk}}}$", delta_k),
+        Panel(f"slice $w_{{{fk},{fc}}}$", slice_kc),
+        Panel(f"$\\delta_{{{fk}}} \\star_{{\\mathrm{{full}}}}$ rot180($w_{{{fk},{fc}}}$)",
+              contribution),
+        Panel(f"dL/dx, channel {fc} ($\\Sigma$ over k)", total),
     ]
     return maps_figure(
-        panels, title=f"filter {k} → input channel {c}", shared_scale=False, panel_width=2.5
+        panels, title=f"filter {fk} → input channel {fc}", shared_scale=False, panel_width=2.5
     )
 
 

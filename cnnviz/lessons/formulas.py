@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import html
 
+from cnnviz.core.conventions import BLOG, INDEX_CONVENTION, SYMBOLS, backward_side_by_side
 from cnnviz.core.formulas import FORMULAS, Formula
-from cnnviz.core.notation import convolve_2d, correlate_2d
+from cnnviz.core.maps2d import convolve_2d, correlate_2d
 
 __all__ = [
     "FORMULAS",
@@ -19,7 +20,9 @@ __all__ = [
     "convolve_2d",
     "correlate_2d",
     "formula",
+    "conventions_markdown",
     "formula_markdown",
+    "show_conventions",
     "show_formula",
 ]
 
@@ -59,3 +62,30 @@ def show_formula(*names: str, note: bool = True) -> None:
     from IPython.display import Markdown, display  # only where a notebook shows it
 
     display(Markdown("\n\n".join(formula_markdown(name, note=note) for name in names)))
+
+
+def conventions_markdown() -> str:
+    """Lesson 00's conventions box: the symbols, the backward formula in both notations,
+    the blog's convention beside the libraries', and the numbering (stated once, here)."""
+    rows = "\n".join(
+        f"| ${s.latex}$ | {s.name} | {_escape(s.meaning)} | `{s.scipy}` |" for s in SYMBOLS
+    )
+    both = "\n\n".join(f"*{name}*\n\n$$ {latex} $$" for name, latex, _ in
+                       backward_side_by_side())
+    return (
+        "| symbol | name | what it does | scipy |\n|---|---|---|---|\n"
+        f"{rows}\n\n"
+        "**The backward formula** (one channel, stride 1, no padding) in both notations:\n\n"
+        f"{both}\n\n{_escape(BLOG)}\n\n**Numbering.** {_escape(INDEX_CONVENTION)}"
+    )
+
+
+def _escape(text: str) -> str:
+    return html.escape(text, quote=False)
+
+
+def show_conventions() -> None:
+    """Display :func:`conventions_markdown` in a notebook."""
+    from IPython.display import Markdown, display
+
+    display(Markdown(conventions_markdown()))

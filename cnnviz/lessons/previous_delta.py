@@ -1,6 +1,6 @@
 """Lessons 1 and 2: the previous layer's delta, ``δ^l`` from ``δ^{l+1}``, for one sample.
 
-Analytic (a full convolution with ``rot180(w)``, times ``σ'(z^l)``) and by finite differences,
+Analytic (a full correlation ⋆ with ``rot180(w)``, times ``σ'(z^l)``) and by finite differences,
 so a lesson can set the two side by side. ``z_prev`` is ``(C, H, W)``, ``w`` is
 ``(K, C, kh, kw)`` and ``delta_next`` is ``(K, Ho, Wo)``.
 """
@@ -44,7 +44,7 @@ def delta_previous_layer(
     padding: IntOrPair = 0,
     dilation: IntOrPair = 1,
 ) -> np.ndarray:
-    """``δ^l = (Σ_k δ^{l+1}_k ∗ rot180(w^{l+1}_{k,c})) ⊙ σ'(z^l)``, for one sample.
+    """``δ^l = (Σ_k δ^{l+1}_k ⋆_full rot180(w^{l+1}_{k,c})) ⊙ σ'(z^l)``, for one sample.
 
     Parameters
     ----------

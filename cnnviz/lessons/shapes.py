@@ -9,6 +9,7 @@ import numpy as np
 
 from cnnviz.core.arrays import as_count
 from cnnviz.core.conv import IntOrPair, conv2d, conv2d_backward, dilate, input_grad_contributions
+from cnnviz.core.formulas import FORMULAS
 from cnnviz.core.geometry import Geometry
 
 __all__ = [
@@ -27,7 +28,8 @@ _ROWS = (
     ("z", "$z^{l+1}$", "one map per filter; every pixel computed"),
     ("delta", "$\\delta^{l+1}$", "dL/dz: shaped like z"),
     ("dilated_delta", "dilate($\\delta^{l+1}$)", "{zeros} zero(s) between neighbours"),
-    ("contributions", "$\\delta_k \\ast$ rot180($w_{k,c}$)",
+    # one definition: the symbol is printed from the formula that computes it
+    ("contributions", f"${FORMULAS['contribution'].forms[0].mathtext()}$",
      "filter k's delta sent into input channel c"),
     ("dx", "$\\partial L/\\partial a^{l}$", "contributions summed over k"),
     ("dw", "$\\partial L/\\partial w^{l+1}$", "shaped like w"),

@@ -1,7 +1,7 @@
 """Lesson 1, one channel: connections and shared weights, and the input gradient two ways.
 
-Scatter (one ``+=`` per delta element, no flip) and gather (``δ ∗ rot180(w)``), and which kernel
-tap carries each delta element back to a given input pixel. The maps are 2-D: ``delta`` is
+Scatter (one ``+=`` per delta element, no flip) and gather (``δ ⋆_full rot180(w)``), and which
+kernel tap carries each delta element back to a given input pixel. The maps are 2-D: ``delta`` is
 ``(Ho, Wo)`` and ``kernel`` is ``(kh, kw)``.
 """
 
@@ -147,7 +147,10 @@ def gather_input_grad(
     dilation: IntOrPair = 1,
     flip: bool = True,
 ) -> np.ndarray:
-    """dL/dx ``(H, W)`` by gather: ``δ ∗ rot180(w)``, a full convolution of the dilated delta.
+    """dL/dx ``(H, W)`` by gather: ``dilate_s(δ) ⋆_full rot180(w)``, cropped by the padding.
+
+    A full cross-correlation (⋆, no flip of its own) with the turned kernel; the same as a
+    full convolution ∗ with the kernel as it is.
 
     Each input pixel collects from every delta element whose window covered it. With
     ``flip=False`` the kernel is *not* rotated: the wrong gather a learner might try, kept so

@@ -31,7 +31,7 @@ class StrideAttempt:
     Attributes
     ----------
     attempt : ``(h, w)``
-        The un-dilated delta, full-convolved with ``rot180(w)`` *at the forward's stride*.
+        The un-dilated delta, full-correlated (⋆) with ``rot180(w)`` *at the forward's stride*.
     truth : ``(H, W)``
         dL/dx from :func:`cnnviz.conv2d_backward`.
     placed : ``(H, W)``

@@ -118,7 +118,9 @@ def contribution_picker(
     padding: IntOrPair = 0,
     dilation: IntOrPair = 1,
 ) -> widgets.VBox:
-    """Pick a (filter k, input channel c) pair: see ``δ_k ∗ rot180(w_{k,c})`` and channel c's sum.
+    """Pick a (filter, channel) pair: see ``δ_k ⋆_full rot180(w_{k,c})`` and the channel's sum.
+
+    The choices count from 1, as the explorer's labels do.
 
     Parameters
     ----------
@@ -129,7 +131,7 @@ def contribution_picker(
     )  # (K, C, H, W)
     total = contrib.sum(axis=0)  # (C, H, W)
     figures = {
-        f"filter {k} → channel {c}": contribution_figure(
+        f"filter {k + 1} → channel {c + 1}": contribution_figure(
             delta[k], w[k, c], contrib[k, c], total[c], k=k, c=c
         )
         for k, c in np.ndindex(*contrib.shape[:2])

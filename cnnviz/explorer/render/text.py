@@ -12,6 +12,8 @@ import html
 import numpy as np
 
 from cnnviz.core.activations import DERIVATIVE_FORMULAS
+from cnnviz.core.conventions import BLOG, INDEX_CONVENTION, SYMBOLS, backward_side_by_side
+from cnnviz.core.formulas import FORMULAS
 from cnnviz.explorer.layer import CheckResult, LayerSnapshot
 from cnnviz.explorer.trace import Step, Walk, gather_window_products
 
@@ -67,10 +69,27 @@ def _scatter_text(layer: LayerSnapshot, step: Step, c: int) -> str:
     )
 
 
+def gather_recipe(layer: LayerSnapshot) -> dict[str, object]:
+    """The numbers the gather equation prints, so a test can recompute it from them.
+
+    ``dx[c][r, q] = Σ_k Σ_{u,v} K_{k,c}[u, v] · F_k[r + ph + u, q + pw + v]`` with
+    ``K_{k,c} = rot180(dilate_d(W_{k,c}))`` (``extent`` taps a side, ``u, v = 0 … e − 1``) and
+    ``F_k`` = ``dilate_s(δ_k)`` with ``e − 1`` zeros before it (the explorer's frame).
+    """
+    g = layer.geometry
+    return {"padding": g.padding, "dilation": g.dilation, "stride": g.stride,
+            "extent": g.kernel_extent, "frame_offset": tuple(e - 1 for e in g.kernel_extent)}
+
+
 def _gather_text(walk: Walk, step: Step, c: int) -> str:
     layer = walk.layer
     r, q = step.pixel
-    ph, pw = layer.padding
+    recipe = gather_recipe(layer)
+    (ph, pw), (dh, dw), (sh, sw) = recipe["padding"], recipe["dilation"], recipe["stride"]
+    (eh, ew), (oh, ow) = recipe["extent"], recipe["frame_offset"]
+    slice_name = f"W{_sub('k,c')}"
+    kernel = (f"rot180({slice_name})" if (dh, dw) == (1, 1)
+              else f"rot180(dilate{_sub(_fmt_pair(dh, dw))}({slice_name}))")
     terms = " + ".join(_n(step.pixel_values[k, c]) for k in range(layer.filters))
     products = gather_window_products(walk, step, 0, c)
     shown = [p for p in products.ravel() if p != 0][:4]
@@ -82,13 +101,20 @@ def _gather_text(walk: Walk, step: Step, c: int) -> str:
         if untouched
         else ""
     )
-    return (
+    return _star(
         f"input pixel ({r}, {q}): dx[c][{r}, {q}] = Σ{_sub('k')} Σ{_sub('u,v')} "
-        f"rot180(W{_sub('k,c')})[u, v] · pad(dilate(δ{_sub('k')}))[{r} + {ph} + u, "
-        f"{q} + {pw} + v]"
+        f"{kernel}[u, v] · F{_sub('k')}[{r} + {ph} + u, {q} + {pw} + v], "
+        f"u = 0…{eh - 1}, v = 0…{ew - 1}"
+        f"<br>F{_sub('k')} = dilate{_sub(_fmt_pair(sh, sw))}(δ{_sub('k')}) with "
+        f"{_fmt_pair(oh, ow)} zero row(s)/column(s) before it (a full correlation ⋆ with the "
+        "turned slice: no second flip)"
         f"<br>channel {c + 1}: filter 1 gives {first}{more} = {_n(step.pixel_values[0, c])}; "
         f"over the {layer.filters} filter(s): {terms} = <b>{_n(step.dx[c, r, q])}</b>{note}"
     )
+
+
+def _fmt_pair(a: int, b: int) -> str:
+    return str(a) if a == b else f"({a}, {b})"
 
 
 def _below_text(layer: LayerSnapshot, step: Step, c: int) -> str:
@@ -114,9 +140,9 @@ def ledger_html(layer: LayerSnapshot) -> str:
     rows = [
         ("x", (c, h, w), "(C, H, W)"),
         ("W", (k, c, kh, kw), "(K, C, kh, kw): each filter as deep as x"),
-        ("out z, δ", (k, ho, wo), f"Ho = ⌊(H + 2p − d(kh−1) − 1)/s⌋ + 1 = "
+        ("out z, δ", (k, ho, wo), f"{FORMULAS['output_size'].text}: "
                                   f"⌊({h} + {2 * p} − {d * (kh - 1)} − 1)/{s}⌋ + 1 = {ho}"),
-        ("dilated δ", (k, hd, wd), f"(Ho−1)·s + 1 = ({ho}−1)·{s} + 1 = {hd}"),
+        ("dilated δ", (k, hd, wd), f"{FORMULAS['dilated_size'].text}: ({ho} − 1)·{s} + 1 = {hd}"),
         ("dx", (c, h, w), "same as x"),
         ("dW", (k, c, kh, kw), "same as W: one per filter, not per position"),
         ("db", (k,), "one per filter"),
@@ -134,21 +160,45 @@ def zero_zone_html(layer: LayerSnapshot) -> str:
     return _untouched_sentence(layer) + _overlap_sentence(layer)
 
 
+def overlap_profile(counts: np.ndarray) -> tuple[int, np.ndarray, int, np.ndarray]:
+    """A row and a column of a ``window_counts()`` map ``(H, W)``, as read: ``(i, row, j, col)``.
+
+    The least-read row that is read at all (and likewise column): its counts show the pattern
+    along the width (height) with the smallest numbers.
+    """
+    row_peaks, col_peaks = counts.max(axis=1), counts.max(axis=0)
+    i = int(np.argmin(np.where(row_peaks > 0, row_peaks, np.iinfo(np.int64).max)))
+    j = int(np.argmin(np.where(col_peaks > 0, col_peaks, np.iinfo(np.int64).max)))
+    return i, counts[i, :], j, counts[:, j]
+
+
+def _rises_then_falls(profile: np.ndarray) -> bool:
+    """True when the read counts only climb from the border to a plateau and fall again."""
+    steps = np.sign(np.diff(profile[profile > 0]))
+    steps = steps[steps != 0]
+    return not np.any((steps[:-1] < 0) & (steps[1:] > 0))
+
+
 def _overlap_sentence(layer: LayerSnapshot) -> str:
     counts = layer.geometry.window_counts()
     read = np.unique(counts[counts > 0])
     if read.size <= 1:
         return ""
     listed = ", ".join(str(n) for n in read[:-1]) + f" or {read[-1]}"
-    why = (
-        "with a stride above 1 and overlapping windows this is the checkerboard of strided "
-        "gradients"
-        if max(layer.stride) > 1
-        else "pixels near the border are read by fewer taps than pixels in the middle"
-    )
+    i, along_row, j, along_col = overlap_profile(counts)
+    uneven_row = np.unique(along_row[along_row > 0]).size > 1
+    where, profile = (f"row {i}", along_row) if uneven_row else (f"column {j}", along_col)
+    counted = ", ".join(str(int(n)) for n in profile)
+    if _rises_then_falls(along_row) and _rises_then_falls(along_col):
+        why = ("only the border is read less: fewer windows reach the pixels near the edge "
+               "than those in the middle")
+    else:
+        why = ("the counts rise and fall inside the map, not only at the border: the "
+               "checkerboard of uneven overlap (stride and dilation space the taps unevenly)")
     return _BOX.format(
         f"<b>Uneven overlap:</b> each input pixel is read by {listed} kernel taps across the "
-        f"windows, so it collects that many terms of δ·W: {why}."
+        f"windows, so it collects that many terms of δ·W. Along {where} the pixels are read "
+        f"{counted} times: {why}."
     )
 
 
@@ -196,4 +246,47 @@ def agreement_html(scatter_dx: np.ndarray, gather_dx: np.ndarray, core_dx: np.nd
     return _BOX.format(
         f"Both walks end at the same dx: max |scatter − gather| = {walks:.1e}, "
         f"max |scatter − core conv2d_backward| = {core:.1e} (Σ dx = {_n(float(core_dx.sum()))})."
+    )
+
+
+def conventions_html() -> str:
+    """The page's short conventions box: ⋆ and ∗, full, rot180, numbering, and the depth answer.
+
+    Generated from :mod:`cnnviz.core.conventions` and :data:`cnnviz.core.formulas.FORMULAS`,
+    the same definitions lesson 00 displays.
+    """
+    symbols = "".join(
+        f"<li><b>{html.escape(s.text)}</b> {html.escape(s.name)}: {html.escape(s.meaning)} "
+        f"(<code>{html.escape(s.scipy)}</code>)</li>"
+        for s in SYMBOLS
+    )
+    backward = "".join(
+        f"<li>{html.escape(name)}: {html.escape(text)}</li>"
+        for name, _, text in backward_side_by_side()
+    )
+    return _BOX.format(_star(
+        "<details open><summary><b>Notation</b> (as in the lessons)</summary>"
+        f"<ul style='margin:4px 0'>{symbols}</ul>"
+        f"The backward formula, one channel:<ul style='margin:4px 0'>{backward}</ul>"
+        f"{html.escape(BLOG)}<br>{html.escape(INDEX_CONVENTION)}<br>"
+        f"<b>Depth.</b> {html.escape(depth_answer())}<br>"
+        f"In general: {html.escape(FORMULAS['z'].text)}<br>"
+        f"and {html.escape(FORMULAS['dx'].text)}</details>"
+    ))
+
+
+def _star(markup: str) -> str:
+    """⋆ is a small glyph in most UI fonts: draw it larger so it does not read as a dot."""
+    return markup.replace("⋆", "<span style='font-size:1.4em;line-height:1'>⋆</span>")
+
+
+def depth_answer(depth: str = "D", filters: str = "K") -> str:
+    """The depth question answered literally, in words."""
+    return (
+        f"Can the 1-deep δₖ be convolved with the {depth}-deep filter Wₖ? Yes: as {depth} "
+        "separate 2-D full correlations, one per slice Wₖ,c, with no sum over depth. The sum "
+        f"moves from c (forward: z adds over the {depth} channels) to k (backward: dx[c] adds "
+        f"over the {filters} filters). So the backward pass is a forward convolution with the "
+        f"filter bank transposed ({filters} ↔ {depth}) and each slice turned by rot180, run on "
+        "the padded, dilated δ."
     )
