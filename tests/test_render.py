@@ -10,13 +10,8 @@ from PIL import Image
 
 from cnnviz.explorer.layer import gradient_check, snapshot_from_settings
 from cnnviz.explorer.presets import PRESETS
-from cnnviz.explorer.render.fanout import (
-    MAX_HEIGHT,
-    MAX_WIDTH,
-    READABLE_CELL,
-    FanOutFigure,
-    channels_that_fit,
-)
+from cnnviz.explorer.render.fanout import FanOutFigure
+from cnnviz.explorer.render.fit import MAX_HEIGHT, MAX_WIDTH, READABLE_CELL, channels_that_fit
 from cnnviz.explorer.render.gradients import gradients_figure, gradients_png
 from cnnviz.explorer.render.raster import (
     HIGHLIGHT,
