@@ -5,7 +5,7 @@ index plan, result); past the limit it raises a ValueError naming the parameter 
 instead of numpy's "Unable to allocate 671 GiB" (or a machine that swaps for minutes).
 
 The limit is :data:`DEFAULT_WORK_LIMIT`, 2 GiB: every size the lessons and the explorer use fits
-many times over (a 2048 x 2048 single-channel conv2d takes about 0.4 GiB). Change it with
+many times over (a 2048 x 2048 single-channel conv2d takes about 0.3 GiB). Change it with
 :func:`set_work_limit`; :func:`work_limit` reads it.
 """
 
