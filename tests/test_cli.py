@@ -329,3 +329,36 @@ def test_progress_bar_writes_only_finished_lines_elsewhere():
         "epoch 1/2 [####]   3/3 batches  loss 3",
         "epoch 2/2 [####]   3/3 batches  loss 3",
     ]
+
+
+# ---------------------------------------------------------------------------- never a traceback
+
+
+def test_training_that_diverges_says_so_and_fails(capsys, monkeypatch):
+    from cnnviz.nn import training
+
+    def diverged(network, train_set, **settings):
+        return training.History(train_loss=[float("nan")], seconds=0.1)
+
+    monkeypatch.setattr(training, "train", diverged)
+    code, out, err = run_cli(capsys, "train-gestures", "--train-count", "16", "--test-count", "8")
+    assert code == 1 and "test accuracy" not in out
+    assert one_error_line(err).startswith("error: training diverged")
+
+
+def test_an_unexpected_failure_is_one_line_too(capsys, monkeypatch, tmp_path):
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr("cnnviz.explorer.export.export_figure", broken)
+    code, _, err = run_cli(capsys, "export", *SMALL, "--out", str(tmp_path / "a.gif"))
+    assert code == 1
+    assert one_error_line(err) == "error: unexpected RuntimeError: a bug (please report this)\n"
+    assert list(tmp_path.iterdir()) == [], "no temporary file is left behind"
+
+
+def test_help_of_a_command_exits_0_with_the_output_rules(capsys):
+    code, out, _ = run_cli(capsys, "export", "--help")
+    assert code == 0
+    text = " ".join(out.split())
+    assert "A symbolic link is followed" in text and "'-' for standard output" in text
