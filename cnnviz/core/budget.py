@@ -114,7 +114,9 @@ def backward_bytes(
         chunk = _chunk(n, k * plan.delta_tap_count, chunk_numbers)
         framed = plan.output_size[0] * plan.output_size[1] + 1
         work = chunk * k * (plan.delta_tap_count + framed)
-        return itemsize * (results + work) + INDEX_BYTES * plan.delta_tap_count
+        # building the plan's index array takes a temporary of its size and a boolean mask
+        index = (2 * INDEX_BYTES + 1) * plan.delta_tap_count
+        return itemsize * (results + work) + index
     chunk = _chunk(n, c * plan.window_tap_count, chunk_numbers)
     work = 2 * chunk * c * (plan.window_tap_count + hp * wp)  # columns, shares, padded, grad
     return itemsize * (results + work)
