@@ -86,11 +86,14 @@ def checked_numbers(args: argparse.Namespace, limits: Limits) -> None:
         try:
             value = kind(text)
         except (ValueError, OverflowError):
-            noun = "a whole number" if kind is int else "a number"
-            raise UsageError(f"{option} must be {noun}, not {text[:24]!r}") from None
+            if not text.strip().lstrip("+-").isdigit():  # digits past int()'s length limit: huge
+                noun = "a whole number" if kind is int else "a number"
+                raise UsageError(f"{option} must be {noun}, not {text[:24]!r}") from None
+            value = math.inf
         if not (math.isfinite(value) and low <= value <= high):  # refuses inf and nan
             limits_text = f"between {_span(kind, low, high, ' and ')} ({why})"
-            raise UsageError(f"{option} must be {limits_text}, not {text[:24]}")
+            shown = "".join(ch if ch.isprintable() else "?" for ch in text[:24])  # no escapes
+            raise UsageError(f"{option} must be {limits_text}, not {shown}")
         setattr(args, name, value)
 
 
@@ -243,7 +246,7 @@ TRAIN_LIMITS: Limits = {
 }  # fmt: skip
 SAMPLES_LIMITS: Limits = {
     "seed": SEED,
-    "per_class": (int, 1, 32, "picture size: 32 per class is a 2600-pixel-wide PNG"),
+    "per_class": (int, 1, 32, "picture size: 32 per class is a 2700-pixel-wide PNG"),
 }
 
 

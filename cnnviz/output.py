@@ -62,7 +62,9 @@ def check_target(text: str, *, option: str = "--out") -> Target:
     if not text or "\0" in text:
         raise OutputError(f"{option} must name a file; got {text!r}")
     path = os.path.realpath(text)  # follows symlinks: the link's target is written
-    shown = repr(text) if path == os.path.abspath(text) else f"{text!r} (a link to {path!r})"
+    shown = _shown(text)
+    if path != os.path.abspath(text):
+        shown += f" (a link to {_shown(path)})"
     if text.endswith(os.sep) or os.path.isdir(path):
         raise OutputError(f"{option} {shown} is a folder; give a file name")
     try:
@@ -77,7 +79,12 @@ def check_target(text: str, *, option: str = "--out") -> Target:
     folder = os.path.dirname(path)
     if not os.path.isdir(folder):
         raise OutputError(f"cannot write {shown}: folder {folder!r} does not exist")
-    return Target(repr(text), path)
+    return Target(_shown(text), path)
+
+
+def _shown(path: str) -> str:
+    """``path`` quoted for a one-line message, control characters escaped, cut at 120 chars."""
+    return repr(path if len(path) <= 120 else path[:60] + "..." + path[-57:])
 
 
 def _kind(mode: int) -> str:
