@@ -118,7 +118,10 @@ def _plan(input_size: Pair, kernel_size: Pair, stride: Pair, padding: Pair, dila
     key = (input_size, kernel_size, stride, padding, dilation)
     plan = _plans.get(key)
     if plan is not None:
-        _plans[key] = _plans.pop(key, plan)  # now the most recently used
+        try:
+            _plans.move_to_end(key)  # now the most recently used
+        except KeyError:  # another thread let it go meanwhile: it still serves this call
+            pass
         return plan
     geometry = Geometry(input_size, kernel_size, stride=stride, padding=padding, dilation=dilation)
     (h, w), (kh, kw), (ph, pw) = geometry.input_size, geometry.kernel_size, geometry.padding
@@ -302,8 +305,8 @@ def forward(x: np.ndarray, kernel: np.ndarray, plan: Plan) -> np.ndarray:
     """``kernel @ im2col(x)``: x ``(N, C, H, W)``, kernel ``(K, C*kh*kw)`` -> ``(N, K, Ho*Wo)``."""
     n, k = x.shape[0], kernel.shape[0]
     nbytes = budget.forward_bytes(n, x.shape[1], k, x.itemsize, plan, _CHUNK)
-    subject = budget.blame(plan.geometry, f"x of shape {x.shape}")
-    budget.check_work(nbytes, what="conv2d", blame=subject)
+    if nbytes > budget.work_limit():  # the message is built only when it is needed
+        budget.refuse(nbytes, "conv2d", budget.blame(plan.geometry, f"x of shape {x.shape}"))
     chunks = _chunks(n, x.shape[1] * plan.window_tap_count)
     if len(chunks) == 1:
         return np.matmul(kernel, _im2col(x, plan))  # (N, K, Ho*Wo)
@@ -325,8 +328,9 @@ def backward(
     k = w.shape[0]
     gather = _gather_pays(n, c, k, plan)
     nbytes = budget.backward_bytes(n, c, k, x.itemsize, plan, _CHUNK, gather=gather)
-    subject = budget.blame(plan.geometry, f"x of shape {x.shape}")
-    budget.check_work(nbytes, what="conv2d_backward", blame=subject)
+    if nbytes > budget.work_limit():
+        subject = budget.blame(plan.geometry, f"x of shape {x.shape}")
+        budget.refuse(nbytes, "conv2d_backward", subject)
     if gather:
         grads, chunks = _grads_by_gather, _chunks(n, k * plan.delta_tap_count)
     else:

@@ -53,11 +53,16 @@ def check_work(nbytes: int, *, what: str, blame: str) -> None:
     ``blame`` names the parameter and its value, e.g. ``"padding (1000000, 1000000)"``.
     """
     if nbytes > _limit:
-        raise ValueError(
-            f"{blame} asks for about {human(nbytes)} of work arrays in {what}, over the limit "
-            f"of {human(_limit)}; use smaller sizes, or raise the limit with "
-            "cnnviz.core.set_work_limit(nbytes)"
-        )
+        refuse(nbytes, what, blame)
+
+
+def refuse(nbytes: int, what: str, blame: str) -> None:
+    """Raise the guard's ValueError: ``blame`` asks for ``nbytes`` in ``what``, over the limit."""
+    raise ValueError(
+        f"{blame} asks for about {human(nbytes)} of work arrays in {what}, over the limit of "
+        f"{human(_limit)}; use smaller sizes, or raise the limit with "
+        "cnnviz.core.set_work_limit(nbytes)"
+    )
 
 
 def human(nbytes: int) -> str:
