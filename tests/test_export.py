@@ -207,6 +207,9 @@ def test_export_figure_names_a_bad_argument():
     for fps in (0, float("inf"), float("nan")):
         with pytest.raises(ValueError, match="fps"):
             export_figure(figure, io.BytesIO(), "gif", fps=fps)
+    for frames in (0, 2.0, True):
+        with pytest.raises(ValueError, match="max_frames"):
+            export_figure(figure, io.BytesIO(), "gif", max_frames=frames)
     with pytest.raises(TypeError, match="figure"):
         export_figure("figure", io.BytesIO(), "gif")
 

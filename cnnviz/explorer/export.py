@@ -319,6 +319,8 @@ def export_figure(
         raise ValueError(f"fmt must be one of {', '.join(FORMATS)}; got {fmt!r}")
     if not (isinstance(fps, (int, float)) and math.isfinite(fps) and fps > 0):
         raise ValueError(f"fps must be a finite number > 0; got {fps!r}")
+    if isinstance(max_frames, bool) or not isinstance(max_frames, int) or max_frames < 1:
+        raise ValueError(f"max_frames must be a whole number >= 1; got {max_frames!r}")
     if fmt == "png":  # a sheet shows a few steps: draw only those
         max_frames = min(max_frames, SHEET_MAX_STEPS)
     steps = _figure_steps(figure, max_frames)
