@@ -1,43 +1,394 @@
-"""Command line: ``python -m cnnviz {presets,export,train-gestures} ...``.
+"""Command line: every ``python -m cnnviz`` command, its options, their limits and its errors.
 
-Each sub-command lives beside the code it drives; this file only picks one. A command's
-module is imported only when that command runs, so ``presets`` starts fast.
+The library modules hold no command-line code. Each command is one row of :data:`COMMANDS`:
+``name: (module, add_arguments function, main function, one-line help)``; the module is
+imported only when that command runs, so ``presets`` starts fast. A row with only
+``(module, help)`` means the module's own ``add_arguments(parser)`` and ``main(args) -> int``.
+
+Promises kept for every command:
+
+- Every error is one line on stderr, ``error: ...``, and exit code 2 (argparse's own too).
+- Every numeric option has a range, shown in ``--help`` with the reason (time, memory), and
+  checked before any work starts.
+- No traceback on any input. Ctrl-C stops with exit code 130 and leaves no partial file.
+- ``--out`` is written safely (see :mod:`cnnviz.output`): ``-`` is standard output, a symlink
+  is followed to its target, anything but a regular file is refused.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import math
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
-# command -> (module with add_arguments(parser) and main(args) -> int, one-line help)
-COMMANDS: dict[str, tuple[str, str]] = {
-    "presets": ("cnnviz.explorer.presets_cli", "list the named scenarios, one per line"),
+from cnnviz.output import STDOUT, OutputError, ProgressBar, Target, check_target, open_target
+
+COMMANDS: dict[str, tuple[str, ...]] = {
+    "presets": ("cnnviz.cli", "presets_arguments", "presets", "list the named scenarios"),
     "export": (
-        "cnnviz.explorer.export",
+        "cnnviz.cli", "export_arguments", "export",
         "write a step animation as GIF, standalone HTML or PNG sheet",
-    ),
-    "train-gestures": ("cnnviz.nn.training", "train the small gesture CNN on synthetic data"),
-    "handout": ("cnnviz.lessons.handout_cli", "write the class handout (formulas, shapes) as PDF"),
+    ),  # fmt: skip
+    "train-gestures": (
+        "cnnviz.cli", "train_arguments", "train_gestures",
+        "train the small gesture CNN on synthetic data",
+    ),  # fmt: skip
+    "gesture-samples": (
+        "cnnviz.cli", "samples_arguments", "gesture_samples",
+        "draw samples of each gesture class as a PNG (docs/gestures.png)",
+    ),  # fmt: skip
+    "handout": (
+        "cnnviz.cli", "handout_arguments", "handout",
+        "write the class handout (formulas, shapes, a worked example) as an A4 PDF",
+    ),  # fmt: skip
+}
+
+OUT_HELP = (
+    "file to write; '-' for standard output. A symbolic link is followed (its target is "
+    "replaced, the link stays); a folder, FIFO or device is refused"
+)
+
+
+class UsageError(Exception):
+    """Something the user typed cannot run; reported as ``error: <message>``, exit code 2."""
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but an error is one ``error:`` line instead of the usage and the error."""
+
+    def error(self, message: str):  # type: ignore[override]
+        raise UsageError(message)
+
+
+
+# option -> (type, lowest, highest, why the limit): checked by checked_numbers before any work
+Limits = dict[str, tuple[type, float, float, str]]
+
+
+def limited(parser: argparse.ArgumentParser, limits: Limits, name: str, what: str, default):
+    """Add ``--name`` (a string until :func:`checked_numbers`), its range and reason in --help."""
+    kind, low, high, why = limits[name]
+    parser.add_argument(
+        "--" + name.replace("_", "-"), dest=name, metavar="N", default=str(default),
+        help=f"{what}; {_span(kind, low, high)} ({why}); default {default}",
+    )  # fmt: skip
+
+
+def _span(kind: type, low: float, high: float, joiner: str = "..") -> str:
+    return f"{kind(low)}{joiner}{kind(high)}" if kind is int else f"{low:g}{joiner}{high:g}"
+
+
+def checked_numbers(args: argparse.Namespace, limits: Limits) -> None:
+    """Replace each limited option's text on ``args`` by its number, or raise UsageError."""
+    for name, (kind, low, high, why) in limits.items():
+        text, option = getattr(args, name), "--" + name.replace("_", "-")
+        try:
+            value = kind(text)
+        except (ValueError, OverflowError):
+            if not text.strip().lstrip("+-").isdigit():  # digits past int()'s length limit: huge
+                noun = "a whole number" if kind is int else "a number"
+                raise UsageError(f"{option} must be {noun}, not {text[:24]!r}") from None
+            value = math.inf
+        if not (math.isfinite(value) and low <= value <= high):  # refuses inf and nan
+            limits_text = f"between {_span(kind, low, high, ' and ')} ({why})"
+            shown = "".join(ch if ch.isprintable() else "?" for ch in text[:24])  # no escapes
+            raise UsageError(f"{option} must be {limits_text}, not {shown}")
+        setattr(args, name, value)
+
+
+
+def presets_arguments(parser: argparse.ArgumentParser) -> None:
+    """``presets`` takes no options."""
+
+
+def presets(args: argparse.Namespace) -> int:
+    """Print ``name  description`` for every preset."""
+    from cnnviz.explorer.presets import PRESETS
+
+    width = max(len(name) for name in PRESETS)
+    for name, preset in PRESETS.items():
+        print(f"{name:<{width}}  {preset.description}")
+    return 0
+
+
+EXPORT_LIMITS: Limits = {
+    "fps": (float, 0.1, 50, "GIF delays are whole hundredths of a second; browsers slow "
+            "anything faster than 50"),
+    "max_frames": (int, 1, 1000, "time and file size: a frame takes about 30-60 ms to draw and "
+                   "encode"),
+}  # fmt: skip
+
+
+def export_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of ``export``; the values are checked in :func:`export` before any drawing."""
+    from cnnviz.explorer.export import DEFAULT_FPS, MAX_FRAMES
+    from cnnviz.explorer.presets import DEFAULT_PRESET
+    from cnnviz.explorer.settings import RANGES
+
+    parser.add_argument("--preset", default=DEFAULT_PRESET, help="a name from `presets`")
+    for name, (low, high, label) in RANGES.items():
+        parser.add_argument(
+            "--" + name.replace("_", "-"), dest=name, metavar="N",
+            help=f"{label}, {low}..{high} (what the explorer's drawing fits)",
+        )  # fmt: skip
+    parser.add_argument("--kernel", metavar="N", help="kernel height and width together")
+    parser.add_argument("--activation", metavar="NAME", help="identity, relu, sigmoid or tanh")
+    parser.add_argument("--walk", default="scatter", help="scatter (default) or gather")
+    parser.add_argument(
+        "--format", help="gif, html or png; taken from --out's suffix if not given, and must "
+        "agree with it if both are"
+    )  # fmt: skip
+    parser.add_argument("--out", metavar="PATH", help=OUT_HELP)
+    limited(parser, EXPORT_LIMITS, "fps", "frames per second (gif, html)", DEFAULT_FPS)
+    limited(parser, EXPORT_LIMITS, "max_frames", "thin a long walk to this many steps", MAX_FRAMES)
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def export(args: argparse.Namespace) -> int:
+    """Check everything, then draw and write the export frame by frame."""
+    from cnnviz.explorer.export import export_figure, fan_out_figure
+
+    settings, target, fmt = _export_checked(args)
+    progress = None if args.quiet else ProgressBar(label=fmt, unit="frames")
+    figure = fan_out_figure(settings, args.walk)
+    title = f"cnnviz: {args.preset}, {args.walk} walk"
+    with open_target(target) as stream:
+        count = export_figure(
+            figure, stream, fmt, fps=args.fps, max_frames=args.max_frames, title=title,
+            progress=progress,
+        )  # fmt: skip
+    _wrote(target, f"{count} steps")
+    return 0
+
+
+def _export_checked(args: argparse.Namespace):
+    """The settings, output and format the arguments ask for, or a UsageError."""
+    from cnnviz.explorer.links import read_control
+    from cnnviz.explorer.presets import PRESETS
+    from cnnviz.explorer.settings import RANGES
+    from cnnviz.explorer.trace import WALKS
+
+    if args.preset not in PRESETS:
+        raise UsageError(f"unknown preset {args.preset!r}; choose one of: {', '.join(PRESETS)}")
+    changes: dict[str, object] = {}
+    try:
+        for name in [*RANGES, "activation"]:
+            text = getattr(args, name)
+            if text is not None:
+                changes[name] = read_control(name, text, shown_as="--" + name.replace("_", "-"))
+        if args.kernel is not None:
+            size = read_control("kernel_height", args.kernel, shown_as="--kernel")
+            changes.update(kernel_height=size, kernel_width=size)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    settings = PRESETS[args.preset].settings.replace(**changes)
+    problem = settings.problem()
+    if problem is not None:
+        raise UsageError(problem)
+    if args.walk not in WALKS:
+        raise UsageError(f"unknown walk {args.walk!r}; choose one of: {', '.join(WALKS)}")
+    if args.out is None:
+        raise UsageError("--out PATH is required (the file to write, or - for standard output)")
+    target = check_target(args.out)
+    fmt = output_format(args.out, args.format)
+    checked_numbers(args, EXPORT_LIMITS)
+    return settings, target, fmt
+
+
+def output_format(out: str, given: str | None, formats: Sequence[str] = ("gif", "html", "png")):
+    """The format: ``given`` (which must agree with ``out``'s suffix, if any) or the suffix."""
+    aliases = {"htm": "html"}
+    suffix = os.path.splitext(out)[1].lstrip(".").lower() if out != STDOUT else ""
+    suffix = aliases.get(suffix, suffix)
+    if given is not None:
+        fmt = aliases.get(given.lower(), given.lower())
+        if fmt not in formats:
+            raise UsageError(f"unknown format {given!r}; choose one of: {', '.join(formats)}")
+        if suffix and suffix != fmt:
+            raise UsageError(
+                f"--format {fmt} does not match --out {out!r}; name the file .{fmt} "
+                "or leave --format out"
+            )
+        return fmt
+    if out == STDOUT:
+        raise UsageError(f"--out - needs --format ({', '.join(formats)})")
+    if suffix not in formats:
+        raise UsageError(
+            f"cannot tell the format of {out!r}: name it .{' or .'.join(formats)}, or give --format"
+        )
+    return suffix
+
+
+def _wrote(target: Target, what: str) -> None:
+    if target.path is None:
+        print(f"wrote {what} to standard output", file=sys.stderr)
+    else:
+        print(f"wrote {target.path} ({what}, {os.path.getsize(target.path) // 1024} KB)")
+
+
+SEED = (int, 0, 2**32 - 1, "numpy's seed range")
+TRAIN_LIMITS: Limits = {
+    "seed": SEED,
+    "epochs": (int, 1, 100, "time: an epoch of 6000 images takes about 5 s here"),
+    "train_count": (int, 1, 60000, "memory and time: 60000 images are 188 MB and take about "
+                    "30 s to draw"),
+    "test_count": (int, 1, 20000, "memory and time, as --train-count"),
+    "batch_size": (int, 1, 1024, "memory: each image in a batch holds about 60 KB of "
+                   "activations and gradients"),
+    "learning_rate": (float, 1e-6, 1.0, "larger steps diverge; inf or nan would train on NaN"),
+}  # fmt: skip
+SAMPLES_LIMITS: Limits = {
+    "seed": SEED,
+    "per_class": (int, 1, 32, "picture size: 32 per class is a 2700-pixel-wide PNG"),
 }
 
 
+def train_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of ``train-gestures``."""
+    from cnnviz.nn.training import DEFAULTS
+
+    for name, what in [
+        ("seed", "seed for the data, the weights and the batch order"),
+        ("epochs", "passes over the training set"),
+        ("train_count", "training images to draw"),
+        ("test_count", "held-out images to draw"),
+        ("batch_size", "images per step"),
+        ("learning_rate", "Adam's step size"),
+    ]:
+        limited(parser, TRAIN_LIMITS, name, what, DEFAULTS[name])
+
+
+def train_gestures(args: argparse.Namespace) -> int:
+    """Draw the data, train, and print ``test accuracy: 0.xxx``."""
+    import time
+
+    checked_numbers(args, TRAIN_LIMITS)
+    from cnnviz.nn.gestures import CLASS_NAMES, train_test_split
+    from cnnviz.nn.training import accuracy, gesture_network, train
+
+    started = time.perf_counter()
+    train_set, test_set = train_test_split(args.train_count, args.test_count, seed=args.seed)
+    print(
+        f"drew {len(train_set)} training and {len(test_set)} held-out gestures "
+        f"({len(CLASS_NAMES)} classes) in {time.perf_counter() - started:.1f} s"
+    )
+    network = gesture_network(seed=args.seed)
+    print(network.describe())
+    history = train(
+        network, train_set, epochs=args.epochs, batch_size=args.batch_size,
+        learning_rate=args.learning_rate, seed=args.seed, on_progress=_epoch_bar(),
+    )  # fmt: skip
+    if not all(math.isfinite(loss) for loss in history.train_loss):
+        print("error: training diverged (the loss is not finite); try a smaller "
+              "--learning-rate", file=sys.stderr)  # fmt: skip
+        return 1
+    print(f"trained in {history.seconds:.1f} s")
+    print(f"test accuracy: {accuracy(network, test_set):.3f}")
+    return 0
+
+
+def _epoch_bar() -> Callable:
+    """The progress bar fed with training's Progress: one line per epoch."""
+    bar = ProgressBar(sys.stdout, unit="batches", width=24)
+
+    def show(progress) -> None:
+        detail = f"loss {progress.loss:.4f}  accuracy {progress.accuracy:.3f}"
+        if progress.test_accuracy is not None:
+            detail += f"  held-out {progress.test_accuracy:.3f}"
+        detail += f"  {progress.seconds:.1f} s"
+        label = f"epoch {progress.epoch}/{progress.epochs}"
+        bar(progress.batch, progress.batches, detail=detail, label=label)
+
+    return show
+
+
+def samples_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of ``gesture-samples``."""
+    parser.add_argument("--out", metavar="PATH", required=True, help=OUT_HELP + "; a .png")
+    limited(parser, SAMPLES_LIMITS, "seed", "seed for the drawn samples", 0)
+    limited(parser, SAMPLES_LIMITS, "per_class", "samples in each class's row", 8)
+
+
+def gesture_samples(args: argparse.Namespace) -> int:
+    """Write the picture of samples per class that the README shows."""
+    target = check_target(args.out)
+    output_format(args.out, None if args.out != STDOUT else "png", formats=("png",))
+    checked_numbers(args, SAMPLES_LIMITS)
+    from cnnviz.nn.figures import samples_figure
+    from cnnviz.nn.gestures import CLASS_NAMES, make_gestures
+
+    data = make_gestures(len(CLASS_NAMES) * args.per_class * 2, seed=args.seed)
+    with open_target(target) as stream:
+        samples_figure(data, per_class=args.per_class).savefig(stream, format="png", dpi=80)
+    _wrote(target, f"{args.per_class} samples per class")
+    return 0
+
+
+def handout_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of ``handout``."""
+    parser.add_argument("--out", metavar="PATH", default="handout.pdf", help=OUT_HELP + "; a .pdf")
+
+
+def handout(args: argparse.Namespace) -> int:
+    """Write the class handout: the lessons' formulas, the shapes table, a stride-2 example."""
+    target = check_target(args.out)
+    output_format(args.out, None if args.out != STDOUT else "pdf", formats=("pdf",))
+    from cnnviz.lessons.handout import write_handout  # matplotlib only when it runs
+
+    with open_target(target) as stream:
+        write_handout(stream)
+    _wrote(target, "A4 handout")
+    return 0
+
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run one sub-command; returns the process exit code."""
+    """Run one command; returns the process exit code (0 done, 2 refused, 130 Ctrl-C)."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    parser = argparse.ArgumentParser(prog="python -m cnnviz", description=__doc__.split("\n")[0])
-    parser.add_argument("command", choices=list(COMMANDS), help="what to do")
-    if not argv or argv[0] in ("-h", "--help") or argv[0] not in COMMANDS:
-        for name, (_, help_text) in COMMANDS.items():
-            parser.epilog = (parser.epilog or "") + f"  {name}: {help_text}\n"
-        parser.formatter_class = argparse.RawDescriptionHelpFormatter
-        parser.parse_args(argv[:1])  # prints usage and exits 2 (or 0 for --help)
-    module_name, help_text = COMMANDS[argv[0]]
+    try:
+        return _run(argv)
+    except (UsageError, OutputError, ValueError, TypeError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("\ninterrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # e.g. `... --out - | head`: the reader left; say nothing more
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    except MemoryError:
+        print("error: out of memory; try smaller sizes", file=sys.stderr)
+        return 2
+    except SystemExit as done:  # --help
+        return done.code if isinstance(done.code, int) else 0
+    except Exception as error:  # no traceback on any input, even for a bug
+        print(f"error: unexpected {type(error).__name__}: {error} (please report this)",
+              file=sys.stderr)  # fmt: skip
+        return 1
+
+
+def _run(argv: list[str]) -> int:
+    names = ", ".join(COMMANDS)
+    if not argv:
+        raise UsageError(f"give a command: {names} (--help for more)")
+    if argv[0] in ("-h", "--help"):
+        print("usage: python -m cnnviz COMMAND [options]\n\ncommands:")
+        for name, row in COMMANDS.items():
+            print(f"  {name:<16} {row[-1]}")
+        print("\n`python -m cnnviz COMMAND --help` lists a command's options and their ranges.")
+        return 0
+    if argv[0] not in COMMANDS:
+        raise UsageError(f"unknown command {argv[0][:40]!r}; choose one of: {names}")
+    row = COMMANDS[argv[0]]
+    own_names = len(row) == 2  # (module, help): the module's add_arguments and main
+    module_name, add_name, main_name = (row[0], "add_arguments", "main") if own_names else row[:3]
     module = importlib.import_module(module_name)
-    sub = argparse.ArgumentParser(prog=f"python -m cnnviz {argv[0]}", description=help_text)
-    module.add_arguments(sub)
-    return int(module.main(sub.parse_args(argv[1:])))
+    parser = OneLineParser(prog=f"python -m cnnviz {argv[0]}", description=row[-1])
+    getattr(module, add_name)(parser)
+    return int(getattr(module, main_name)(parser.parse_args(argv[1:])))
 
 
 if __name__ == "__main__":

@@ -244,3 +244,93 @@ def test_float32_inputs_left_alone():
     for original, now in zip(before, (x, w, b, dout), strict=True):
         assert now.dtype == np.float32
         np.testing.assert_array_equal(now, original)
+
+
+# --------------------------------------------------------------------------- impossible sizes
+
+
+@pytest.mark.parametrize("name", ["stride", "padding", "dilation"])
+def test_an_impossible_setting_is_a_value_error_naming_it(name):
+    for call in call_each(**{name: 10**30}):
+        expect(ValueError, name, call)
+    expect(ValueError, name, lambda: conv2d(X, W, **{name: (1, 2**30 + 1)}))
+
+
+def test_impossible_sizes_in_the_textbook_helpers_are_named():
+    expect(ValueError, "stride", lambda: dilate(np.ones((2, 2)), 10**30))
+    expect(ValueError, "padding", lambda: pad_input(np.ones((2, 2)), 10**30))
+    expect(ValueError, "input_size", lambda: Geometry((10**30, 5), 3))
+    expect(ValueError, "kernel_size", lambda: Geometry(5, (3, 10**30)))
+
+
+# --------------------------------------------------------------------------- the size guard
+
+
+def guard_message(call) -> str:
+    with pytest.raises(ValueError) as caught:
+        call()
+    message = str(caught.value)
+    assert "work arrays" in message and "over the limit of 2 GiB" in message, message
+    assert "set_work_limit" in message, "the message says how to change the limit"
+    return message
+
+
+def test_a_huge_broadcast_input_is_refused_before_allocating():
+    x = np.broadcast_to(np.float64(1), (1, 1, 10**5, 10**5))  # 80 GB if it were real
+    message = guard_message(lambda: conv2d(x, np.ones((1, 1, 3, 3))))
+    assert message.startswith("x of shape (1, 1, 100000, 100000) asks for about 745 GiB")
+    message = guard_message(lambda: conv2d_backward(np.broadcast_to(0.0, (1, 1, 99998, 99998)),
+                                                     x, np.ones((1, 1, 3, 3))))  # fmt: skip
+    assert message.startswith("x of shape (1, 1, 100000, 100000)")
+
+
+def test_a_huge_padding_is_named_with_its_size():
+    message = guard_message(lambda: conv2d(np.ones((1, 1, 5, 5)), np.ones((1, 1, 3, 3)),
+                                           padding=10**6))  # fmt: skip
+    assert message.startswith("padding (1000000, 1000000) asks for about 320 TiB")
+    # a 4 x 4 delta at stride 2**15 spreads into a 10**5 x 10**5 dx: 80 GB per channel
+    spread = (np.ones((1, 4, 4)), np.ones((1, 1, 3, 3)), 10**5)
+    for textbook in (input_grad_contributions, input_grad_by_full_convolution):
+        message = guard_message(lambda way=textbook: way(*spread, stride=2**15))
+        assert message.startswith("input_size (100000, 100000) asks for about"), message
+    message = guard_message(lambda: pad_input(np.ones((2, 2)), 10**6))
+    assert message.startswith("padding (1000000, 1000000) asks for about 29.1 TiB")
+    assert "in pad_input" in message
+    guard_message(lambda: dilate(np.ones((3, 3)), 2**30))
+
+
+def test_the_limit_is_configurable_and_checked():
+    from cnnviz.core import DEFAULT_WORK_LIMIT, set_work_limit, work_limit
+
+    x = np.ones((1, 1, 64, 64))
+    assert set_work_limit(1024) == DEFAULT_WORK_LIMIT
+    try:
+        assert work_limit() == 1024
+        with pytest.raises(ValueError, match=r"^x of shape \(1, 1, 64, 64\) .* limit of 1 KiB"):
+            conv2d(x, np.ones((1, 1, 3, 3)))
+    finally:
+        set_work_limit(DEFAULT_WORK_LIMIT)
+    assert conv2d(x, np.ones((1, 1, 3, 3))).shape == (1, 1, 62, 62)
+    for bad in (0, -1, 1.5, True, "1"):
+        expect(ValueError, "nbytes", lambda bad=bad: set_work_limit(bad))
+
+
+def test_the_index_cache_is_bounded_by_bytes():
+    from cnnviz.core import _fast
+
+    for side in range(300, 330):  # 30 sizes of about 13 MB of index arrays each
+        _fast.plan_for((side, side), (3, 3), 1, 0, 1)
+    assert _fast.cached_bytes() <= _fast._PLAN_CACHE_BYTES
+    assert len(_fast._plans) < 30
+    _fast.plan_for((2048, 2048), (3, 3), 1, 0, 1)  # 600 MB once built: never kept
+    assert ((2048, 2048), (3, 3), (1, 1), (0, 0), (1, 1)) not in _fast._plans
+
+
+def test_a_large_input_builds_no_index_arrays_it_does_not_use():
+    from cnnviz.core import _fast
+
+    conv2d(np.ones((1, 1, 400, 400)), np.ones((1, 1, 3, 3)))  # the strided-view route
+    plan = _fast.plan_for((400, 400), (3, 3), 1, 0, 1)
+    assert "window_taps" not in plan.__dict__ and "delta_taps" not in plan.__dict__
+    conv2d(np.ones((1, 1, 9, 9)), np.ones((1, 1, 3, 3)))  # small: the one-take route
+    assert "window_taps" in _fast.plan_for((9, 9), (3, 3), 1, 0, 1).__dict__

@@ -1,20 +1,18 @@
-"""Training the gesture CNN: a short run beats chance, runs repeat, the CLI, real snapshots."""
+"""Training the gesture CNN: a short run beats chance, runs repeat, real snapshots.
+
+The command line (``train-gestures``) is tested in tests/test_cli.py.
+"""
 
 from __future__ import annotations
-
-import io
-import re
 
 import numpy as np
 import pytest
 
-from cnnviz.cli import main as cli
 from cnnviz.core.gradcheck import numerical_gradient
 from cnnviz.explorer.layer import LayerSnapshot
 from cnnviz.nn import softmax_cross_entropy
 from cnnviz.nn.gestures import CLASS_NAMES, make_gestures, train_test_split
 from cnnviz.nn.training import (
-    ProgressBar,
     accuracy,
     confusion_matrix,
     conv_layer_snapshot,
@@ -78,46 +76,6 @@ def test_train_argument_errors():
         train(gesture_network(), data, epochs=0)
     with pytest.raises(TypeError, match="batch_size must be an int"):
         train(gesture_network(), data, batch_size=2.0)
-
-
-def test_progress_bar_writes_one_line_per_epoch_when_not_a_terminal(short_run):
-    _, _, _, events = short_run
-    stream = io.StringIO()
-    bar = ProgressBar(stream)
-    for event in events:
-        bar(event)
-    lines = stream.getvalue().splitlines()
-    assert len(lines) == 2
-    assert lines[0].startswith("epoch 1/2 [########################] 38/38  loss ")
-    assert "held-out" in lines[1]
-
-
-def test_command_line_ends_with_test_accuracy(capsys):
-    code = cli(
-        [
-            "train-gestures",
-            "--seed",
-            "1",
-            "--epochs",
-            "1",
-            "--train-count",
-            "400",
-            "--test-count",
-            "160",
-        ]
-    )
-    out = capsys.readouterr().out.splitlines()
-    assert code == 0
-    assert re.fullmatch(r"test accuracy: [01]\.\d{3}", out[-1])
-    assert out[-2].startswith("trained in ")
-    assert any(line.startswith("epoch 1/1 [") for line in out)
-
-
-def test_command_line_errors_are_one_line(capsys):
-    code = cli(["train-gestures", "--epochs", "0", "--train-count", "16", "--test-count", "8"])
-    err = capsys.readouterr().err
-    assert code == 2
-    assert err.strip() == "error: epochs must be >= 1; got 0"
 
 
 # --------------------------------------------------------------------------- real snapshots

@@ -5,4 +5,9 @@
 - :mod:`~cnnviz.core._fast`: how conv is fast (index plans, im2col/col2im, chunks, scratch).
 - :mod:`~cnnviz.core.gradcheck`: one finite-difference gradient for everything.
 - :mod:`~cnnviz.core.activations` and :mod:`~cnnviz.core.arrays`: activations, argument checks.
+- :mod:`~cnnviz.core.budget`: the size guard (``set_work_limit``) every pass checks first.
 """
+
+from cnnviz.core.budget import DEFAULT_WORK_LIMIT, set_work_limit, work_limit
+
+__all__ = ["DEFAULT_WORK_LIMIT", "set_work_limit", "work_limit"]

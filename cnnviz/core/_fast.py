@@ -19,11 +19,13 @@ positions ``(i, j)``, dilation ``(dil_h, dil_w)``; ``dw`` is only ever the weigh
 from __future__ import annotations
 
 import functools
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from cnnviz.core import budget
 from cnnviz.core.geometry import Geometry, IntOrPair, Pair, as_pair
 
 # Below these sizes (in array elements) the gathers use precomputed index arrays (one ``take``
@@ -35,6 +37,11 @@ _GATHER_RATIO = 1.0  # ... or up to this many times what col2im would add, N*C*k
 # A large batch goes through in chunks of about this many gathered numbers (1 MiB of float64),
 # so that each chunk's columns are still in cache when the matrix product reads them.
 _CHUNK = 131_072
+# The plan cache keeps at most this many plans and this many bytes of index arrays: a long
+# notebook session that meets many large sizes must not keep hundreds of megabytes per size.
+_PLAN_CACHE_ENTRIES = 64
+_PLAN_CACHE_BYTES = 64 * 1024**2
+_INDEX_BYTES = budget.INDEX_BYTES
 
 
 # --------------------------------------------------------------------------- per-geometry plan
@@ -47,18 +54,27 @@ class Plan:
     ``window_taps[(u*kw + v)*Ho*Wo + i*Wo + j]`` is the flat position, in one padded input map,
     that tap ``(u, v)`` of window ``(i, j)`` reads. ``delta_taps[(u*kw + v)*H*W + y*W + x]`` is
     the flat position, in one delta map, of the window whose tap ``(u, v)`` reads input pixel
-    ``(y, x)``, or ``Ho*Wo`` (a zero appended to the map) when no window does.
+    ``(y, x)``, or ``Ho*Wo`` (a zero appended to the map) when no window does. Each is built on
+    first use: the routes for large sizes never need them.
     """
 
     geometry: Geometry
-    window_taps: np.ndarray  # (kh*kw*Ho*Wo,)
-    delta_taps: np.ndarray  # (kh*kw*H*W,)
     # the geometry's sizes again, as plain tuples: its properties recompute on every read
     input_size: Pair
     kernel_size: Pair
     output_size: Pair
     padded_size: Pair
     interior: tuple[slice, slice]  # where the input sits inside the padded map
+    window_tap_count: int  # kh*kw*Ho*Wo, the length of window_taps
+    delta_tap_count: int  # kh*kw*H*W, the length of delta_taps
+
+    @functools.cached_property
+    def window_taps(self) -> np.ndarray:  # (kh*kw*Ho*Wo,)
+        return _window_taps(self.geometry)
+
+    @functools.cached_property
+    def delta_taps(self) -> np.ndarray:  # (kh*kw*H*W,)
+        return _delta_taps(self.geometry)
 
 
 def _pair(value: IntOrPair, name: str, minimum: int) -> Pair:
@@ -93,19 +109,62 @@ def plan_for(
     )
 
 
-@functools.lru_cache(maxsize=64)  # index arrays are kh*kw*(Ho*Wo + H*W) ints per plan
+# least recently used first; every step below is one dict operation, safe without a lock
+_plans: OrderedDict[tuple, Plan] = OrderedDict()
+
+
 def _plan(input_size: Pair, kernel_size: Pair, stride: Pair, padding: Pair, dilation: Pair) -> Plan:
+    """The plan for these pairs, from the cache when it is there (bounded by entries and bytes)."""
+    key = (input_size, kernel_size, stride, padding, dilation)
+    plan = _plans.get(key)
+    if plan is not None:
+        try:
+            _plans.move_to_end(key)  # now the most recently used
+        except KeyError:  # another thread let it go meanwhile: it still serves this call
+            pass
+        return plan
     geometry = Geometry(input_size, kernel_size, stride=stride, padding=padding, dilation=dilation)
-    (h, w), (kh, kw) = geometry.input_size, geometry.kernel_size
-    (sh, sw), (dil_h, dil_w) = geometry.stride, geometry.dilation
-    (ph, pw), (ho, wo) = geometry.padding, geometry.output_size
-    wp = geometry.padded_size[1]
+    (h, w), (kh, kw), (ph, pw) = geometry.input_size, geometry.kernel_size, geometry.padding
+    (ho, wo) = geometry.output_size
+    plan = Plan(
+        geometry, input_size=geometry.input_size, kernel_size=geometry.kernel_size,
+        output_size=geometry.output_size, padded_size=geometry.padded_size,
+        interior=(slice(ph, ph + h), slice(pw, pw + w)),
+        window_tap_count=kh * kw * ho * wo, delta_tap_count=kh * kw * h * w,
+    )  # fmt: skip
+    most = _INDEX_BYTES * (plan.window_tap_count + plan.delta_tap_count)  # once both are built
+    if most <= _PLAN_CACHE_BYTES:  # a larger plan serves its call and is then let go
+        _plans[key] = plan
+        while _plans and (len(_plans) > _PLAN_CACHE_ENTRIES or cached_bytes() > _PLAN_CACHE_BYTES):
+            _plans.pop(next(iter(_plans), None), None)  # the least recently used
+    return plan
+
+
+def cached_bytes() -> int:
+    """Bytes the cached plans' index arrays take once built (what the cache is bounded by)."""
+    plans = list(_plans.values())
+    return sum(_INDEX_BYTES * (p.window_tap_count + p.delta_tap_count) for p in plans)
+
+
+def _window_taps(geometry: Geometry) -> np.ndarray:
+    """See :class:`Plan`: ``(kh*kw*Ho*Wo,)`` flat padded positions, read-only."""
+    (kh, kw), (sh, sw), (dil_h, dil_w) = geometry.kernel_size, geometry.stride, geometry.dilation
+    (ho, wo), wp = geometry.output_size, geometry.padded_size[1]
     tap_rows = np.arange(kh)[:, None, None, None] * dil_h  # (kh, 1, 1, 1): u*dil_h
     tap_cols = np.arange(kw)[None, :, None, None] * dil_w  # (1, kw, 1, 1): v*dil_w
     out_rows = np.arange(ho)[None, None, :, None] * sh  # (1, 1, Ho, 1): i*sh
     out_cols = np.arange(wo)[None, None, None, :] * sw  # (1, 1, 1, Wo): j*sw
     window_taps = (tap_rows + out_rows) * wp + (tap_cols + out_cols)  # (kh, kw, Ho, Wo)
+    window_taps.setflags(write=False)  # shared by every call with this geometry
+    return window_taps.reshape(-1)
 
+
+def _delta_taps(geometry: Geometry) -> np.ndarray:
+    """See :class:`Plan`: ``(kh*kw*H*W,)`` flat delta positions (``Ho*Wo``: none), read-only."""
+    (h, w), (kh, kw), (sh, sw) = geometry.input_size, geometry.kernel_size, geometry.stride
+    (dil_h, dil_w), (ph, pw), (ho, wo) = geometry.dilation, geometry.padding, geometry.output_size
+    tap_rows = np.arange(kh)[:, None, None, None] * dil_h  # (kh, 1, 1, 1): u*dil_h
+    tap_cols = np.arange(kw)[None, :, None, None] * dil_w  # (1, kw, 1, 1): v*dil_w
     # invert "padded row = i*sh + u*dil_h": window row i = (y + ph - u*dil_h) / sh, when whole
     in_rows = np.arange(h)[None, None, :, None] + ph - tap_rows  # (kh, 1, H, 1)
     in_cols = np.arange(w)[None, None, None, :] + pw - tap_cols  # (1, kw, 1, W)
@@ -113,18 +172,8 @@ def _plan(input_size: Pair, kernel_size: Pair, stride: Pair, padding: Pair, dila
     hit_rows = (in_rows % sh == 0) & (i >= 0) & (i < ho)  # (kh, 1, H, 1)
     hit_cols = (in_cols % sw == 0) & (j >= 0) & (j < wo)  # (1, kw, 1, W)
     delta_taps = np.where(hit_rows & hit_cols, i * wo + j, ho * wo)  # (kh, kw, H, W)
-    for taps in (window_taps, delta_taps):
-        taps.setflags(write=False)  # shared by every call with this geometry
-    return Plan(
-        geometry,
-        window_taps.reshape(-1),
-        delta_taps.reshape(-1),
-        input_size=geometry.input_size,
-        kernel_size=geometry.kernel_size,
-        output_size=geometry.output_size,
-        padded_size=geometry.padded_size,
-        interior=(slice(ph, ph + h), slice(pw, pw + w)),
-    )
+    delta_taps.setflags(write=False)  # shared by every call with this geometry
+    return delta_taps.reshape(-1)
 
 
 # --------------------------------------------------------------------------- chunks and scratch
@@ -218,7 +267,7 @@ def _im2col(x: np.ndarray, plan: Plan, scratch: _Scratch | None = None) -> np.nd
     (kh, kw), (ho, wo), (hp, wp) = plan.kernel_size, plan.output_size, plan.padded_size
     x_padded = _padded(x, plan, scratch)  # (N, C, Hp, Wp)
     shape = (n, c * kh * kw, ho * wo)
-    if n * c * plan.window_taps.size <= _TAKE_LIMIT:  # one gather beats building a view
+    if n * c * plan.window_tap_count <= _TAKE_LIMIT:  # one gather beats building a view
         flat = x_padded.reshape(n, c, hp * wp)  # (N, C, Hp*Wp)
         return _take(flat, plan.window_taps, shape, scratch, "columns")  # (N, C*kk, HoWo)
     columns = _work_array(scratch, "columns", shape, x.dtype, zeroed=False)  # (N, C*kk, HoWo)
@@ -255,7 +304,10 @@ def col2im(columns: np.ndarray, geometry: Geometry, scratch: _Scratch | None = N
 def forward(x: np.ndarray, kernel: np.ndarray, plan: Plan) -> np.ndarray:
     """``kernel @ im2col(x)``: x ``(N, C, H, W)``, kernel ``(K, C*kh*kw)`` -> ``(N, K, Ho*Wo)``."""
     n, k = x.shape[0], kernel.shape[0]
-    chunks = _chunks(n, x.shape[1] * plan.window_taps.size)
+    nbytes = budget.forward_bytes(n, x.shape[1], k, x.itemsize, plan, _CHUNK)
+    if nbytes > budget.work_limit():  # the message is built only when it is needed
+        budget.refuse(nbytes, "conv2d", budget.blame(plan.geometry, f"x of shape {x.shape}"))
+    chunks = _chunks(n, x.shape[1] * plan.window_tap_count)
     if len(chunks) == 1:
         return np.matmul(kernel, _im2col(x, plan))  # (N, K, Ho*Wo)
     z = np.empty((n, k, plan.output_size[0] * plan.output_size[1]), dtype=x.dtype)
@@ -274,10 +326,15 @@ def backward(
     """
     n, c = x.shape[:2]
     k = w.shape[0]
-    if _gather_pays(n, c, k, plan):
-        grads, chunks = _grads_by_gather, _chunks(n, k * plan.delta_taps.size)
+    gather = _gather_pays(n, c, k, plan)
+    nbytes = budget.backward_bytes(n, c, k, x.itemsize, plan, _CHUNK, gather=gather)
+    if nbytes > budget.work_limit():
+        subject = budget.blame(plan.geometry, f"x of shape {x.shape}")
+        budget.refuse(nbytes, "conv2d_backward", subject)
+    if gather:
+        grads, chunks = _grads_by_gather, _chunks(n, k * plan.delta_tap_count)
     else:
-        grads, chunks = _grads_by_scatter, _chunks(n, c * plan.window_taps.size)
+        grads, chunks = _grads_by_scatter, _chunks(n, c * plan.window_tap_count)
     if len(chunks) == 1:
         return grads(delta, x, w, plan, None)
     dx = np.empty(x.shape, dtype=x.dtype)  # (N, C, H, W)
@@ -295,7 +352,7 @@ def _gather_pays(n: int, c: int, k: int, plan: Plan) -> bool:
     Gathering moves K*kh*kw*H*W numbers per sample; scattering (im2col for dw, col2im for
     dx) moves C*kh*kw*Ho*Wo twice. Below a few ten thousand, one gather is cheapest anyway.
     """
-    to_gather, to_scatter = n * k * plan.delta_taps.size, n * c * plan.window_taps.size
+    to_gather, to_scatter = n * k * plan.delta_tap_count, n * c * plan.window_tap_count
     return to_gather <= _GATHER_LIMIT or to_gather <= _GATHER_RATIO * to_scatter
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from cnnviz.core import _fast, arrays
+from cnnviz.core import _fast, arrays, budget
 from cnnviz.core.arrays import DOUT
 from cnnviz.core.geometry import IntOrPair, as_pair
 
@@ -136,6 +136,7 @@ def input_grad_contributions(
     contrib : array ``(K, C, H, W)``
     """
     dout, w, geometry = arrays.one_sample(dout, w, input_size, stride, padding, dilation)
+    budget.check_contributions(w, geometry, "input_grad_contributions")
     # every tap of filter slice w[k, c] times every delta element of map k
     columns = w[:, :, :, :, None, None] * dout[:, None, None, None, :, :]  # (K, C, kh, kw, Ho, Wo)
     return _fast.col2im(columns, geometry)  # (K, C, H, W)
@@ -164,7 +165,9 @@ def dilate(delta: np.ndarray, stride: IntOrPair) -> np.ndarray:
     ho, wo = delta.shape[-2:]
     if ho == 0 or wo == 0:
         raise ValueError(f"delta must not be empty in its last two axes; got {delta.shape}")
-    out = np.zeros(delta.shape[:-2] + ((ho - 1) * sh + 1, (wo - 1) * sw + 1), dtype=delta.dtype)
+    shape = delta.shape[:-2] + ((ho - 1) * sh + 1, (wo - 1) * sw + 1)
+    budget.check_result(shape, delta.dtype, "dilate", f"stride {(sh, sw)}")
+    out = np.zeros(shape, dtype=delta.dtype)
     out[..., ::sh, ::sw] = delta
     return out
 
@@ -186,7 +189,9 @@ def pad_input(x: np.ndarray, padding: IntOrPair) -> np.ndarray:
     """Zero-pad the last two axes: ``(..., H, W)`` -> ``(..., H+2ph, W+2pw)``, a new array."""
     ph, pw = as_pair(padding, "padding", 0)
     x = np.asarray(x)
-    out = np.zeros(x.shape[:-2] + (x.shape[-2] + 2 * ph, x.shape[-1] + 2 * pw), dtype=x.dtype)
+    shape = x.shape[:-2] + (x.shape[-2] + 2 * ph, x.shape[-1] + 2 * pw)
+    budget.check_result(shape, x.dtype, "pad_input", f"padding {(ph, pw)}")
+    out = np.zeros(shape, dtype=x.dtype)
     out[..., ph : ph + x.shape[-2], pw : pw + x.shape[-1]] = x
     return out
 
@@ -211,6 +216,7 @@ def input_grad_by_full_convolution(
     as for :func:`input_grad_contributions`.
     """
     delta, w, geometry = arrays.one_sample(dout, w, input_size, stride, padding, dilation)
+    budget.check_contributions(w, geometry, "input_grad_by_full_convolution", factor=3)
     eh, ew = geometry.kernel_extent
     spread = dilate(delta, geometry.stride)  # (K, Hd, Wd)
     framed = np.pad(spread, ((0, 0), (eh - 1, eh - 1), (ew - 1, ew - 1)))  # (K, Hd+2eh-2, .)

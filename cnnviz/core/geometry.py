@@ -13,6 +13,9 @@ import numpy as np
 
 Pair = tuple[int, int]
 IntOrPair = int | tuple[int, int]  # what a caller may give: ``stride=2`` or ``stride=(2, 1)``
+# No size, stride, padding or dilation may pass this (about a billion): products of two such
+# numbers must stay inside NumPy's int64 index arithmetic, and no array that large fits anyway.
+LARGEST = 2**30
 
 
 def as_pair(value: IntOrPair, name: str, minimum: int) -> Pair:
@@ -32,7 +35,8 @@ def as_pair(value: IntOrPair, name: str, minimum: int) -> Pair:
     TypeError
         If ``value`` is not an int or a sequence of two ints (bools and floats are refused).
     ValueError
-        If the pair has the wrong length or an entry is below ``minimum``.
+        If the pair has the wrong length, or an entry is below ``minimum`` or above
+        :data:`LARGEST`.
     """
     if _is_int(value):
         items = (value, value)
@@ -47,6 +51,12 @@ def as_pair(value: IntOrPair, name: str, minimum: int) -> Pair:
     pair = (int(items[0]), int(items[1]))
     if min(pair) < minimum:
         raise ValueError(f"{name} must be >= {minimum} in each direction; got {pair}")
+    if max(pair) > LARGEST:
+        shown = ", ".join(str(v) if v <= LARGEST else f"{v:.3g}" for v in pair)
+        raise ValueError(
+            f"{name} must be <= {LARGEST} in each direction (no array that large can be "
+            f"indexed); got ({shown})"
+        )
     return pair
 
 

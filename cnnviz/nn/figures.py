@@ -3,14 +3,12 @@
 matplotlib only (no widgets, no pyplot): every function returns a new
 :class:`matplotlib.figure.Figure` on an Agg canvas, so nothing piles up in pyplot's registry.
 
-``python -m cnnviz.nn.figures --png docs/gestures.png`` writes the picture of samples
-per class that the README shows.
+``python -m cnnviz gesture-samples --out docs/gestures.png`` (:mod:`cnnviz.cli`) writes the
+picture of samples per class that the README shows.
 """
 
 from __future__ import annotations
 
-import argparse
-import sys
 from collections.abc import Sequence
 
 import numpy as np
@@ -18,7 +16,7 @@ from matplotlib.figure import Figure
 
 from cnnviz.explorer.render.png import figure_png as figure_png  # re-exported for the notebook
 from cnnviz.explorer.render.png import new_figure as _new_figure
-from cnnviz.nn.gestures import CLASS_NAMES, Gestures, make_gestures
+from cnnviz.nn.gestures import CLASS_NAMES, Gestures
 
 # Colour-blind-safe: grayscale for images, a sequential map for counts, a diverging map
 # centred on zero for filter weights (as everywhere in cnnviz).
@@ -184,20 +182,3 @@ def filters_figure(w: np.ndarray, *, title: str = "learned filters") -> Figure:
     ax.set_title(f"{title}: w (K={k}, C={c}, {kh}×{kw})")
     figure.colorbar(image, ax=ax, shrink=0.8, label="weight")
     return figure
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m cnnviz.nn.figures --png PATH``: samples per class, as a PNG."""
-    parser = argparse.ArgumentParser(prog="python -m cnnviz.nn.figures")
-    parser.add_argument("--png", required=True, help="where to write the picture")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--per-class", type=int, default=8)
-    args = parser.parse_args(argv)
-    data = make_gestures(len(CLASS_NAMES) * args.per_class * 2, seed=args.seed)
-    samples_figure(data, per_class=args.per_class).savefig(args.png, dpi=80)
-    print(f"wrote {args.png}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,8 +1,8 @@
 """Train the small gesture CNN: one loop shared by the command line and the notebook.
 
-``python -m cnnviz train-gestures [--seed S] [--epochs E]`` draws a training set and a
-held-out test set (:mod:`cnnviz.nn.gestures`), trains :func:`gesture_network` with Adam, shows a
-terminal progress bar, and ends with the line ``test accuracy: 0.xxx``.
+``python -m cnnviz train-gestures [--seed S] [--epochs E]`` (in :mod:`cnnviz.cli`) draws a
+training set and a held-out test set (:mod:`cnnviz.nn.gestures`), trains :func:`gesture_network`
+with Adam, shows a terminal progress bar, and ends with the line ``test accuracy: 0.xxx``.
 
 From Python::
 
@@ -20,18 +20,15 @@ and returns the :class:`~cnnviz.explorer.layer.LayerSnapshot` of one conv layer:
 
 from __future__ import annotations
 
-import argparse
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TextIO
 
 import numpy as np
 
 from cnnviz.core.arrays import as_count as _check_int  # the one int checker
 from cnnviz.explorer.layer import LayerSnapshot
-from cnnviz.nn.gestures import CLASS_NAMES, DEFAULT_SIZE, Gestures, train_test_split
+from cnnviz.nn.gestures import CLASS_NAMES, DEFAULT_SIZE, Gestures
 from cnnviz.nn.layers import (
     Adam,
     Conv2D,
@@ -275,91 +272,3 @@ def _activation_below(
     for pool in between[1:]:
         z_below = MaxPool2D(pool.size).forward(z_below)  # a fresh pool: caches stay intact
     return "relu", z_below[0]
-
-
-# --------------------------------------------------------------------------- command line
-
-
-class ProgressBar:
-    """A one-line terminal progress bar fed with :class:`Progress`; no extra dependencies.
-
-    On a terminal the line is redrawn in place (at most ~10 times a second); elsewhere (a
-    log, a pipe) only the line that closes each epoch is written.
-    """
-
-    def __init__(self, stream: TextIO | None = None, *, width: int = 24) -> None:
-        self.stream = sys.stdout if stream is None else stream
-        self.width = width
-        self.live = bool(getattr(self.stream, "isatty", lambda: False)())
-        self._last_draw = 0.0
-        self._drawn = 0  # length of the line on screen, to blank what a shorter one leaves
-
-    def __call__(self, progress: Progress) -> None:
-        if not progress.epoch_done and not self.live:
-            return
-        now = time.perf_counter()
-        if not progress.epoch_done and now - self._last_draw < 0.1:
-            return
-        self._last_draw = now
-        filled = round(self.width * progress.batch / progress.batches)
-        bar = "#" * filled + "." * (self.width - filled)
-        line = (
-            f"epoch {progress.epoch}/{progress.epochs} [{bar}] "
-            f"{progress.batch}/{progress.batches}  loss {progress.loss:.4f}  "
-            f"accuracy {progress.accuracy:.3f}"
-        )
-        if progress.test_accuracy is not None:
-            line += f"  held-out {progress.test_accuracy:.3f}"
-        line += f"  {progress.seconds:.1f} s"
-        end = "\n" if progress.epoch_done else ""
-        if self.live:
-            line, self._drawn = "\r" + line.ljust(self._drawn), 0 if end else len(line)
-        self.stream.write(line + end)
-        self.stream.flush()
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The options of ``python -m cnnviz train-gestures``."""
-    parser.add_argument(
-        "--seed",
-        type=int,
-        default=DEFAULTS["seed"],
-        help="seed for the data, the weights and the batch order",
-    )
-    parser.add_argument("--epochs", type=int, default=DEFAULTS["epochs"])
-    parser.add_argument(
-        "--train-count", type=int, default=DEFAULTS["train_count"], help="training images to draw"
-    )
-    parser.add_argument(
-        "--test-count", type=int, default=DEFAULTS["test_count"], help="held-out images to draw"
-    )
-    parser.add_argument("--batch-size", type=int, default=DEFAULTS["batch_size"])
-    parser.add_argument("--learning-rate", type=float, default=DEFAULTS["learning_rate"])
-
-
-def main(args: argparse.Namespace) -> int:
-    """Draw the data, train, and print ``test accuracy: 0.xxx``. Returns the exit code."""
-    try:
-        started = time.perf_counter()
-        train_set, test_set = train_test_split(args.train_count, args.test_count, seed=args.seed)
-        print(
-            f"drew {len(train_set)} training and {len(test_set)} held-out gestures "
-            f"({len(CLASS_NAMES)} classes) in {time.perf_counter() - started:.1f} s"
-        )
-        network = gesture_network(seed=args.seed)
-        print(network.describe())
-        history = train(
-            network,
-            train_set,
-            epochs=args.epochs,
-            batch_size=args.batch_size,
-            learning_rate=args.learning_rate,
-            seed=args.seed,
-            on_progress=ProgressBar(),
-        )
-    except (TypeError, ValueError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    print(f"trained in {history.seconds:.1f} s")
-    print(f"test accuracy: {accuracy(network, test_set):.3f}")
-    return 0

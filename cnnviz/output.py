@@ -1,0 +1,201 @@
+"""Where a command's output goes: a file written safely (or standard output), and a progress bar.
+
+:func:`check_target` runs before any work, :func:`open_target` writes::
+
+    target = check_target("walk.gif", option="--out")     # OutputError if it cannot be written
+    with open_target(target) as stream:                   # a unique temporary file beside it
+        stream.write(data)                                # ... replaced onto the target at the end
+
+The rules, for a path given on the command line:
+
+- ``-`` is standard output.
+- A symbolic link is followed: its target is written and the link stays a link.
+- A path that exists and is not a regular file (a folder, a FIFO, a device, a socket) is refused.
+- The bytes go to a temporary file made uniquely (``tempfile.mkstemp``) in the same folder, which
+  then replaces the target with ``os.replace``: a reader never sees half a file, and a failure or
+  Ctrl-C leaves the old file as it was. The new file keeps the old one's mode (and owner, when
+  allowed); a new file gets the usual ``0o666 & ~umask``.
+- A file with more than one hard link is rewritten in place once the temporary file is complete,
+  so every link sees the new bytes (replacing would split the links).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import stat
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import BinaryIO, TextIO
+
+STDOUT = "-"
+
+
+class OutputError(Exception):
+    """A path that cannot be written, said in one line that names it."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """A checked output: ``path`` is None for standard output."""
+
+    shown: str  # as the user typed it, for messages
+    path: str | None  # the file really written (a symlink resolved)
+
+
+def check_target(text: str, *, option: str = "--out") -> Target:
+    """The output ``text`` names, checked before any work is done.
+
+    Raises
+    ------
+    OutputError
+        If the path is empty, is a folder or another non-regular file, or its folder is missing.
+    """
+    if text == STDOUT:
+        return Target(STDOUT, None)
+    if not text or "\0" in text:
+        raise OutputError(f"{option} must name a file; got {text!r}")
+    path = os.path.realpath(text)  # follows symlinks: the link's target is written
+    shown = _shown(text)
+    if path != os.path.abspath(text):
+        shown += f" (a link to {_shown(path)})"
+    if text.endswith(os.sep) or os.path.isdir(path):
+        raise OutputError(f"{option} {shown} is a folder; give a file name")
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        mode = None
+    except OSError as error:
+        raise OutputError(f"cannot write {shown}: {error.strerror}") from None
+    if mode is not None and not stat.S_ISREG(mode):
+        kind = _kind(mode)
+        raise OutputError(f"{option} {shown} is {kind}, not a regular file; refusing to replace it")
+    folder = os.path.dirname(path)
+    if not os.path.isdir(folder):
+        raise OutputError(f"cannot write {shown}: folder {folder!r} does not exist")
+    return Target(_shown(text), path)
+
+
+def _shown(path: str) -> str:
+    """``path`` quoted for a one-line message, control characters escaped, cut at 120 chars."""
+    return repr(path if len(path) <= 120 else path[:60] + "..." + path[-57:])
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
+
+
+@contextlib.contextmanager
+def open_target(target: Target) -> Iterator[BinaryIO]:
+    """A binary stream for ``target``; the file appears only when the block ends without error.
+
+    On any exception (KeyboardInterrupt included) the temporary file is removed and the target
+    is left as it was.
+    """
+    if target.path is None:
+        yield sys.stdout.buffer
+        sys.stdout.buffer.flush()
+        return
+    folder, name = os.path.split(target.path)
+    try:
+        handle, temporary = tempfile.mkstemp(prefix=f".{name}.", suffix=".partial", dir=folder)
+    except OSError as error:
+        raise OutputError(f"cannot write {target.shown}: {error.strerror}") from None
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            yield stream
+        with _interrupts_held():  # the last step is not cut in half by Ctrl-C
+            _put_in_place(temporary, target.path)
+    except OSError as error:
+        raise OutputError(f"cannot write {target.shown}: {error.strerror}") from None
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+
+
+def _put_in_place(temporary: str, path: str) -> None:
+    """Move the finished temporary file onto ``path``, keeping its mode, owner and links."""
+    try:
+        old = os.stat(path)
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)  # what open() would have given a new file
+        os.replace(temporary, path)
+        return
+    if not stat.S_ISREG(old.st_mode):  # it changed since it was checked
+        raise OSError(0, "it is no longer a regular file")
+    if old.st_nlink > 1:  # replacing would split the hard links: rewrite the same inode
+        with open(temporary, "rb") as source, open(path, "r+b") as destination:
+            destination.truncate(0)
+            shutil.copyfileobj(source, destination, 1 << 20)
+        return
+    os.chmod(temporary, stat.S_IMODE(old.st_mode))
+    with contextlib.suppress(OSError):  # only root may give a file away; others keep theirs
+        os.chown(temporary, old.st_uid, old.st_gid)
+    os.replace(temporary, path)
+
+
+@contextlib.contextmanager
+def _interrupts_held() -> Iterator[None]:
+    """Hold SIGINT until the block ends (only possible in the main thread)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda number, frame: caught.append(number))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if caught:
+        raise KeyboardInterrupt
+
+
+class ProgressBar:
+    """``label [#########---------]  9/20 frames`` on one line of ``stream``.
+
+    On a terminal the line is redrawn in place (at most ~10 times a second); elsewhere (a log,
+    a pipe) only finished lines are written. Call it as ``bar(done, total)``; ``detail`` adds
+    text after the count, ``label`` replaces the one given at creation.
+    """
+
+    def __init__(
+        self, stream: TextIO | None = None, *, label: str = "", unit: str = "", width: int = 30
+    ) -> None:
+        self.stream = sys.stderr if stream is None else stream
+        self.label, self.unit, self.width = label, unit, width
+        self.live = bool(getattr(self.stream, "isatty", lambda: False)())
+        self._last_draw = 0.0
+        self._drawn = 0  # length of the line on screen, to blank what a shorter one leaves
+
+    def __call__(
+        self, done: int, total: int, *, detail: str = "", label: str | None = None
+    ) -> None:
+        finished = done >= total
+        now = time.perf_counter()
+        if not finished and (not self.live or now - self._last_draw < 0.1):
+            return
+        self._last_draw = now
+        filled = self.width * done // max(total, 1)
+        bar = "#" * filled + "-" * (self.width - filled)
+        head = self.label if label is None else label
+        line = f"{head} [{bar}] {done:>3}/{total}" + (f" {self.unit}" if self.unit else "")
+        line += f"  {detail}" if detail else ""
+        if self.live:
+            padded = "\r" + line.ljust(self._drawn)
+            line, self._drawn = padded, 0 if finished else len(line)
+        self.stream.write(line + ("\n" if finished else ""))
+        self.stream.flush()
