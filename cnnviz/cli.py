@@ -335,7 +335,8 @@ def handout_arguments(parser: argparse.ArgumentParser) -> None:
 def handout(args: argparse.Namespace) -> int:
     """Write the class handout: the lessons' formulas, the shapes table, a stride-2 example."""
     target = check_target(args.out)
-    output_format(args.out, None if args.out != STDOUT else "pdf", formats=("pdf",))
+    if args.out != STDOUT and not args.out.lower().endswith(".pdf"):
+        raise UsageError(f"--out must end in .pdf (the handout is a PDF); got {args.out!r}")
     from cnnviz.lessons.handout import write_handout  # matplotlib only when it runs
 
     with open_target(target) as stream:
