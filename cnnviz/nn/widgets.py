@@ -23,7 +23,8 @@ from matplotlib.figure import Figure
 from cnnviz.explorer.app import Explorer
 from cnnviz.nn.figures import curves_figure, figure_png, sample_figure
 from cnnviz.nn.gestures import Gestures
-from cnnviz.nn.layers import Conv2D, Sequential, softmax
+from cnnviz.nn.layers import Conv2D, Sequential
+from cnnviz.nn.losses import softmax
 from cnnviz.nn.training import DEFAULTS, History, Progress, conv_layer_snapshot, train
 
 MAX_CHOICES = 200  # test samples offered in the picker
