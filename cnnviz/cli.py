@@ -19,6 +19,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "write a step animation as GIF, standalone HTML or PNG sheet",
     ),
     "train-gestures": ("cnnviz.nn.training", "train the small gesture CNN on synthetic data"),
+    "gesture-weights": ("cnnviz.nn.pretrained", "train and save the network page's weights"),
 }
 
 
