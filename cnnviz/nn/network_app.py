@@ -68,7 +68,8 @@ class _StageRow:
             self.button = widgets.Button(description=label, layout=widgets.Layout(width="auto"))
             self.button.on_click(on_explore)
             side.append(self.button)
-        body = widgets.HBox([self.picture, widgets.VBox(side)], layout=widgets.Layout(gap="12px"))
+        side_box = widgets.VBox(side, layout=widgets.Layout(margin="0 0 0 12px"))
+        body = widgets.HBox([self.picture, side_box])
         self.widget = widgets.VBox([self.heading, body, self.holder])
         self.widget.add_class("cnnviz-stage")
 
@@ -131,7 +132,7 @@ class NetworkPage:
         self.forward = widgets.VBox()
         self.rows = [self._stage_row(layer_index) for layer_index in range(stages - 1, -1, -1)]
         self.saliency = _image()
-        self.saliency_text = widgets.HTML()
+        self.saliency_text = widgets.HTML(layout=widgets.Layout(margin="0 0 0 12px"))
         self.batch_box = widgets.HTML()
         self.sample.observe(self._on_change, names="value")
         self.batch.observe(self._on_change, names="value")
@@ -159,12 +160,11 @@ class NetworkPage:
         )
         controls = widgets.HBox(
             [self.sample, self.batch, self.play, self.step],
-            layout=widgets.Layout(flex_flow="row wrap", gap="8px"),
+            layout=widgets.Layout(flex_flow="row wrap", align_items="center"),
         )
         end = widgets.VBox(
             [widgets.HTML("<b>The image's gradient dL/d(image): the saliency map</b>"),
-             widgets.HBox([self.saliency, self.saliency_text],
-                          layout=widgets.Layout(gap="12px"))]
+             widgets.HBox([self.saliency, self.saliency_text])]
         )  # fmt: skip
         return [_PIXELATED, controls, self.badge, self.info, header, self.forward, back, self.loss,
                 *[row.widget for row in self.rows], end, self.batch_box]  # fmt: skip
