@@ -232,7 +232,7 @@ class NetworkPage:
             drawn = pictures.stage_picture(stage)
             row.heading.value = words.heading(stage, number)
             _show(row.picture, drawn)
-            text = words.caption(stage)
+            text = words.caption(stage) + self._rows_note(picks)
             row.caption.value = f"<div style='font-size:13px;line-height:1.4'>{text}</div>"
             row.key.value = pictures.colour_key(drawn.scale)
             row.holder.children = ()
@@ -247,6 +247,12 @@ class NetworkPage:
             "" if trace.batch == 1 else
             f"<h3>The batch: B = {trace.batch}</h3>" + words.batch_table(batch_sum_errors(trace))
         )  # fmt: skip
+
+    def _rows_note(self, picks: np.ndarray) -> str:
+        if len(picks) == 1:
+            return ""
+        order = ", ".join(f"#{i}" for i in picks)
+        return f"<br><i>Samples {order}: one after another, each its own block of maps.</i>"
 
     def _forward_values(self) -> list[tuple[str, np.ndarray, tuple, bool]]:
         trace = self.trace

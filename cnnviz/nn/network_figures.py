@@ -28,6 +28,7 @@ DIVERGING = "RdBu_r"
 BLOCKED = np.array([200, 200, 200], dtype=np.uint8)  # a cell the route gives no δ
 GAP = np.array([255, 255, 255], dtype=np.uint8)
 MAX_WIDTH = 880  # pixels: a picture fits beside its caption on a 1366-wide screen
+MAX_HEIGHT = 640  # a batch of 8 stays within about one screen per layer
 PER_ROW = 8  # maps per row of a mosaic
 
 
@@ -75,6 +76,9 @@ def mosaic(
     -------
     ``(rows, cols, 3)`` uint8, maps separated by ``cell`` pixels of white
     """
+    if maps.shape[1] == 1:  # one map per sample (an image): the samples side by side
+        maps = maps.transpose(1, 0, 2, 3)
+        blocked = None if blocked is None else blocked.transpose(1, 0, 2, 3)
     b, c, h, w = maps.shape
     columns = min(c, per_row)
     rows = b * -(-c // columns)
@@ -110,10 +114,13 @@ class Picture:
 
 
 def picture(rgb: np.ndarray, *, scale: float = 1.0, zoom: int | None = None) -> Picture:
-    """A :class:`Picture` of ``rgb``, zoomed to fit :data:`MAX_WIDTH` (2 to 8 times)."""
+    """A :class:`Picture` of ``rgb``, zoomed to fit :data:`MAX_WIDTH` × :data:`MAX_HEIGHT`.
+
+    ``zoom`` is at most that (and at least 2, at most 8).
+    """
     height, width = rgb.shape[:2]
-    if zoom is None:
-        zoom = int(np.clip(MAX_WIDTH // width, 2, 8))
+    fit = min(MAX_WIDTH // width, MAX_HEIGHT // height)
+    zoom = int(np.clip(fit if zoom is None else min(zoom, fit), 2, 8))
     return Picture(png(rgb), width, height, zoom, scale)
 
 
@@ -130,8 +137,13 @@ def as_maps(array: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     if len(shape) == 3:
         return array
     f = int(np.prod(shape))
-    width = 49 if f % 49 == 0 else f  # the gesture network's 784 = 16 maps of 7×7
+    width = line_length(f)
     return array.reshape(b, 1, f // width, width)
+
+
+def line_length(features: int) -> int:
+    """Numbers per line when a vector is drawn: 49, one 7×7 map's worth, when that divides."""
+    return 49 if features % 49 == 0 else features
 
 
 def stage_picture(stage: Stage, *, scale: float | None = None) -> Picture:
@@ -147,7 +159,7 @@ def stage_picture(stage: Stage, *, scale: float | None = None) -> Picture:
     maps = as_maps(delta, stage.shape_in)
     per_row = 16 if maps.shape[1] == 16 and maps.shape[-1] <= 7 else PER_ROW
     rgb = mosaic(maps, scale=scale, blocked=blocked, per_row=per_row)
-    return picture(rgb, scale=scale, zoom=min(8, max(2, MAX_WIDTH // rgb.shape[1])))
+    return picture(rgb, scale=scale)
 
 
 def forward_picture(values: np.ndarray, shape: tuple[int, ...], *, image: bool = False) -> Picture:

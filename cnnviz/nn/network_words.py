@@ -12,6 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from cnnviz.nn.backward_trace import BackwardTrace, Stage
+from cnnviz.nn.network_figures import line_length
 
 
 def shape_text(shape: Sequence[int]) -> str:
@@ -41,7 +42,8 @@ def caption(stage: Stage) -> str:
         f, k = stage.shape_in[0], stage.shape_out[0]
         return (
             f"δ<sub>in</sub> = δ·Wᵀ: each of the {f} features gets Σ over the {k} classes of "
-            f"δ[k]·W[f, k]. dW = xᵀδ {shape_text((f, k))}, db = δ summed over the batch."
+            f"δ[k]·W[f, k]. dW = xᵀδ {shape_text((f, k))}, db = δ summed over the batch. "
+            f"Drawn in order, {line_length(f)} numbers per line."
         )
     if stage.kind == "unflatten":
         c, h, w = stage.shape_in
@@ -49,8 +51,8 @@ def caption(stage: Stage) -> str:
         return (
             f"The reshape made visible, no number changes: flat index f ↦ (c, i, j) = "
             f"(f // {h * w}, (f % {h * w}) // {w}, f % {w}). The largest |δ| sits at "
-            f"f = {flat} ↦ (c, i, j) = {where}. Each row of the picture is one channel's "
-            f"{h}×{w} map."
+            f"f = {flat} ↦ (c, i, j) = {where}. Each tile is one channel's {h}×{w} map, "
+            f"c = 0 … {c - 1} from left to right: line c of the picture above, folded."
         )
     if stage.kind == "max-pool":
         winners = int(stage.route.sum())
