@@ -163,11 +163,9 @@ class Conv2D(Layer):
 
 
 class ReLU(Layer):
-    """``max(z, 0)`` element-wise; its derivative σ' is 1 where ``z > 0`` and 0 elsewhere.
+    """``max(z, 0)`` element-wise; σ' is 1 where ``z > 0``, else 0 (kept as ``positive``).
 
-    Forward keeps the σ' mask (``positive``, one byte per element); backward is one multiply,
-    ``dout * positive`` (no ``np.where``, whose 0 would promote float32 to float64).
-    """
+    Backward is one multiply, ``dout * positive``: no copy beyond the result."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -203,13 +201,11 @@ class MaxPool2D(Layer):
     are dropped, as in PyTorch. Backward sends each gradient to its block's maximum, and to
     the first one in reading order (row by row) when several tie, like ``argmax``.
 
-    How, without copying the blocks: first the columns of each block are folded (the
-    ``size`` strided views ``x[..., v::s]`` compared in place), then the rows of what is
-    left. ``column_choice`` ``(N, C, Ho*s, Wo)`` and ``row_choice`` ``(N, C, Ho, Wo)``
-    remember which column and which row won; backward multiplies δ by those masks straight
-    into strided views of ``dx``. Taking the first largest column in every row, then the
-    first row whose largest is the block's, is the block's first maximum in reading order.
-    """
+    No block is copied: the columns of each block are folded first (strided views
+    ``x[..., v::s]``), then the rows; ``column_choice`` ``(N, C, Ho*s, Wo)`` and ``row_choice``
+    ``(N, C, Ho, Wo)`` say which won, and backward multiplies δ by them into strided views of
+    ``dx``. First largest column per row, then first such row: the first maximum in reading
+    order."""
 
     def __init__(self, size: int = 2) -> None:
         super().__init__()
