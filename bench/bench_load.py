@@ -191,7 +191,8 @@ async def open_class(
 
 
 # With preheating, Voila runs the notebook before anyone asks; the page must then wait for the
-# request before reading its query string (FIELD_NOTES). explorer.ipynb does not (voila.json
+# request (voila.utils.wait_for_request()) before reading its query string, which reaches the
+# kernel as the QUERY_STRING environment variable. explorer.ipynb does not (voila.json
 # leaves preheating off, see bench/README.md), so the bench measures this copy instead.
 PREHEAT_SOURCE = """import os
 from cnnviz.explorer.app import explorer_page

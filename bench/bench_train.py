@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 
-# One BLAS thread, set before numpy loads its BLAS (FIELD_NOTES: two threads stall small GEMMs).
+# One BLAS thread, set before numpy loads its BLAS: two stall small matrix products (README.md).
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("MKL_NUM_THREADS", "1")

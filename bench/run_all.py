@@ -12,7 +12,7 @@ HERE = Path(__file__).resolve().parent
 
 def main() -> int:
     env = dict(os.environ)
-    env.setdefault("OPENBLAS_NUM_THREADS", "1")  # as the Makefile and FIELD_NOTES say
+    env.setdefault("OPENBLAS_NUM_THREADS", "1")  # as the Makefile does; see README.md
     failed = []
     for script in sorted(HERE.glob("bench_*.py")):
         print(f"==> {script.relative_to(HERE.parent)}", flush=True)

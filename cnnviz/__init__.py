@@ -8,6 +8,7 @@ from cnnviz.core.conv import (
     input_grad_contributions,
     pad_input,
     rot180,
+    weight_grad_by_correlation,
 )
 from cnnviz.core.geometry import Geometry, as_pair, output_length
 from cnnviz.core.gradcheck import conv2d_gradient_errors, numerical_gradient
@@ -25,4 +26,5 @@ __all__ = [
     "output_length",
     "pad_input",
     "rot180",
+    "weight_grad_by_correlation",
 ]

@@ -1,4 +1,8 @@
-"""Shared test settings: one BLAS thread (FIELD_NOTES), set before numpy is imported."""
+"""Shared test settings: one BLAS thread, set before numpy is imported.
+
+Two threads give nothing at these array sizes, and while another process runs they stall
+small matrix products by milliseconds (measured: bench/README.md, "One BLAS thread").
+"""
 
 import os
 

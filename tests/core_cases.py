@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 from hypothesis import strategies as st
 
-import cnnviz.core.conv as conv_module
+import cnnviz.core._fast as conv_module
 
 
 @dataclass(frozen=True)

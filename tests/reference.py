@@ -4,9 +4,10 @@ Written straight from the definitions, one loop per index (n, k, c, i, j, u, v),
 vectorisation and nothing imported from cnnviz, so a bug in the core cannot hide here too.
 Slow on purpose: use it on small arrays.
 
-    z[n, k, i, j] = b[k] + sum_{c, u, v} w[k, c, u, v] * x[n, c, i*sh + u*dh - ph, j*sw + v*dw - pw]
+    z[n, k, i, j] = b[k] + sum_{c, u, v} w[k, c, u, v] * x[n, c, row, col]
+    row = i*sh + u*dil_h - ph,  col = j*sw + v*dil_w - pw
 
-where x reads as 0 outside its bounds (the zero padding).
+where x reads as 0 outside its bounds (the zero padding); (dil_h, dil_w) is the dilation.
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ def _read(x_map, row, col):
 def conv2d(x, w, b=None, stride=1, padding=0, dilation=1) -> np.ndarray:
     """Forward pass, (N, C, H, W) * (K, C, kh, kw) -> (N, K, Ho, Wo), float64."""
     x, w = np.asarray(x, dtype=np.float64), np.asarray(w, dtype=np.float64)
-    (sh, sw), (ph, pw), (dh, dw) = pair(stride), pair(padding), pair(dilation)
+    (sh, sw), (ph, pw), (dil_h, dil_w) = pair(stride), pair(padding), pair(dilation)
     n_samples, channels = x.shape[:2]
     filters, _, kh, kw = w.shape
     ho, wo = output_size(x.shape[2:], w.shape[2:], stride, padding, dilation)
@@ -64,8 +65,8 @@ def conv2d(x, w, b=None, stride=1, padding=0, dilation=1) -> np.ndarray:
                     for c in range(channels):
                         for u in range(kh):
                             for v in range(kw):
-                                row = i * sh + u * dh - ph
-                                col = j * sw + v * dw - pw
+                                row = i * sh + u * dil_h - ph
+                                col = j * sw + v * dil_w - pw
                                 total += float(w[k, c, u, v]) * _read(x[n, c], row, col)
                     z[n, k, i, j] = total
     return z
@@ -79,7 +80,7 @@ def grad_contributions(dout, w, input_size, stride=1, padding=0, dilation=1) -> 
     its delta times the weight onto every pixel its window read.
     """
     dout, w = np.asarray(dout, dtype=np.float64), np.asarray(w, dtype=np.float64)
-    (sh, sw), (ph, pw), (dh, dw) = pair(stride), pair(padding), pair(dilation)
+    (sh, sw), (ph, pw), (dil_h, dil_w) = pair(stride), pair(padding), pair(dilation)
     h, wd = pair(input_size)
     filters, channels, kh, kw = w.shape
     ho, wo = dout.shape[1:]
@@ -90,8 +91,8 @@ def grad_contributions(dout, w, input_size, stride=1, padding=0, dilation=1) -> 
                 for j in range(wo):
                     for u in range(kh):
                         for v in range(kw):
-                            row = i * sh + u * dh - ph
-                            col = j * sw + v * dw - pw
+                            row = i * sh + u * dil_h - ph
+                            col = j * sw + v * dil_w - pw
                             if 0 <= row < h and 0 <= col < wd:  # taps in the padding are lost
                                 contrib[k, c, row, col] += dout[k, i, j] * w[k, c, u, v]
     return contrib
@@ -101,7 +102,7 @@ def conv2d_backward(dout, x, w, stride=1, padding=0, dilation=1):
     """(dx, dw, db) for the loss L with dL/dz = dout, all by loops."""
     dout = np.asarray(dout, dtype=np.float64)
     x, w = np.asarray(x, dtype=np.float64), np.asarray(w, dtype=np.float64)
-    (sh, sw), (ph, pw), (dh, dw_) = pair(stride), pair(padding), pair(dilation)
+    (sh, sw), (ph, pw), (dil_h, dil_w) = pair(stride), pair(padding), pair(dilation)
     n_samples, channels, h, wd = x.shape
     filters, _, kh, kw = w.shape
     ho, wo = dout.shape[2:]
@@ -117,8 +118,8 @@ def conv2d_backward(dout, x, w, stride=1, padding=0, dilation=1):
                     for n in range(n_samples):
                         for i in range(ho):
                             for j in range(wo):
-                                row = i * sh + u * dh - ph
-                                col = j * sw + v * dw_ - pw
+                                row = i * sh + u * dil_h - ph
+                                col = j * sw + v * dil_w - pw
                                 total += float(dout[n, k, i, j]) * _read(x[n, c], row, col)
                     dw[k, c, u, v] = total
     db = np.zeros(filters)
@@ -132,7 +133,7 @@ def conv2d_backward(dout, x, w, stride=1, padding=0, dilation=1):
 
 def reads(input_size, kernel_size, stride=1, padding=0, dilation=1) -> np.ndarray:
     """(H, W) integer count of (window, tap) pairs that read each input pixel, by brute force."""
-    (sh, sw), (ph, pw), (dh, dw) = pair(stride), pair(padding), pair(dilation)
+    (sh, sw), (ph, pw), (dil_h, dil_w) = pair(stride), pair(padding), pair(dilation)
     h, wd = pair(input_size)
     kh, kw = pair(kernel_size)
     ho, wo = output_size(input_size, kernel_size, stride, padding, dilation)
@@ -141,7 +142,7 @@ def reads(input_size, kernel_size, stride=1, padding=0, dilation=1) -> np.ndarra
         for j in range(wo):
             for u in range(kh):
                 for v in range(kw):
-                    row, col = i * sh + u * dh - ph, j * sw + v * dw - pw
+                    row, col = i * sh + u * dil_h - ph, j * sw + v * dil_w - pw
                     if 0 <= row < h and 0 <= col < wd:
                         counts[row, col] += 1
     return counts

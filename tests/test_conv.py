@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 import reference
@@ -18,6 +20,7 @@ from cnnviz import (
     input_grad_contributions,
     pad_input,
     rot180,
+    weight_grad_by_correlation,
 )
 
 TOL = {"rtol": 1e-10, "atol": 1e-10}
@@ -168,6 +171,36 @@ def test_random_geometry_contributions(case, seed):
     check_contributions(case, seed)
 
 
+def check_textbook_dw(case: Case, seed: int = 0) -> None:
+    x, w, _, dout = case.data(seed)
+    parts = [weight_grad_by_correlation(x[n], dout[n], case.kernel, **case.settings)
+             for n in range(case.n)]  # one sample each
+    want = reference.conv2d_backward(dout, x, w, **case.settings)[1]
+    assert parts[0].shape == w.shape
+    np.testing.assert_allclose(sum(parts), want, **TOL)
+
+
+@named
+def test_textbook_dw_by_correlation_matches_loop_reference(case):
+    check_textbook_dw(case)
+
+
+@settings(max_examples=30, deadline=None)
+@given(case=cases(), seed=st.integers(0, 2**16))
+def test_random_geometry_textbook_dw(case, seed):
+    check_textbook_dw(case, seed)
+
+
+def test_textbook_dw_names_a_wrong_dout():
+    x, w, _, dout = NAMED["classroom"].data()
+    with pytest.raises(ValueError, match="delta must have the forward output's shape"):
+        weight_grad_by_correlation(x[0], dout[0, :, 1:], (3, 3), stride=2, padding=1)
+    with pytest.raises(ValueError, match="kernel_size"):
+        weight_grad_by_correlation(x[0], dout[0], (0, 3), stride=2, padding=1)
+    with pytest.raises(ValueError, match=r"x must have 3 dimensions"):
+        weight_grad_by_correlation(x, dout[0], (3, 3), stride=2, padding=1)
+
+
 # --------------------------------------------------------------------------- dtypes
 
 
@@ -262,12 +295,22 @@ def test_pad_input_adds_zero_border_and_copies():
     assert x[0, 0, 0, 0] == 1
 
 
-# --------------------------------------------------------------------------- torch, if present
+# --------------------------------------------------------------------------- torch, the oracle
+
+
+def _torch():
+    """torch, or a skip; `make test` installs it and sets CNNVIZ_REQUIRE_TORCH=1, so there a
+    missing torch fails instead of quietly skipping the oracle."""
+    if os.environ.get("CNNVIZ_REQUIRE_TORCH") == "1":
+        import torch
+
+        return torch
+    return pytest.importorskip("torch")
 
 
 @pytest.mark.parametrize("name", ["classroom", "rectangular", "everything-odd", "batch"])
 def test_agrees_with_torch_autograd(name):
-    torch = pytest.importorskip("torch")
+    torch = _torch()
     case = NAMED[name]
     x, w, b, dout = case.data(5)
     ours = (conv2d(x, w, b, **case.settings), *conv2d_backward(dout, x, w, **case.settings))

@@ -107,3 +107,20 @@ def test_numerical_gradient_refuses_a_non_number_eps(eps):
 def test_numerical_gradient_refuses_a_non_numeric_point(at):
     with pytest.raises(TypeError, match="at"):
         numerical_gradient(lambda v: 0.0, at)
+
+
+def test_numerical_partials_differences_only_the_chosen_entries():
+    from cnnviz.core.gradcheck import numerical_partials
+
+    calls = []
+
+    def loss(v):
+        calls.append(1)
+        return float(np.sum(v**2))
+
+    at = np.arange(6.0).reshape(2, 3)
+    partials = numerical_partials(loss, at, [5, 0])
+    np.testing.assert_allclose(partials, [10.0, 0.0], atol=1e-6)
+    assert len(calls) == 4  # two loss calls per chosen entry, none for the others
+    with pytest.raises(ValueError, match="entries"):
+        numerical_partials(loss, at, [6])

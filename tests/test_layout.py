@@ -86,3 +86,55 @@ def test_the_rule_catches_an_upward_import(tmp_path):
     bad.write_text("from cnnviz.explorer.app import Explorer\n")
     assert _rank("cnnviz.explorer.app") > _rank("cnnviz.core.conv")
     assert "cnnviz.explorer.app" in _imports(bad)
+
+
+# --------------------------------------------------------------------------- sizes
+
+MAX_MODULE_LINES = 400
+MAX_FUNCTION_LINES = 50  # from the def line to the last line, docstring included
+# Files other helpers are rewriting in parallel and that are still over a limit; the lead
+# empties this list at merge time, once their branches are in.
+SIZE_ALLOWED = {
+    "explorer/app.py",  # i12/i15: module 484 lines, _build_widgets 72
+    "explorer/export.py",  # i14: module 500 lines
+    "lessons/answers.py",  # i11: check_answer 81
+}
+
+
+def _too_long(path: Path) -> list[str]:
+    """What in ``path`` is over a size limit, as readable sentences."""
+    text = path.read_text()
+    found = []
+    if len(text.splitlines()) > MAX_MODULE_LINES:
+        found.append(f"{path.name} has {len(text.splitlines())} lines (> {MAX_MODULE_LINES})")
+    for node in ast.walk(ast.parse(text, filename=str(path))):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            length = node.end_lineno - node.lineno + 1
+            if length > MAX_FUNCTION_LINES:
+                found.append(f"{node.name} (line {node.lineno}) has {length} lines")
+    return found
+
+
+@pytest.mark.parametrize("path", MODULES, ids=lambda p: _dotted(p))
+def test_modules_and_functions_are_short(path):
+    if path.relative_to(PACKAGE).as_posix() in SIZE_ALLOWED:
+        pytest.skip("owned by another branch; on the allow-list until merge")
+    assert not _too_long(path), f"{_dotted(path)}: " + "; ".join(_too_long(path))
+
+
+def test_the_size_rule_catches_a_long_function_and_a_long_module(tmp_path):
+    body = "".join(f"    x{n} = {n}\n" for n in range(MAX_FUNCTION_LINES))
+    long_function = tmp_path / "long_function.py"
+    long_function.write_text(f'def f():\n    """Docstring lines count."""\n{body}')
+    assert _too_long(long_function) == [f"f (line 1) has {MAX_FUNCTION_LINES + 2} lines"]
+    short = tmp_path / "short.py"
+    short.write_text("def f():\n" + "".join(f"    x{n} = {n}\n" for n in range(49)))
+    assert _too_long(short) == []
+    long_module = tmp_path / "long_module.py"
+    long_module.write_text("x = 1\n" * (MAX_MODULE_LINES + 1))
+    assert _too_long(long_module) == [f"long_module.py has {MAX_MODULE_LINES + 1} lines (> 400)"]
+
+
+def test_the_size_allow_list_names_real_files():
+    for name in SIZE_ALLOWED:
+        assert (PACKAGE / name).is_file(), name

@@ -206,11 +206,6 @@ def test_padding_border_is_cropped_and_all_ones_gradient_counts_windows(case):
     np.testing.assert_array_equal(T.all_ones_input_grad(g), g.window_counts())
 
 
-def test_checkerboard_counts_for_kernel_three_stride_two():
-    counts = T.all_ones_input_grad(Geometry(9, 3, stride=2))
-    assert set(np.unique(counts)) == {1, 2, 4}
-
-
 def test_dilated_kernel_is_a_sparse_dense_kernel():
     rng = np.random.default_rng(6)
     x, w = rng.standard_normal((1, 1, 9, 9)), rng.standard_normal((1, 1, 3, 3))

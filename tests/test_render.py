@@ -10,13 +10,8 @@ from PIL import Image
 
 from cnnviz.explorer.layer import gradient_check, snapshot_from_settings
 from cnnviz.explorer.presets import PRESETS
-from cnnviz.explorer.render.fanout import (
-    MAX_HEIGHT,
-    MAX_WIDTH,
-    READABLE_CELL,
-    FanOutFigure,
-    channels_that_fit,
-)
+from cnnviz.explorer.render.fanout import FanOutFigure
+from cnnviz.explorer.render.fit import MAX_HEIGHT, MAX_WIDTH, READABLE_CELL, channels_that_fit
 from cnnviz.explorer.render.gradients import gradients_figure, gradients_png
 from cnnviz.explorer.render.raster import (
     HIGHLIGHT,
@@ -71,11 +66,34 @@ def test_cells_show_the_data_colours_and_the_step_highlight():
     assert not np.array_equal(first, last)
 
 
+def _dx_cell_colours(figure: FanOutFigure, frame: np.ndarray, c: int) -> np.ndarray:
+    """The colour drawn in each cell of input channel c's dx map: ``(H, W, 3)``, read a quarter
+    cell in from the top-left corner: inside the step's orange outline, above the number."""
+    box = figure.dx_slots[figure.channels.index(c)].box
+    inset = box.cell_pixels // 4
+    return frame[box.row_edges[:-1, None] + inset, box.col_edges[None, :-1] + inset]
+
+
 def test_walk_switch_keeps_the_layout_and_the_final_dx_picture():
-    figure = FanOutFigure(snapshot_from_settings(PRESETS["stride-2"].settings))
-    scatter_size = figure.frame(0).shape
+    layer = snapshot_from_settings(PRESETS["stride-2"].settings)
+    figure = FanOutFigure(layer)
+    last = {"scatter": figure.frame(len(figure.walk) - 1)}
     figure.set_walk("gather")
-    assert figure.frame(0).shape == scatter_size
+    last["gather"] = figure.frame(len(figure.walk) - 1)
+    assert last["gather"].shape == last["scatter"].shape
+    touched = layer.geometry.touched_mask()  # untouched cells are striped grey on purpose
+    assert np.ptp(layer.dx[:, touched]) > 0  # a picture of varied numbers, not one colour
+    for walk, frame in last.items():
+        for c in figure.channels:
+            expected = signed_colours(layer.dx[c], figure.dx_limit).astype(int)  # (H, W, 3)
+            drawn = _dx_cell_colours(figure, frame, c).astype(int)
+            gap = np.abs(drawn - expected).max(axis=2)
+            assert gap[touched].max() <= 1, f"{walk}: channel {c}'s dx panel is not final dx"
+    # and the first frame's dx panel is not yet final dx: the check above can fail
+    first = figure.frame(0)
+    gap = np.abs(_dx_cell_colours(figure, first, 0).astype(int)
+                 - signed_colours(layer.dx[0], figure.dx_limit).astype(int)).max(axis=2)
+    assert gap[touched].max() > 1
     with pytest.raises(ValueError, match="walk must be one of"):
         figure.set_walk("diagonal")
 

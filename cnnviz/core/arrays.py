@@ -1,10 +1,17 @@
-"""Checks on array arguments, shared by every public function that takes numbers in bulk."""
+"""Argument checks shared by every room: arrays of numbers, counts, the conv core's layouts.
+
+Each raises a TypeError or ValueError naming the parameter and the rule it breaks, and never
+modifies the caller's array.
+"""
 
 from __future__ import annotations
 
 import numbers
 
 import numpy as np
+
+from cnnviz.core._fast import plan_for
+from cnnviz.core.geometry import Geometry, IntOrPair
 
 
 def real_array(value: object, name: str, ndim: int, layout: str) -> np.ndarray:
@@ -41,3 +48,100 @@ def real_array(value: object, name: str, ndim: int, layout: str) -> np.ndarray:
     if array.ndim != ndim:
         raise ValueError(f"{name} must have {ndim} dimensions {layout}; got shape {array.shape}")
     return array
+
+
+def as_count(value: object, name: str, minimum: int = 1) -> int:
+    """``value`` as an int ``>= minimum`` (bools refused), or a TypeError/ValueError naming it.
+
+    Examples
+    --------
+    >>> as_count(3, "depth")
+    3
+    """
+    if not isinstance(value, numbers.Integral) or isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be an int; got {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}; got {value}")
+    return int(value)
+
+
+def float_array(value: object, name: str, ndim: int, layout: str) -> np.ndarray:
+    """:func:`real_array`, as floats: ints become float64, float16 float32; never a copy of a float.
+
+    The caller's array is only read. Raises as :func:`real_array` does.
+    """
+    if (
+        type(value) is np.ndarray
+        and value.dtype.kind == "f"
+        and value.dtype.itemsize >= 4
+        and value.ndim == ndim
+    ):
+        return value  # the common case, checked in a few attribute reads
+    array = real_array(value, name, ndim, layout)
+    if not np.issubdtype(array.dtype, np.floating) or array.dtype == np.float16:
+        array = array.astype(np.float64 if array.dtype != np.float16 else np.float32)
+    return array
+
+
+def check_not_empty(array: np.ndarray, name: str, layout: str, first_axis: int) -> None:
+    """Every axis from ``first_axis`` on must have a length: no zero-size map or filter bank."""
+    if 0 in array.shape[first_axis:]:
+        raise ValueError(f"{name} {layout} must not have an empty axis; got shape {array.shape}")
+
+
+# The layouts the conv core names in its errors.
+X, W, DOUT = "(N, C, H, W)", "(K, C, kh, kw)", "(N, K, Ho, Wo)"
+
+
+def input_and_filters(x: object, w: object) -> tuple[np.ndarray, np.ndarray]:
+    """x ``(N, C, H, W)`` and w ``(K, C, kh, kw)`` as float arrays whose depths agree."""
+    x, w = float_array(x, "x", 4, X), float_array(w, "w", 4, W)
+    check_not_empty(x, "x", X, 1)  # an empty batch (N = 0) is allowed
+    check_not_empty(w, "w", W, 0)
+    if w.shape[1] != x.shape[1]:
+        raise ValueError(
+            f"w has depth {w.shape[1]} but x has {x.shape[1]} channels: each filter must be "
+            f"as deep as the input (w is {W}, x is {X})"
+        )
+    return x, w
+
+
+def bias(b: object, k: int) -> np.ndarray:
+    """The bias ``(K,)`` as a float array with one entry per filter."""
+    b = float_array(b, "b", 1, "(K,)")
+    if b.shape[0] != k:
+        raise ValueError(f"b must have one entry per filter, K={k}; got {b.shape}")
+    return b
+
+
+def sample_and_delta(x: object, delta: object) -> tuple[np.ndarray, np.ndarray]:
+    """One sample ``(C, H, W)`` and its delta ``(K, Ho, Wo)``, non-empty, in a common dtype."""
+    x, delta = float_array(x, "x", 3, "(C, H, W)"), float_array(delta, "delta", 3, "(K, Ho, Wo)")
+    check_not_empty(x, "x", "(C, H, W)", 0)
+    check_not_empty(delta, "delta", "(K, Ho, Wo)", 0)
+    dtype = np.result_type(x, delta)
+    return x.astype(dtype, copy=False), delta.astype(dtype, copy=False)
+
+
+def one_sample(
+    dout: object, w: object, input_size: IntOrPair, *settings: IntOrPair
+) -> tuple[np.ndarray, np.ndarray, Geometry]:
+    """One sample's delta ``(K, Ho, Wo)`` and w ``(K, C, kh, kw)``, in their common dtype.
+
+    ``settings`` are stride, padding and dilation; returns the checked geometry too.
+    """
+    w = float_array(w, "w", 4, W)
+    dout = float_array(dout, "dout", 3, "(K, Ho, Wo)")
+    check_not_empty(w, "w", W, 0)
+    geometry = plan_for(input_size, w.shape[2:], *settings).geometry
+    check_shape(dout, "dout", (w.shape[0], *geometry.output_size), "(K, Ho, Wo)")
+    dtype = np.result_type(w, dout)
+    return dout.astype(dtype, copy=False), w.astype(dtype, copy=False), geometry
+
+
+def check_shape(array: np.ndarray, name: str, expected: tuple[int, ...], layout: str) -> None:
+    """A delta (``dout``) must have the forward output's shape ``expected``."""
+    if array.shape != expected:
+        raise ValueError(
+            f"{name} must have the forward output's shape {expected} {layout}; got {array.shape}"
+        )

@@ -12,9 +12,10 @@ from dataclasses import dataclass
 import numpy as np
 
 Pair = tuple[int, int]
+IntOrPair = int | tuple[int, int]  # what a caller may give: ``stride=2`` or ``stride=(2, 1)``
 
 
-def as_pair(value: int | tuple[int, int], name: str, minimum: int) -> Pair:
+def as_pair(value: IntOrPair, name: str, minimum: int) -> Pair:
     """Turn an int or an ``(h, w)`` pair into a checked pair of Python ints.
 
     Parameters
@@ -120,12 +121,12 @@ class Geometry:
 
     @property
     def kernel_extent(self) -> Pair:
-        """``(dh*(kh-1)+1, dw*(kw-1)+1)``: the span a dilated kernel covers."""
+        """``(dil_h*(kh-1)+1, dil_w*(kw-1)+1)``: the span a dilated kernel covers."""
         return tuple(d * (k - 1) + 1 for k, d in zip(self.kernel_size, self.dilation, strict=True))
 
     @property
     def output_size(self) -> Pair:
-        """``(Ho, Wo)`` with ``Ho = floor((H + 2*ph - dh*(kh-1) - 1)/sh) + 1``."""
+        """``(Ho, Wo)`` with ``Ho = floor((H + 2*ph - dil_h*(kh-1) - 1)/sh) + 1``."""
         return tuple(
             output_length(*args)
             for args in zip(

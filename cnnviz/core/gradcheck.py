@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numbers
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -17,7 +17,7 @@ def numerical_gradient(
 
     ``grad[idx] = (loss(at + eps*e_idx) - loss(at - eps*e_idx)) / (2*eps)``. Works on a
     float64 copy, so the caller's array is never touched. One pair of loss calls per entry:
-    meant for small arrays.
+    meant for small arrays (:func:`numerical_partials` does a chosen few entries).
 
     Parameters
     ----------
@@ -31,30 +31,68 @@ def numerical_gradient(
     -------
     grad : float64 array shaped like ``at``
     """
+    _check_loss_and_eps(loss, eps)  # before the point, as the parameters come
+    point = _float64_copy(at)
+    entries = np.arange(point.size)
+    return numerical_partials(loss, point, entries, eps=eps).reshape(point.shape)
+
+
+def numerical_partials(
+    loss: Callable[[np.ndarray], float],
+    at: np.ndarray,
+    entries: Sequence[int] | np.ndarray,
+    *,
+    eps: float = 1e-6,
+) -> np.ndarray:
+    """The central differences of :func:`numerical_gradient` for the chosen entries only.
+
+    Parameters
+    ----------
+    loss, at, eps
+        As for :func:`numerical_gradient`.
+    entries : ints
+        Flat indices into ``at`` (``np.ravel_multi_index`` turns an index tuple into one).
+
+    Returns
+    -------
+    partials : float64 array ``(len(entries),)``, ``d loss / d at.flat[entry]`` for each entry
+    """
+    _check_loss_and_eps(loss, eps)
+    point = _float64_copy(at)  # a copy we may nudge
+    flat = point.reshape(-1)
+    entries = np.asarray(entries, dtype=np.intp).reshape(-1)
+    if entries.size and not (0 <= entries.min() and entries.max() < flat.size):
+        raise ValueError(f"entries must be flat indices below at.size={flat.size}")
+    partials = np.empty(entries.size)
+    for n, index in enumerate(entries):
+        saved = flat[index]
+        flat[index] = saved + eps
+        up = float(loss(point))
+        flat[index] = saved - eps
+        down = float(loss(point))
+        flat[index] = saved
+        partials[n] = (up - down) / (2 * eps)
+    return partials
+
+
+def _check_loss_and_eps(loss: object, eps: object) -> None:
     if not callable(loss):
         raise TypeError(f"loss must be callable; got {type(loss).__name__}")
     if not isinstance(eps, numbers.Real) or isinstance(eps, bool):
         raise TypeError(f"eps must be a real number; got {eps!r}")
     if not eps > 0:
         raise ValueError(f"eps must be > 0; got {eps}")
+
+
+def _float64_copy(at: object) -> np.ndarray:
+    """A float64 copy of ``at``, or a TypeError when it does not hold real numbers."""
     try:
         kind = np.asarray(at).dtype.kind
     except ValueError as error:  # ragged nested lists
         raise TypeError(f"at must be an array of real numbers: {error}") from None
     if kind not in "iuf":
         raise TypeError(f"at must be an array of real numbers; got {type(at).__name__}")
-    point = np.array(at, dtype=np.float64)  # a copy we may nudge
-    grad = np.zeros_like(point)
-    flat_point, flat_grad = point.reshape(-1), grad.reshape(-1)
-    for index in range(flat_point.size):
-        saved = flat_point[index]
-        flat_point[index] = saved + eps
-        up = float(loss(point))
-        flat_point[index] = saved - eps
-        down = float(loss(point))
-        flat_point[index] = saved
-        flat_grad[index] = (up - down) / (2 * eps)
-    return grad
+    return np.array(at, dtype=np.float64)
 
 
 def conv2d_gradient_errors(

@@ -27,6 +27,7 @@ from cnnviz.core.activations import ACTIVATION_NAMES, activate, derivative
 from cnnviz.core.arrays import real_array
 from cnnviz.core.conv import conv2d, conv2d_backward, input_grad_contributions
 from cnnviz.core.geometry import Geometry, Pair
+from cnnviz.core.gradcheck import numerical_partials
 from cnnviz.explorer.settings import Settings
 
 
@@ -38,6 +39,52 @@ def _frozen_array(value: object, name: str, ndim: int, layout: str) -> np.ndarra
     copy = np.array(array, dtype=np.float64)  # never share memory with the caller
     copy.flags.writeable = False
     return copy
+
+
+def _layer_geometry(
+    x: np.ndarray,
+    w: np.ndarray,
+    b: np.ndarray,
+    delta: np.ndarray,
+    stride: int | Pair,
+    padding: int | Pair,
+    dilation: int | Pair,
+) -> Geometry:
+    """The layer's geometry, after checking that x, w, b and delta fit together."""
+    if w.shape[1] != x.shape[0]:
+        raise ValueError(
+            f"w has depth {w.shape[1]} but x has {x.shape[0]} channels: each filter must "
+            "be as deep as the input (w is (K, C, kh, kw), x is (C, H, W))"
+        )
+    if b.shape[0] != w.shape[0]:
+        raise ValueError(f"b must have one entry per filter, K={w.shape[0]}; got {b.shape}")
+    geometry = Geometry(
+        x.shape[1:], w.shape[2:], stride=stride, padding=padding, dilation=dilation
+    )
+    expected = (w.shape[0], *geometry.output_size)
+    if delta.shape != expected:
+        raise ValueError(
+            f"delta must have the layer output's shape {expected} (K, Ho, Wo); "
+            f"got {delta.shape}"
+        )
+    return geometry
+
+
+def _checked_z_below(activation: str, z_below: object, x: np.ndarray) -> np.ndarray:
+    """The layer below's pre-activation ``(C, H, W)``; ``x`` itself for the identity."""
+    if activation not in ACTIVATION_NAMES:
+        raise ValueError(f"activation must be one of {ACTIVATION_NAMES}; got {activation!r}")
+    if z_below is None:
+        if activation != "identity":
+            raise ValueError(
+                f"z_below (C, H, W) is needed to compute σ'(z_below) for activation "
+                f"{activation!r}"
+            )
+        z_below = x
+    z_below = _frozen_array(z_below, "z_below", 3, "(C, H, W)")
+    if z_below.shape != x.shape:
+        raise ValueError(f"z_below must be shaped like x {x.shape}; got {z_below.shape}")
+    return z_below
 
 
 @dataclass(frozen=True, eq=False)
@@ -106,44 +153,12 @@ class LayerSnapshot:
         w = _frozen_array(w, "w", 4, "(K, C, kh, kw)")
         b = _frozen_array(b, "b", 1, "(K,)")
         delta = _frozen_array(delta, "delta", 3, "(K, Ho, Wo)")
-        if w.shape[1] != x.shape[0]:
-            raise ValueError(
-                f"w has depth {w.shape[1]} but x has {x.shape[0]} channels: each filter must "
-                "be as deep as the input (w is (K, C, kh, kw), x is (C, H, W))"
-            )
-        if b.shape[0] != w.shape[0]:
-            raise ValueError(f"b must have one entry per filter, K={w.shape[0]}; got {b.shape}")
-        geometry = Geometry(
-            x.shape[1:], w.shape[2:], stride=stride, padding=padding, dilation=dilation
-        )
-        expected = (w.shape[0], *geometry.output_size)
-        if delta.shape != expected:
-            raise ValueError(
-                f"delta must have the layer output's shape {expected} (K, Ho, Wo); "
-                f"got {delta.shape}"
-            )
-        if activation not in ACTIVATION_NAMES:
-            raise ValueError(f"activation must be one of {ACTIVATION_NAMES}; got {activation!r}")
-        if z_below is None:
-            if activation != "identity":
-                raise ValueError(
-                    f"z_below (C, H, W) is needed to compute σ'(z_below) for activation "
-                    f"{activation!r}"
-                )
-            z_below = x
-        z_below = _frozen_array(z_below, "z_below", 3, "(C, H, W)")
-        if z_below.shape != x.shape:
-            raise ValueError(f"z_below must be shaped like x {x.shape}; got {z_below.shape}")
+        geometry = _layer_geometry(x, w, b, delta, stride, padding, dilation)
+        z_below = _checked_z_below(activation, z_below, x)
         return cls(
-            x=x,
-            w=w,
-            b=b,
-            delta=delta,
-            stride=geometry.stride,
-            padding=geometry.padding,
-            dilation=geometry.dilation,
-            activation=activation,
-            z_below=z_below,
+            x=x, w=w, b=b, delta=delta,
+            stride=geometry.stride, padding=geometry.padding, dilation=geometry.dilation,
+            activation=activation, z_below=z_below,
         )
 
     # ---- sizes
@@ -303,7 +318,7 @@ def gradient_check(
         if name == "delta_below" and layer.activation == "relu":
             # ReLU has no slope at exactly 0 (we use 0, a central difference sees 1/2)
             chosen = chosen[np.abs(at.reshape(-1)[chosen]) > eps]
-        numeric = _central_differences(function, at, chosen, eps)
+        numeric = numerical_partials(function, at, chosen, eps=eps)
         gap = np.abs(numeric - analytic.reshape(-1)[chosen])
         errors[name] = float(gap.max(initial=0.0))
         checked, total = checked + chosen.size, total + at.size
@@ -322,19 +337,3 @@ class CheckResult:
     def worst(self) -> float:
         """The largest error over every gradient."""
         return max(self.errors.values())
-
-
-def _central_differences(function, at: np.ndarray, chosen: np.ndarray, eps: float) -> np.ndarray:
-    """``(f(at + eps·e_i) − f(at − eps·e_i)) / 2eps`` for each flat index i in ``chosen``."""
-    point = np.array(at, dtype=np.float64)
-    flat = point.reshape(-1)
-    out = np.empty(chosen.size)
-    for n, index in enumerate(chosen):
-        saved = flat[index]
-        flat[index] = saved + eps
-        up = function(point)
-        flat[index] = saved - eps
-        down = function(point)
-        flat[index] = saved
-        out[n] = (up - down) / (2 * eps)
-    return out

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields, replace
 
+from cnnviz.core.activations import ACTIVATION_NAMES
 from cnnviz.core.geometry import Geometry
 
-ACTIVATIONS = ("identity", "relu", "sigmoid", "tanh")
+ACTIVATIONS = ACTIVATION_NAMES  # the one list of names lives with the functions, in the core
 
 # Integer controls: name -> (lowest, highest, label a learner reads).
 RANGES: dict[str, tuple[int, int, str]] = {

@@ -6,10 +6,9 @@ touches the caller's array.
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
+from cnnviz.core.arrays import as_count as as_count  # the lessons import it from here too
 from cnnviz.core.arrays import real_array
 from cnnviz.core.conv import IntOrPair
 from cnnviz.core.geometry import Geometry
@@ -18,15 +17,6 @@ from cnnviz.core.geometry import Geometry
 def as_real(value: object, name: str, ndim: int, layout: str) -> np.ndarray:
     """A float64 copy of ``value`` with rank ``ndim``, or a TypeError/ValueError naming it."""
     return real_array(value, name, ndim, layout).astype(np.float64)  # the caller's is untouched
-
-
-def as_count(value: object, name: str, minimum: int = 1) -> int:
-    """``value`` as an int ``>= minimum`` (bools refused), or a TypeError/ValueError naming it."""
-    if not isinstance(value, numbers.Integral) or isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be an int; got {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}; got {value}")
-    return int(value)
 
 
 def as_geometry(value: object) -> Geometry:

@@ -8,16 +8,16 @@ diverging, colour-blind-safe map centred on zero; counts use a sequential one.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 from cnnviz.core.geometry import Geometry
+from cnnviz.explorer.render.png import figure_png as figure_png  # re-exported for the notebooks
+from cnnviz.explorer.render.png import new_figure as _new_figure
 
 SIGNED_CMAP = "RdBu_r"  # ColorBrewer diverging: readable with the common colour-vision types
 COUNT_CMAP = "cividis"  # sequential, designed for colour-vision deficiency
@@ -51,12 +51,6 @@ class Panel:
     boxes: list[tuple[int, int, int, int]] = field(default_factory=list)
     hatch: np.ndarray | None = None
     limit: float | None = None
-
-
-def _new_figure(width: float, height: float) -> Figure:
-    figure = Figure(figsize=(width, height), facecolor="white", layout="constrained")
-    FigureCanvasAgg(figure)  # an Agg canvas, so savefig works without pyplot
-    return figure
 
 
 def _draw_panel(ax, panel: Panel, scale: float | None) -> None:
@@ -205,13 +199,6 @@ def pair_figure(
     if a.shape == b.shape:
         panels.append(Panel("difference", b - a, hatch=hatch))
     return maps_figure(panels, title=title)
-
-
-def figure_png(figure: Figure, *, dpi: int = 90) -> bytes:
-    """The figure as PNG bytes (what an Image widget or a notebook shows)."""
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=dpi, facecolor="white")
-    return buffer.getvalue()
 
 
 def contribution_figure(

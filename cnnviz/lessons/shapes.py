@@ -7,15 +7,32 @@ from __future__ import annotations
 
 import numpy as np
 
+from cnnviz.core.arrays import as_count
 from cnnviz.core.conv import IntOrPair, conv2d, conv2d_backward, dilate, input_grad_contributions
 from cnnviz.core.geometry import Geometry
-from cnnviz.lessons.checks import as_count
 
 __all__ = [
     "markdown_table",
     "shapes_from_core",
     "shapes_table",
 ]
+
+
+# One row per array of the layer's passes: name (as shapes_from_core returns it), the symbol the
+# lesson writes, and why it has its shape. The shapes themselves come from the Geometry.
+_ROWS = (
+    ("x", "$a^{l}$", "D input channels"),
+    ("w", "$w^{l+1}$", "K filters, each as deep as the input"),
+    ("b", "$b^{l+1}$", "one bias per filter"),
+    ("z", "$z^{l+1}$", "one map per filter; every pixel computed"),
+    ("delta", "$\\delta^{l+1}$", "dL/dz: shaped like z"),
+    ("dilated_delta", "dilate($\\delta^{l+1}$)", "{zeros} zero(s) between neighbours"),
+    ("contributions", "$\\delta_k \\ast$ rot180($w_{k,c}$)",
+     "filter k's delta sent into input channel c"),
+    ("dx", "$\\partial L/\\partial a^{l}$", "contributions summed over k"),
+    ("dw", "$\\partial L/\\partial w^{l+1}$", "shaped like w"),
+    ("db", "$\\partial L/\\partial b^{l+1}$", "shaped like b"),
+)
 
 
 def shapes_table(
@@ -38,58 +55,22 @@ def shapes_table(
     c, k = as_count(depth, "depth"), as_count(filters, "filters")
     g = Geometry(input_size, kernel_size, stride=stride, padding=padding, dilation=dilation)
     (h, w), (kh, kw), (ho, wo) = g.input_size, g.kernel_size, g.output_size
-    hd, wd = g.dilated_output_size
+    shapes = {
+        "x": (c, h, w),
+        "w": (k, c, kh, kw),
+        "b": (k,),
+        "z": (k, ho, wo),
+        "delta": (k, ho, wo),
+        "dilated_delta": (k, *g.dilated_output_size),
+        "contributions": (k, c, h, w),
+        "dx": (c, h, w),
+        "dw": (k, c, kh, kw),
+        "db": (k,),
+    }
+    zeros = g.stride[0] - 1
     return [
-        {"name": "x", "symbol": "$a^{l}$", "shape": (c, h, w), "why": "D input channels"},
-        {
-            "name": "w",
-            "symbol": "$w^{l+1}$",
-            "shape": (k, c, kh, kw),
-            "why": "K filters, each as deep as the input",
-        },
-        {"name": "b", "symbol": "$b^{l+1}$", "shape": (k,), "why": "one bias per filter"},
-        {
-            "name": "z",
-            "symbol": "$z^{l+1}$",
-            "shape": (k, ho, wo),
-            "why": "one map per filter; every pixel computed",
-        },
-        {
-            "name": "delta",
-            "symbol": "$\\delta^{l+1}$",
-            "shape": (k, ho, wo),
-            "why": "dL/dz: shaped like z",
-        },
-        {
-            "name": "dilated_delta",
-            "symbol": "dilate($\\delta^{l+1}$)",
-            "shape": (k, hd, wd),
-            "why": f"{g.stride[0] - 1} zero(s) between neighbours",
-        },
-        {
-            "name": "contributions",
-            "symbol": "$\\delta_k \\ast$ rot180($w_{k,c}$)",
-            "shape": (k, c, h, w),
-            "why": "filter k's delta sent into input channel c",
-        },
-        {
-            "name": "dx",
-            "symbol": "$\\partial L/\\partial a^{l}$",
-            "shape": (c, h, w),
-            "why": "contributions summed over k",
-        },
-        {
-            "name": "dw",
-            "symbol": "$\\partial L/\\partial w^{l+1}$",
-            "shape": (k, c, kh, kw),
-            "why": "shaped like w",
-        },
-        {
-            "name": "db",
-            "symbol": "$\\partial L/\\partial b^{l+1}$",
-            "shape": (k,),
-            "why": "shaped like b",
-        },
+        {"name": name, "symbol": symbol, "shape": shapes[name], "why": why.format(zeros=zeros)}
+        for name, symbol, why in _ROWS
     ]
 
 

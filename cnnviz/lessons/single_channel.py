@@ -111,13 +111,13 @@ def scatter_partial_sums(
     delta = as_real(delta, "delta", 2, "(Ho, Wo)")
     kernel = as_real(kernel, "kernel", 2, "(kh, kw)")
     g = single_geometry(delta, kernel, input_size, stride, padding, dilation)
-    (sh, sw), (dh, dw), (eh, ew) = g.stride, g.dilation, g.kernel_extent
+    (sh, sw), (dil_h, dil_w), (eh, ew) = g.stride, g.dilation, g.kernel_extent
     (ph, pw), (h, w) = g.padding, g.input_size
     grad = np.zeros(g.padded_size)  # (Hp, Wp): the padded grid the windows live on
     sums = [grad[ph : ph + h, pw : pw + w].copy()]
     for i, j in np.ndindex(*delta.shape):
         top, left = i * sh, j * sw
-        grad[top : top + eh : dh, left : left + ew : dw] += delta[i, j] * kernel  # (kh, kw)
+        grad[top : top + eh : dil_h, left : left + ew : dil_w] += delta[i, j] * kernel  # (kh, kw)
         sums.append(grad[ph : ph + h, pw : pw + w].copy())
     return np.stack(sums)  # (Ho*Wo + 1, H, W)
 
@@ -183,12 +183,12 @@ def taps_reaching(geometry: Geometry, pixel: tuple[int, int]) -> list[tuple[Pair
     h, w = geometry.input_size
     if p >= h or q >= w:
         raise ValueError(f"pixel must lie inside the {h}x{w} input; got {(p, q)}")
-    (sh, sw), (dh, dw) = geometry.stride, geometry.dilation
+    (sh, sw), (dil_h, dil_w) = geometry.stride, geometry.dilation
     (ph, pw), (kh, kw) = geometry.padding, geometry.kernel_size
     found = []
     for i, j in np.ndindex(*geometry.output_size):
-        u, rest_u = divmod(p + ph - i * sh, dh)
-        v, rest_v = divmod(q + pw - j * sw, dw)
+        u, rest_u = divmod(p + ph - i * sh, dil_h)
+        v, rest_v = divmod(q + pw - j * sw, dil_w)
         if rest_u == 0 and rest_v == 0 and 0 <= u < kh and 0 <= v < kw:
             found.append(((i, j), (int(u), int(v))))
     return found

@@ -2,6 +2,8 @@
 
 The correlation helpers take one sample: ``x`` is ``(C, H, W)`` and ``delta`` is
 ``(K, Ho, Wo)``; :func:`finite_difference_entry` takes a batch, ``x`` ``(N, C, H, W)``.
+``weight_grad_by_correlation`` (``dW[k, c] = x_c ⋆ dilate(δ_k)``, ⋆ cross-correlation) is the
+core's textbook route, :func:`cnnviz.core.conv.weight_grad_by_correlation`, re-exported.
 """
 
 from __future__ import annotations
@@ -11,8 +13,10 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from cnnviz.core.conv import IntOrPair, conv2d, conv2d_backward, dilate, pad_input
+from cnnviz.core.conv import IntOrPair, conv2d, conv2d_backward, pad_input
+from cnnviz.core.conv import weight_grad_by_correlation as weight_grad_by_correlation
 from cnnviz.core.geometry import Geometry
+from cnnviz.core.gradcheck import numerical_partials
 from cnnviz.lessons.checks import as_real
 
 __all__ = [
@@ -42,34 +46,6 @@ def _deep_inputs(
     return x, delta, g
 
 
-def weight_grad_by_correlation(
-    x: np.ndarray,
-    delta: np.ndarray,
-    kernel_size: IntOrPair,
-    *,
-    stride: IntOrPair = 1,
-    padding: IntOrPair = 0,
-    dilation: IntOrPair = 1,
-) -> np.ndarray:
-    """``dW[k, c] = x_c ⋆ dilate(δ_k)``: slide the dilated delta over the padded input.
-
-    Parameters
-    ----------
-    x : ``(C, H, W)``; delta : ``(K, Ho, Wo)``; kernel_size : int or ``(kh, kw)``
-
-    Returns
-    -------
-    dw : ``(K, C, kh, kw)``
-    """
-    x, delta, g = _deep_inputs(x, delta, kernel_size, stride, padding, dilation)
-    spread = dilate(delta, g.stride)  # (K, Hd, Wd)
-    xp = pad_input(x, g.padding)  # (C, Hp, Wp)
-    windows = sliding_window_view(xp, spread.shape[1:], axis=(1, 2))  # (C, a, b, Hd, Wd)
-    full = np.einsum("cabij,kij->kcab", windows, spread)  # (K, C, a, b), a >= extent
-    (eh, ew), (dh, dw) = g.kernel_extent, g.dilation
-    return full[:, :, :eh:dh, :ew:dw]  # (K, C, kh, kw): only the taps a dilated kernel has
-
-
 def per_position_weight_grads(
     x: np.ndarray,
     delta: np.ndarray,
@@ -88,11 +64,11 @@ def per_position_weight_grads(
         by every position, so every position's vote is added into the same weights.
     """
     x, delta, g = _deep_inputs(x, delta, kernel_size, stride, padding, dilation)
-    (eh, ew), (sh, sw), (dh, dw) = g.kernel_extent, g.stride, g.dilation
+    (eh, ew), (sh, sw), (dil_h, dil_w) = g.kernel_extent, g.stride, g.dilation
     (ho, wo) = g.output_size
     xp = pad_input(x, g.padding)  # (C, Hp, Wp)
     windows = sliding_window_view(xp, (eh, ew), axis=(1, 2))  # (C, ., ., eh, ew)
-    windows = windows[:, : (ho - 1) * sh + 1 : sh, : (wo - 1) * sw + 1 : sw, ::dh, ::dw]
+    windows = windows[:, : (ho - 1) * sh + 1 : sh, : (wo - 1) * sw + 1 : sw, ::dil_h, ::dil_w]
     return np.einsum("kij,cijuv->ijkcuv", delta, windows)  # (Ho, Wo, K, C, kh, kw)
 
 
@@ -155,20 +131,15 @@ def finite_difference_entry(
         raise ValueError(
             f"index must be a valid index into {parameter} {target.shape}; got {index}"
         )
-    if not eps > 0:
-        raise ValueError(f"eps must be > 0; got {eps}")
     settings = {"stride": stride, "padding": padding, "dilation": dilation}
     delta = as_real(delta, "delta", 4, "(N, K, Ho, Wo)")
 
-    def loss() -> float:
-        return float(np.sum(conv2d(arrays["x"], arrays["w"], arrays["b"], **settings) * delta))
+    def loss(nudged: np.ndarray) -> float:  # L with ``parameter`` replaced by ``nudged``
+        given = {**arrays, parameter: nudged}
+        return float(np.sum(conv2d(given["x"], given["w"], given["b"], **settings) * delta))
 
-    saved = target[index]
-    target[index] = saved + eps
-    up = loss()
-    target[index] = saved - eps
-    down = loss()
-    target[index] = saved
+    entry = np.ravel_multi_index(index, target.shape)
+    numeric = numerical_partials(loss, target, [entry], eps=eps)[0]
     dx, dw, db = conv2d_backward(delta, arrays["x"], arrays["w"], **settings)
     analytic = {"x": dx, "w": dw, "b": db}[parameter][index]
-    return EntryCheck(parameter, index, float(analytic), (up - down) / (2 * eps))
+    return EntryCheck(parameter, index, float(analytic), float(numeric))

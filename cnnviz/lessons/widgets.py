@@ -12,7 +12,6 @@ from collections.abc import Mapping, Sequence
 
 import ipywidgets as widgets
 import numpy as np
-from IPython.display import Image, display
 from matplotlib.figure import Figure
 
 from cnnviz.core.conv import IntOrPair, input_grad_contributions
@@ -20,22 +19,16 @@ from cnnviz.core.geometry import Geometry
 from cnnviz.explorer.layer import snapshot_from_settings
 from cnnviz.explorer.presets import get_preset
 from cnnviz.explorer.render.fanout import FanOutFigure
+from cnnviz.explorer.render.png import figure_png
+from cnnviz.explorer.render.png import show as show  # re-exported: the notebooks call views.show
 from cnnviz.explorer.settings import Settings
 from cnnviz.lessons import Question, per_position_weight_grads, scatter_partial_sums
 from cnnviz.lessons.figures import (
     contribution_figure,
-    figure_png,
     overlap_figure,
     position_figure,
     scatter_step_figure,
 )
-
-
-def show(figure: Figure) -> None:
-    """Display a figure as a PNG (a static picture that reads the same in Lab and Voila)."""
-    if not isinstance(figure, Figure):
-        raise TypeError(f"figure must be a matplotlib Figure; got {type(figure).__name__}")
-    display(Image(data=figure_png(figure)))
 
 
 def _image_stack(frames: Sequence[Figure | bytes]) -> widgets.Stack:

@@ -10,14 +10,14 @@ per class that the README shows.
 from __future__ import annotations
 
 import argparse
-import io
 import sys
 from collections.abc import Sequence
 
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from cnnviz.explorer.render.png import figure_png as figure_png  # re-exported for the notebook
+from cnnviz.explorer.render.png import new_figure as _new_figure
 from cnnviz.nn.gestures import CLASS_NAMES, Gestures, make_gestures
 
 # Colour-blind-safe: grayscale for images, a sequential map for counts, a diverging map
@@ -25,19 +25,6 @@ from cnnviz.nn.gestures import CLASS_NAMES, Gestures, make_gestures
 IMAGE_CMAP = "gray"
 COUNT_CMAP = "Blues"
 WEIGHT_CMAP = "RdBu_r"
-
-
-def _new_figure(width: float, height: float) -> Figure:
-    figure = Figure(figsize=(width, height), layout="constrained")
-    FigureCanvasAgg(figure)
-    return figure
-
-
-def figure_png(figure: Figure, *, dpi: int = 80) -> bytes:
-    """The figure as PNG bytes (what an ``Image`` widget or a static display shows)."""
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=dpi)
-    return buffer.getvalue()
 
 
 def sample_figure(image: np.ndarray, *, title: str) -> Figure:

@@ -20,25 +20,17 @@ finite-difference checks.
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Iterator, Sequence
 
 import numpy as np
 
+from cnnviz.core.arrays import as_count as _positive_int  # the one int checker
 from cnnviz.core.conv import IntOrPair, conv2d, conv2d_backward
 from cnnviz.core.geometry import Geometry
 from cnnviz.nn.losses import softmax, softmax_cross_entropy  # noqa: F401  (re-exported)
 from cnnviz.nn.optim import Adam  # noqa: F401  (re-exported)
 
 Shape = tuple[int, ...]
-
-
-def _positive_int(value: object, name: str) -> int:
-    if not isinstance(value, numbers.Integral) or isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be an int; got {value!r}")
-    if value < 1:
-        raise ValueError(f"{name} must be >= 1; got {value}")
-    return int(value)
 
 
 def _rng(seed: int | np.random.Generator | None) -> np.random.Generator:

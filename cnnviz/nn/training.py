@@ -21,7 +21,6 @@ and returns the :class:`~cnnviz.explorer.layer.LayerSnapshot` of one conv layer:
 from __future__ import annotations
 
 import argparse
-import numbers
 import sys
 import time
 from collections.abc import Callable
@@ -30,6 +29,7 @@ from typing import TextIO
 
 import numpy as np
 
+from cnnviz.core.arrays import as_count as _check_int  # the one int checker
 from cnnviz.explorer.layer import LayerSnapshot
 from cnnviz.nn.gestures import CLASS_NAMES, DEFAULT_SIZE, Gestures, train_test_split
 from cnnviz.nn.layers import (
@@ -121,14 +121,6 @@ def confusion_matrix(network: Sequential, data: Gestures) -> np.ndarray:
     n = len(data.class_names)
     predicted = network.predict(data.images).argmax(axis=1)
     return np.bincount(data.labels * n + predicted, minlength=n * n).reshape(n, n)
-
-
-def _check_int(value: object, name: str, minimum: int) -> int:
-    if not isinstance(value, numbers.Integral) or isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be an int; got {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}; got {value}")
-    return int(value)
 
 
 def train(

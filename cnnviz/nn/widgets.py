@@ -17,11 +17,12 @@ import time
 
 import ipywidgets as widgets
 import numpy as np
-from IPython.display import Image, display
-from matplotlib.figure import Figure
+from IPython.display import display
 
 from cnnviz.explorer.app import Explorer
-from cnnviz.nn.figures import curves_figure, figure_png, sample_figure
+from cnnviz.explorer.render.png import figure_png
+from cnnviz.explorer.render.png import show as show  # re-exported for the notebook
+from cnnviz.nn.figures import curves_figure, sample_figure
 from cnnviz.nn.gestures import Gestures
 from cnnviz.nn.layers import Conv2D, Sequential
 from cnnviz.nn.losses import softmax
@@ -29,13 +30,6 @@ from cnnviz.nn.training import DEFAULTS, History, Progress, conv_layer_snapshot,
 
 MAX_CHOICES = 200  # test samples offered in the picker
 _REDRAW_SECONDS = 0.2  # the bar's text is rewritten at most this often (each update is a message)
-
-
-def show(figure: Figure) -> None:
-    """Display a figure as a PNG (a static picture that reads the same in Lab and Voila)."""
-    if not isinstance(figure, Figure):
-        raise TypeError(f"figure must be a matplotlib Figure; got {type(figure).__name__}")
-    display(Image(data=figure_png(figure)))
 
 
 class TrainingProgress:

@@ -26,6 +26,21 @@ from dataclasses import dataclass
 import numpy as np
 
 from cnnviz.explorer.layer import LayerSnapshot
+from cnnviz.explorer.render.fit import (
+    GAP,
+    LEFT,
+    MAX_CHANNELS,
+    MAX_HEIGHT,
+    MAX_WIDTH,
+    channels_that_fit,
+    checked_channels,
+    checked_filters,
+    colour_limit,
+    filters_shown,
+    framed_delta_size,
+    window_words,
+)
+from cnnviz.explorer.render.fit import cell_width as _cell_width
 from cnnviz.explorer.render.raster import (
     DARK_TEXT,
     MapBox,
@@ -37,14 +52,10 @@ from cnnviz.explorer.render.raster import (
 )
 from cnnviz.explorer.trace import WALKS, Step, Walk
 
-MAX_CHANNELS = 4  # columns shown at once by default; a channel window moves over deeper inputs
-READABLE_CELL = 8  # px: smallest cell whose colour still reads; channels_that_fit stops there
-MAX_FILTERS = 4  # rows shown at once for small inputs (see filters_shown)
-MAX_WIDTH = 1240  # px: fits a 1366-wide laptop screen next to the page margins
-MAX_HEIGHT = 820  # tall enough for numbers in the default preset (cells >= 22 px)
+# the app imports these from here; they live in render.fit, shared with render.gradients
+__all__ = ["MAX_CHANNELS", "FanOutFigure", "channels_that_fit", "filters_shown"]
+
 TEXT, SMALL = 13, 11  # label heights in pixels
-LEFT = 92  # px for row labels
-GAP = 14  # px between maps
 TITLE = 30  # px above each row of maps for titles
 FOOTER = 36
 MIN_CELL, MAX_CELL = 6, 30
@@ -59,11 +70,6 @@ class _Slot:
     title_pixels: int = TEXT
 
 
-def filters_shown(height: int) -> int:
-    """How many filter rows fit on screen for inputs ``height`` rows tall: 4, 2 or 1."""
-    return MAX_FILTERS if height <= 10 else 2 if height <= 16 else 1
-
-
 def _fit_title(candidates: tuple[str, ...], width: float) -> tuple[str, int]:
     """The first title (at :data:`TEXT`, then :data:`SMALL` px) no wider than ``width``."""
     for pixels in (TEXT, SMALL):
@@ -71,49 +77,6 @@ def _fit_title(candidates: tuple[str, ...], width: float) -> tuple[str, int]:
             if glyphs(text, pixels).shape[1] <= width:
                 return text, pixels
     return candidates[-1], SMALL
-
-
-def _cell_width(layer: LayerSnapshot, shown: int, max_width: int) -> float:
-    """Cell size (px, before clipping) that fits ``shown`` channel columns in ``max_width``."""
-    g = layer.geometry
-    (h, w), kw, wo = g.input_size, g.kernel_size[1], g.output_size[1]
-    hf, wf = framed_delta_size(layer)
-    frame_scale = min(1.0, max(h, g.output_size[0]) / hf)
-    across = wo + wf * frame_scale + shown * (kw + w)
-    gaps = (1 + 2 * shown) * GAP
-    return (max_width - LEFT - gaps - GAP) / across
-
-
-def framed_delta_size(layer: LayerSnapshot) -> tuple[int, int]:
-    """``(Hf, Wf)`` of :func:`~cnnviz.explorer.trace.framed_delta` for ``layer``, unbuilt."""
-    g = layer.geometry
-    (hp, wp), (eh, ew) = g.padded_size, g.kernel_extent
-    return hp + eh - 1, wp + ew - 1
-
-
-def channels_that_fit(layer: LayerSnapshot, *, max_width: int = MAX_WIDTH) -> int:
-    """The most input channels (1 to D) whose columns fit ``max_width`` with cells of at
-    least :data:`READABLE_CELL` px; at least 1."""
-    if not isinstance(layer, LayerSnapshot):
-        raise TypeError(f"layer must be a LayerSnapshot; got {type(layer).__name__}")
-    fits = [
-        n for n in range(1, layer.depth + 1) if _cell_width(layer, n, max_width) >= READABLE_CELL
-    ]
-    return max(fits, default=1)
-
-
-def _window(name: str, shown: list[int], total: int) -> str:
-    """``"channels 1-4 of 10"``, ``"filter 2 of 16"`` or ``"the only channel"``."""
-    if total == 1:
-        return f"the only {name}"
-    if len(shown) == 1:
-        return f"{name} {shown[0] + 1} of {total}"
-    return f"{name}s {shown[0] + 1}-{shown[-1] + 1} of {total}"
-
-
-def _limit(*arrays: np.ndarray) -> float:
-    value = max(float(np.max(np.abs(a))) if a.size else 0.0 for a in arrays)
-    return value if value > 0 else 1.0
 
 
 class FanOutFigure:
@@ -155,24 +118,9 @@ class FanOutFigure:
             raise TypeError(f"layer must be a LayerSnapshot; got {type(layer).__name__}")
         if walk not in WALKS:
             raise ValueError(f"walk must be one of {WALKS}; got {walk!r}")
-        depth = layer.depth
-        if not isinstance(first_channel, (int, np.integer)) or not 0 <= first_channel < depth:
-            raise ValueError(f"first_channel must be an int in [0, {depth}); got {first_channel}")
-        if channels_shown is None:
-            channels_shown = min(MAX_CHANNELS, depth)
-        if not isinstance(channels_shown, (int, np.integer)) or isinstance(channels_shown, bool):
-            raise TypeError(
-                f"channels_shown must be an int or None; got {type(channels_shown).__name__}"
-            )
-        if not 1 <= channels_shown <= depth:
-            raise ValueError(f"channels_shown must be in [1, {depth}]; got {channels_shown}")
-        count = layer.filters
-        if not isinstance(first_filter, (int, np.integer)) or not 0 <= first_filter < count:
-            raise ValueError(f"first_filter must be an int in [0, {count}); got {first_filter}")
         self.layer = layer
-        self.channels = list(range(first_channel, min(first_channel + channels_shown, depth)))
-        rows = filters_shown(layer.x.shape[1])
-        self.filter_rows = list(range(first_filter, min(first_filter + rows, count)))
+        self.channels = checked_channels(layer, first_channel, channels_shown)
+        self.filter_rows = checked_filters(layer, first_filter, filters_shown(layer.x.shape[1]))
         self._row_of = {k: row for row, k in enumerate(self.filter_rows)}
         self.show_below = layer.activation != "identity"
         self.walks = {name: Walk(layer, name) for name in WALKS}
@@ -188,78 +136,91 @@ class FanOutFigure:
     def _limits(self) -> None:
         layer = self.layer
         self.row_limit = [
-            _limit(layer.delta[k], layer.contributions[k]) for k in range(layer.filters)
+            colour_limit(layer.delta[k], layer.contributions[k]) for k in range(layer.filters)
         ]
-        self.kernel_limit = [_limit(layer.w[k]) for k in range(layer.filters)]
-        self.dx_limit = _limit(layer.dx)
-        self.below_limit = _limit(layer.delta_below)
+        self.kernel_limit = [colour_limit(layer.w[k]) for k in range(layer.filters)]
+        self.dx_limit = colour_limit(layer.dx)
+        self.below_limit = colour_limit(layer.delta_below)
 
     def _layout(self, max_width: int, max_height: int) -> None:
+        """Where each map goes: slots for every row, then the frame's size in pixels."""
         g = self.layer.geometry
-        (h, w), (kh, kw), (ho, wo) = g.input_size, g.kernel_size, g.output_size
-        hf, wf = framed_delta_size(self.layer)
-        shown = len(self.channels)
-        # the framed delta is drawn with smaller cells so that it is no taller than the input
-        self.frame_scale = min(1.0, max(h, ho) / hf)
-        bottom_rows = 1 + int(self.show_below)
-        row_cells = max(h, ho, kh, hf * self.frame_scale)
-        rows = len(self.filter_rows) + bottom_rows
-        cell_w = _cell_width(self.layer, shown, max_width)
-        tall = len(self.filter_rows) * row_cells + bottom_rows * h
-        cell_h = (max_height - rows * TITLE - FOOTER) / tall
-        cell = int(np.clip(min(cell_w, cell_h), MIN_CELL, MAX_CELL))
+        h, w = g.input_size
+        row_cells, cell = self._cell_size(max_width, max_height)
         self.cell = cell
-        columns = self._column_lefts(cell, wo, wf, kw, w)
+        hf, wf = framed_delta_size(self.layer)
+        columns = self._column_lefts(cell, g.output_size[1], wf, g.kernel_size[1], w)
         # room for a channel column's title: up to the next column's title, less a space
-        room = (kw + w) * cell + GAP + GAP // 2 - 6
+        room = (g.kernel_size[1] + w) * cell + GAP + GAP // 2 - 6
         top = 0
         self.delta_slots, self.frame_slots, self.kernel_slots, self.contrib_slots = [], [], [], []
         self.row_tops = []
         for k in self.filter_rows:
             top += TITLE
             self.row_tops.append(top)
-            fcell = cell * self.frame_scale
-            self.delta_slots.append(self._slot(top, columns["delta"], ho, wo, cell, f"δ{k + 1}"))
-            self.frame_slots.append(
-                self._slot(top, columns["frame"], hf, wf, fcell,
-                           (f"δ{k + 1} dilated, padded", f"δ{k + 1} dilated+padded",
-                            f"δ{k + 1} padded"), columns["contrib"][0] - columns["frame"] - 6)
-            )
-            self.kernel_slots.append(
-                [self._slot(top, columns["kernel"][i], kh, kw, cell, "") for i in range(shown)]
-            )
-            self.contrib_slots.append(
-                [
-                    self._slot(top, columns["contrib"][i], h, w, cell,
-                               (f"δ{k + 1} → x{c + 1}", f"δ{k + 1}→x{c + 1}"), room)
-                    for i, c in enumerate(self.channels)
-                ]
-            )
+            self._filter_row(k, top, columns, room)
             top += int(round(row_cells * cell))
-        top += TITLE
-        self.dx_top = top
-        self.dx_slots = [
-            self._slot(top, columns["contrib"][i], h, w, cell,
-                       (f"dx{c + 1} = Σk", f"dx{c + 1}"), room)
-            for i, c in enumerate(self.channels)
-        ]
-        top += h * cell
+        self.dx_top = top + TITLE
+        self.dx_slots = self._channel_row(self.dx_top, columns, room, "dx{c} = Σk", "dx{c}")
+        top = self.dx_top + h * cell
         self.below_slots = []
         if self.show_below:
-            top += TITLE
-            self.below_top = top
-            self.below_slots = [
-                self._slot(top, columns["contrib"][i], h, w, cell,
-                           (f"δ below, channel {c + 1}", f"δ below x{c + 1}", f"x{c + 1}"), room)
-                for i, c in enumerate(self.channels)
-            ]
-            top += h * cell
+            self.below_top = top + TITLE
+            self.below_slots = self._channel_row(
+                self.below_top, columns, room, "δ below, channel {c}", "δ below x{c}", "x{c}"
+            )
+            top = self.below_top + h * cell
         self.height = top + FOOTER
-        last = columns["contrib"][-1]
         titles = [row[-1] for row in self.contrib_slots] + self.dx_slots[-1:]
         titles += self.below_slots[-1:]
         widest = max(glyphs(s.title, s.title_pixels).shape[1] for s in titles)
-        self.width = last + max(w * cell + GAP, widest + 6)  # the last title is not cut off
+        # the last title is not cut off
+        self.width = columns["contrib"][-1] + max(w * cell + GAP, widest + 6)
+
+    def _cell_size(self, max_width: int, max_height: int) -> tuple[float, int]:
+        """``(row_cells, cell)``: a filter row's height in cells, and the cell size in px."""
+        g = self.layer.geometry
+        (h, _), kh, ho = g.input_size, g.kernel_size[0], g.output_size[0]
+        hf, _ = framed_delta_size(self.layer)
+        # the framed delta is drawn with smaller cells so that it is no taller than the input
+        self.frame_scale = min(1.0, max(h, ho) / hf)
+        bottom_rows = 1 + int(self.show_below)
+        row_cells = max(h, ho, kh, hf * self.frame_scale)
+        rows = len(self.filter_rows) + bottom_rows
+        cell_w = _cell_width(self.layer, len(self.channels), max_width)
+        tall = len(self.filter_rows) * row_cells + bottom_rows * h
+        cell_h = (max_height - rows * TITLE - FOOTER) / tall
+        return row_cells, int(np.clip(min(cell_w, cell_h), MIN_CELL, MAX_CELL))
+
+    def _filter_row(self, k: int, top: int, columns: dict, room: float) -> None:
+        """The slots of filter ``k``'s row: its delta, framed delta, kernels, contributions."""
+        g, cell = self.layer.geometry, self.cell
+        (h, w), (kh, kw), (ho, wo) = g.input_size, g.kernel_size, g.output_size
+        hf, wf = framed_delta_size(self.layer)
+        name = f"δ{k + 1}"
+        self.delta_slots.append(self._slot(top, columns["delta"], ho, wo, cell, name))
+        frame_titles = (f"{name} dilated, padded", f"{name} dilated+padded", f"{name} padded")
+        frame_room = columns["contrib"][0] - columns["frame"] - 6
+        self.frame_slots.append(self._slot(
+            top, columns["frame"], hf, wf, cell * self.frame_scale, frame_titles, frame_room
+        ))
+        self.kernel_slots.append(
+            [self._slot(top, left, kh, kw, cell, "") for left in columns["kernel"]]
+        )
+        self.contrib_slots.append([
+            self._slot(top, columns["contrib"][i], h, w, cell,
+                       (f"{name} → x{c + 1}", f"{name}→x{c + 1}"), room)
+            for i, c in enumerate(self.channels)
+        ])
+
+    def _channel_row(self, top: int, columns: dict, room: float, *titles: str) -> list[_Slot]:
+        """One input-sized slot per shown channel; ``titles`` long to short, ``{c}`` filled."""
+        h, w = self.layer.geometry.input_size
+        return [
+            self._slot(top, columns["contrib"][i], h, w, self.cell,
+                       tuple(t.format(c=c + 1) for t in titles), room)
+            for i, c in enumerate(self.channels)
+        ]
 
     def _column_lefts(self, cell: int, wo: int, wf: int, kw: int, w: int) -> dict:
         left = LEFT
@@ -316,8 +277,8 @@ class FanOutFigure:
                   f"δ below =\ndx ⊙ σ'(z)\n{self.layer.activation}", SMALL)
         depth = self.layer.depth
         shown = (
-            f"{_window('filter', self.filter_rows, self.layer.filters)}, "
-            f"{_window('channel', self.channels, depth)}"
+            f"{window_words('filter', self.filter_rows, self.layer.filters)}, "
+            f"{window_words('channel', self.channels, depth)}"
         )
         label(
             self.height - 6 - int(round(SMALL * 1.35)),

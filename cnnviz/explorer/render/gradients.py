@@ -12,32 +12,20 @@ import numpy as np
 
 from cnnviz.core.conv import dilate
 from cnnviz.explorer.layer import LayerSnapshot
-from cnnviz.explorer.render.fanout import MAX_CHANNELS, MAX_FILTERS
+from cnnviz.explorer.render.fit import (
+    MAX_FILTERS,
+    checked_channels,
+    checked_filters,
+    colour_limit,
+)
 from cnnviz.explorer.render.raster import MapBox, encode_png, paste_label, signed_colours
 
 TEXT, SMALL = 13, 11  # label heights in pixels
 LEFT, GAP, TITLE, FOOTER = 78, 16, 30, 40
 MAX_HEIGHT = 700
 RIGHT = 110  # room for the last title, db_k = ...
-
-
-def _limit(array: np.ndarray) -> float:
-    value = float(np.max(np.abs(array))) if array.size else 0.0
-    return value if value > 0 else 1.0
-
-
-def _checked_channels(layer: LayerSnapshot, first_channel, channels_shown) -> list[int]:
-    if not isinstance(first_channel, (int, np.integer)) or not 0 <= first_channel < layer.depth:
-        raise ValueError(f"first_channel must be in [0, {layer.depth}); got {first_channel}")
-    if channels_shown is None:
-        channels_shown = min(MAX_CHANNELS, layer.depth)
-    if not isinstance(channels_shown, (int, np.integer)) or isinstance(channels_shown, bool):
-        raise TypeError(
-            f"channels_shown must be an int or None; got {type(channels_shown).__name__}"
-        )
-    if not 1 <= channels_shown <= layer.depth:
-        raise ValueError(f"channels_shown must be in [1, {layer.depth}]; got {channels_shown}")
-    return list(range(first_channel, min(first_channel + channels_shown, layer.depth)))
+MIN_SLOT = 44  # px: each dW slot is at least this wide, for its title
+MIN_CELL, MAX_CELL = 6, 24
 
 
 def gradients_figure(
@@ -50,7 +38,7 @@ def gradients_figure(
 ) -> np.ndarray:
     """The weight and bias gradients of ``layer`` as an RGB image ``(height, width, 3)`` uint8.
 
-    ``channels_shown`` dW columns (default :data:`~cnnviz.explorer.render.fanout.MAX_CHANNELS`) from
+    ``channels_shown`` dW columns (default :data:`~cnnviz.explorer.render.fit.MAX_CHANNELS`) from
     ``first_channel`` on; cells shrink (to 6 px) so that the image fits ``max_width``.
 
     Raises
@@ -60,45 +48,59 @@ def gradients_figure(
     """
     if not isinstance(layer, LayerSnapshot):
         raise TypeError(f"layer must be a LayerSnapshot; got {type(layer).__name__}")
-    channels = _checked_channels(layer, first_channel, channels_shown)
-    if not isinstance(first_filter, (int, np.integer)) or not 0 <= first_filter < layer.filters:
-        raise ValueError(f"first_filter must be in [0, {layer.filters}); got {first_filter}")
-    rows = list(range(first_filter, min(first_filter + MAX_FILTERS, layer.filters)))
+    channels = checked_channels(layer, first_channel, channels_shown)
+    rows = checked_filters(layer, first_filter, MAX_FILTERS)
     spread = dilate(layer.delta, layer.stride)  # (K, Hd, Wd)
     (hd, wd), (kh, kw) = spread.shape[1:], layer.w.shape[2:]
-    across = wd + len(channels) * kw + 1
-    cell_w = (max_width - LEFT - RIGHT - GAP * (len(channels) + 3)) / across
-    cell_h = (MAX_HEIGHT - 2 * TITLE - FOOTER - len(rows) * TITLE) / (len(rows) * max(hd, kh))
-    cell = int(np.clip(min(cell_w, cell_h), 6, 24))
-
-    def width_for(cell: int) -> int:  # each dW slot is at least 44 px wide, for its title
-        across = wd + sum(max(kw * cell, 44) for _ in channels) / cell + 1
-        return int(max(LEFT + across * cell + GAP * (len(channels) + 3) + RIGHT, 640))
-
-    while cell > 6 and width_for(cell) > max_width:
-        cell -= 1
-    width = width_for(cell)
+    cell, width = _cell_and_width(wd, kw, max(hd, kh), len(channels), len(rows), max_width)
     row_height = max(hd, kh, 1) * cell + TITLE
     height = 2 * TITLE + len(rows) * row_height + FOOTER
     frame = np.full((height, width, 3), 255, dtype=np.uint8)
-
-    def place(top, left, values, limit, title):
-        rows, cols = values.shape
-        box = MapBox.from_bounds(top, left, top + rows * cell, left + cols * cell, rows, cols)
-        box.paint_cells(frame, signed_colours(values, limit))
-        box.print_values(frame, values, limit, skip=values == 0)
-        paste_label(frame, title, top - 5, left, TEXT)
-        return left + max(cols * cell, 44) + GAP
-
     for row, k in enumerate(rows):
         top = 2 * TITLE + row * row_height
         paste_label(frame, f"filter {k + 1}", top + 13, 6, TEXT, bold=True)
-        dw_limit = _limit(layer.dw[k])
-        left = place(top, LEFT, spread[k], _limit(spread[k]), f"dilate(δ{k + 1})")
+        dw_limit = colour_limit(layer.dw[k])
+        left = _place(frame, top, LEFT, cell, spread[k], colour_limit(spread[k]),
+                      f"dilate(δ{k + 1})")
         for c in channels:
-            left = place(top, left, layer.dw[k, c], dw_limit, f"dW{k + 1},{c + 1}")
+            left = _place(frame, top, left, cell, layer.dw[k, c], dw_limit, f"dW{k + 1},{c + 1}")
         db = layer.db[k : k + 1, None]  # (1, 1)
-        place(top, left, db, _limit(db), f"db{k + 1} = {layer.db[k]:.2f}")
+        _place(frame, top, left, cell, db, colour_limit(db), f"db{k + 1} = {layer.db[k]:.2f}")
+    _captions(frame)
+    return frame
+
+
+def _cell_and_width(
+    wd: int, kw: int, tall: int, channels: int, rows: int, max_width: int
+) -> tuple[int, int]:
+    """Cell size and image width (px): ``tall`` cells per row, ``wd + channels*kw + 1`` across."""
+    cell_w = (max_width - LEFT - RIGHT - GAP * (channels + 3)) / (wd + channels * kw + 1)
+    cell_h = (MAX_HEIGHT - 2 * TITLE - FOOTER - rows * TITLE) / (rows * tall)
+    cell = int(np.clip(min(cell_w, cell_h), MIN_CELL, MAX_CELL))
+
+    def width_for(cell: int) -> int:
+        across = wd + channels * max(kw * cell, MIN_SLOT) / cell + 1
+        return int(max(LEFT + across * cell + GAP * (channels + 3) + RIGHT, 640))
+
+    while cell > MIN_CELL and width_for(cell) > max_width:
+        cell -= 1
+    return cell, width_for(cell)
+
+
+def _place(
+    frame: np.ndarray, top: int, left: int, cell: int, values: np.ndarray, limit: float, title: str
+) -> int:
+    """Paint ``values`` ``(rows, cols)`` with its title at ``(top, left)``; the next map's left."""
+    rows, cols = values.shape
+    box = MapBox.from_bounds(top, left, top + rows * cell, left + cols * cell, rows, cols)
+    box.paint_cells(frame, signed_colours(values, limit))
+    box.print_values(frame, values, limit, skip=values == 0)
+    paste_label(frame, title, top - 5, left, TEXT)
+    return left + max(cols * cell, MIN_SLOT) + GAP
+
+
+def _captions(frame: np.ndarray) -> None:
+    """The formula above the rows and the sentence below them."""
     paste_label(
         frame,
         "dW[k, c] = x[c] ⋆ dilate(δk)  (padded input correlated with the dilated delta);   "
@@ -111,11 +113,10 @@ def gradients_figure(
         frame,
         "One dW per filter slice and one db per filter, however many positions the window\n"
         "visits: every position adds into the same numbers (the weights are shared).",
-        height - 6,
+        frame.shape[0] - 6,
         6,
         SMALL,
     )
-    return frame
 
 
 def gradients_png(
