@@ -30,7 +30,7 @@ import sys  # noqa: E402
 import time  # noqa: E402
 
 import numpy as np  # noqa: E402
-from bench_core import INSTALL_HINT, blas_line, machine_line, race  # noqa: E402
+from bench_core import INSTALL_HINT, blas_line, calls_per_block, machine_line  # noqa: E402
 
 from cnnviz import conv2d, conv2d_backward  # noqa: E402
 from cnnviz.nn import Adam, softmax_cross_entropy  # noqa: E402
@@ -40,6 +40,29 @@ STEP_BATCH = 32
 FORWARD_BATCH = 512
 TARGET_STEP = 1.0  # numpy / torch, training step
 TARGET_CORE = 1.2  # numpy / torch, conv core batch path
+
+
+CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
+
+
+def race(ours, theirs, repeats: int, clock=time.perf_counter) -> tuple[float, float]:
+    """Median seconds per call of each, from interleaved blocks, on ``clock``.
+
+    ``time.process_time`` counts only this process's CPU time: on a machine shared with other
+    work it leaves out the time the scheduler gave to others (both sides run one thread).
+    """
+    for step in (ours, theirs):  # warm caches and allocators
+        for _ in range(3):
+            step()
+    calls = min(calls_per_block(ours), calls_per_block(theirs))
+    times: tuple[list[float], list[float]] = ([], [])
+    for _ in range(repeats):
+        for step, found in zip((ours, theirs), times, strict=True):
+            start = clock()
+            for _ in range(calls):
+                step()
+            found.append((clock() - start) / calls)
+    return statistics.median(times[0]), statistics.median(times[1])
 
 
 def make_batch(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -151,7 +174,10 @@ def core_steps(torch, seed: int = 0):
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=21, help="interleaved blocks per side")
+    parser.add_argument("--clock", choices=list(CLOCKS), default="wall",
+                        help="wall time, or this process's CPU time (steadier on a busy machine)")
     args = parser.parse_args(argv)
+    clock = CLOCKS[args.clock]
     try:
         import torch
     except ImportError:
@@ -162,17 +188,18 @@ def main(argv: list[str] | None = None) -> int:
     except ImportError:
         threadpool_limits = None
     torch.set_num_threads(1)
-    print(f"gesture network vs torch {torch.__version__}, float32, one thread each")
+    print(f"gesture network vs torch {torch.__version__}, float32, one thread each, "
+          f"{args.clock} clock")
     print(f"numpy {np.__version__}; {blas_line()}; machine: {machine_line()}")
     print(f"load average {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
     one_thread = threadpool_limits(1, "blas") if threadpool_limits else contextlib.nullcontext()
     with one_thread:
         images, labels = make_batch(STEP_BATCH)
-        step_ours, step_theirs = race(*steps(torch, images, labels), args.repeats)
+        step_ours, step_theirs = race(*steps(torch, images, labels), args.repeats, clock)
         big, _ = make_batch(FORWARD_BATCH, seed=1)
         ours, theirs, diff = forwards(torch, big)
-        fwd_ours, fwd_theirs = race(ours, theirs, args.repeats)
-        core_ours, core_theirs = race(*core_steps(torch), args.repeats)
+        fwd_ours, fwd_theirs = race(ours, theirs, args.repeats, clock)
+        core_ours, core_theirs = race(*core_steps(torch), args.repeats, clock)
         rows = layer_breakdown(images, labels, args.repeats)
     print()
     print(f"{'what':<34} {'numpy ms':>9} {'torch ms':>9} {'ratio':>6}  target")
