@@ -49,20 +49,26 @@ def test_network_page_renders_reacts_and_plays(voila_base_url, open_page, artifa
     assert len(_pictures(page)) == 8  # one δ picture per layer
     _shot(page, artifacts / "network-light.png")
 
-    before = _pictures(page)
     select = page.locator(".widget-dropdown", has=page.get_by_text("sample", exact=True))
     options = select.locator("option").all_inner_texts()
-    started = time.perf_counter()
-    select.locator("select").select_option(label=options[3])
-    page.wait_for_function(
-        "([sel, old]) => { const imgs = [...document.querySelectorAll(sel)];"
-        " return imgs.length && imgs.every((img, i) => img.src !== old[i] && img.complete); }",
-        arg=[STAGE_PICTURE, before],
-        timeout=REACT,
+    latencies = []
+    for option in options[3:8]:  # five changes: every stage's picture must be replaced
+        before = _pictures(page)
+        started = time.perf_counter()
+        select.locator("select").select_option(label=option)
+        page.wait_for_function(
+            "([sel, old]) => { const imgs = [...document.querySelectorAll(sel)];"
+            " return imgs.length && imgs.every((img, i) => img.src !== old[i] && img.complete); }",
+            arg=[STAGE_PICTURE, before],
+            timeout=REACT,
+        )
+        latencies.append((time.perf_counter() - started) * 1e3)
+        assert option.split(":")[0] in page.inner_text("body")
+    print(
+        "sample change -> every stage redrawn in the browser: "
+        f"median {sorted(latencies)[2]:.0f} ms of {[round(ms) for ms in latencies]} "
+        "(target <= 300 ms)"
     )
-    latency_ms = (time.perf_counter() - started) * 1e3
-    print(f"sample change -> every stage redrawn in the browser: {latency_ms:.0f} ms")
-    assert options[3].split(":")[0] in page.inner_text("body")
 
     page.locator(".widget-toggle-buttons button", has_text="4").click()
     page.wait_for_selector("text=The batch: B = 4", timeout=REACT)
