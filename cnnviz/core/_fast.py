@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from cnnviz.core import _rows
 from cnnviz.core.geometry import Geometry, IntOrPair, Pair, as_pair
 
 # Below these sizes (in array elements) the gathers use precomputed index arrays (one ``take``
@@ -255,6 +256,8 @@ def col2im(columns: np.ndarray, geometry: Geometry, scratch: _Scratch | None = N
 def forward(x: np.ndarray, kernel: np.ndarray, plan: Plan) -> np.ndarray:
     """``kernel @ im2col(x)``: x ``(N, C, H, W)``, kernel ``(K, C*kh*kw)`` -> ``(N, K, Ho*Wo)``."""
     n, k = x.shape[0], kernel.shape[0]
+    if _rows_pay(n, x.shape[1], plan):
+        return _rows.forward(x, kernel, plan)
     chunks = _chunks(n, x.shape[1] * plan.window_taps.size)
     if len(chunks) == 1:
         return np.matmul(kernel, _im2col(x, plan))  # (N, K, Ho*Wo)
@@ -274,6 +277,8 @@ def backward(
     """
     n, c = x.shape[:2]
     k = w.shape[0]
+    if _rows_pay(n, c, plan):
+        return _rows.backward(delta, x, w, plan)
     if _gather_pays(n, c, k, plan):
         grads, chunks = _grads_by_gather, _chunks(n, k * plan.delta_taps.size)
     else:
@@ -287,6 +292,11 @@ def backward(
         dx[batch], dw_part = grads(delta[batch], x[batch], w, plan, scratch)
         dw += dw_part  # summed over the batch, chunk by chunk
     return dx, dw
+
+
+def _rows_pay(n: int, c: int, plan: Plan) -> bool:
+    """Stride 1 and past the one-``take`` size: contiguous runs per tap (:mod:`._rows`)."""
+    return plan.geometry.stride == (1, 1) and n * c * plan.window_taps.size > _TAKE_LIMIT
 
 
 def _gather_pays(n: int, c: int, k: int, plan: Plan) -> bool:
