@@ -209,7 +209,7 @@ class NetworkPage:
         self._draw(picks)
         drawn = time.perf_counter()
         check = whole_network_check(self.network, self.trace.images, self.trace.labels)
-        ok = "#1a7f37" if check.ok else "#b42318"
+        ok = "var(--jp-success-color1, #1a7f37)" if check.ok else "var(--jp-error-color1, #b42318)"
         text = html.escape(check.badge())
         self.badge.value = f"<div style='color:{ok};font-size:14px'>{text}</div>"
         self.timings = {"trace": traced - started, "draw": drawn - traced,
