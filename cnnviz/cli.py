@@ -24,6 +24,13 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 
+from cnnviz.cli_options import (  # noqa: F401 (re-exported for the commands' tests)
+    Limits,
+    OneLineParser,
+    UsageError,
+    checked_numbers,
+    limited,
+)
 from cnnviz.output import STDOUT, OutputError, ProgressBar, Target, check_target, open_target
 
 COMMANDS: dict[str, tuple[str, ...]] = {
@@ -44,60 +51,16 @@ COMMANDS: dict[str, tuple[str, ...]] = {
         "cnnviz.cli", "handout_arguments", "handout",
         "write the class handout (formulas, shapes, a worked example) as an A4 PDF",
     ),  # fmt: skip
+    "gesture-weights": (
+        "cnnviz.cli", "weights_arguments", "gesture_weights",
+        "train the network page's gesture CNN from a seed and save its weights (.npz)",
+    ),  # fmt: skip
 }
 
 OUT_HELP = (
     "file to write; '-' for standard output. A symbolic link is followed (its target is "
     "replaced, the link stays); a folder, FIFO or device is refused"
 )
-
-
-class UsageError(Exception):
-    """Something the user typed cannot run; reported as ``error: <message>``, exit code 2."""
-
-
-class OneLineParser(argparse.ArgumentParser):
-    """argparse, but an error is one ``error:`` line instead of the usage and the error."""
-
-    def error(self, message: str):  # type: ignore[override]
-        raise UsageError(message)
-
-
-
-# option -> (type, lowest, highest, why the limit): checked by checked_numbers before any work
-Limits = dict[str, tuple[type, float, float, str]]
-
-
-def limited(parser: argparse.ArgumentParser, limits: Limits, name: str, what: str, default):
-    """Add ``--name`` (a string until :func:`checked_numbers`), its range and reason in --help."""
-    kind, low, high, why = limits[name]
-    parser.add_argument(
-        "--" + name.replace("_", "-"), dest=name, metavar="N", default=str(default),
-        help=f"{what}; {_span(kind, low, high)} ({why}); default {default}",
-    )  # fmt: skip
-
-
-def _span(kind: type, low: float, high: float, joiner: str = "..") -> str:
-    return f"{kind(low)}{joiner}{kind(high)}" if kind is int else f"{low:g}{joiner}{high:g}"
-
-
-def checked_numbers(args: argparse.Namespace, limits: Limits) -> None:
-    """Replace each limited option's text on ``args`` by its number, or raise UsageError."""
-    for name, (kind, low, high, why) in limits.items():
-        text, option = getattr(args, name), "--" + name.replace("_", "-")
-        try:
-            value = kind(text)
-        except (ValueError, OverflowError):
-            if not text.strip().lstrip("+-").isdigit():  # digits past int()'s length limit: huge
-                noun = "a whole number" if kind is int else "a number"
-                raise UsageError(f"{option} must be {noun}, not {text[:24]!r}") from None
-            value = math.inf
-        if not (math.isfinite(value) and low <= value <= high):  # refuses inf and nan
-            limits_text = f"between {_span(kind, low, high, ' and ')} ({why})"
-            shown = "".join(ch if ch.isprintable() else "?" for ch in text[:24])  # no escapes
-            raise UsageError(f"{option} must be {limits_text}, not {shown}")
-        setattr(args, name, value)
-
 
 
 def presets_arguments(parser: argparse.ArgumentParser) -> None:
@@ -344,6 +307,37 @@ def handout(args: argparse.Namespace) -> int:
     _wrote(target, "A4 handout")
     return 0
 
+
+
+WEIGHTS_LIMITS: Limits = {"seed": SEED}
+
+
+def weights_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of ``gesture-weights``."""
+    from cnnviz.nn.pretrained import WEIGHTS_PATH
+
+    parser.add_argument("--out", metavar="PATH", default=str(WEIGHTS_PATH),
+                        help=OUT_HELP + "; a .npz (default: the page's weights file)")
+    limited(parser, WEIGHTS_LIMITS, "seed", "seed for the data and the first weights", 0)
+
+
+def gesture_weights(args: argparse.Namespace) -> int:
+    """Train the network page's CNN from a seed, write its weights, print held-out accuracy."""
+    target = check_target(args.out)
+    if args.out != STDOUT and not args.out.lower().endswith(".npz"):
+        raise UsageError(f"--out must end in .npz (NumPy's archive); got {args.out!r}")
+    checked_numbers(args, WEIGHTS_LIMITS)
+    from cnnviz.nn.gestures import train_test_split
+    from cnnviz.nn.pretrained import save_weights, train_from_seed
+    from cnnviz.nn.training import DEFAULTS, accuracy
+
+    network = train_from_seed(args.seed)
+    with open_target(target) as stream:
+        save_weights(network, stream, seed=args.seed)
+    _wrote(target, f"weights trained from seed {args.seed}")
+    _, test_set = train_test_split(1, DEFAULTS["test_count"], seed=args.seed)
+    print(f"test accuracy: {accuracy(network, test_set):.3f}", file=sys.stderr)
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:

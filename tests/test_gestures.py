@@ -47,9 +47,10 @@ def test_images_are_small_grayscale_in_unit_range():
     assert data.images.dtype == np.float32
     assert data.labels.dtype == np.int64
     assert data.images.min() >= 0 and data.images.max() <= 1
-    # every image shows a stroke: a good number of bright pixels
-    bright = (data.images > 0.5).reshape(64, -1).sum(axis=1)
-    assert bright.min() >= 10
+    # every image shows a stroke: a good number of lit pixels (a thin stroke with a dim
+    # start, as the widened ranges draw, has few above 0.5 but many above 0.3)
+    lit = (data.images > 0.3).reshape(64, -1).sum(axis=1)
+    assert lit.min() >= 12
 
 
 def test_other_sizes():

@@ -273,3 +273,32 @@ def test_float32_network_stays_float32():
     assert dx.dtype == np.float32
     assert all(layer.grads[name].dtype == np.float32 for layer, name in network.parameters())
     assert "total" in network.describe() and "Conv2D(1→2, 3×3)" in network.describe()
+
+
+@pytest.mark.parametrize(
+    ("size", "shape"), [(2, (3, 2, 6, 8)), (3, (2, 2, 7, 10)), (2, (1, 1, 5, 5))]
+)
+def test_maxpool_ties_go_to_the_first_maximum_in_reading_order(size, shape):
+    rng = np.random.default_rng(7)
+    x = rng.integers(0, 3, shape).astype(np.float64)  # many ties
+    layer = MaxPool2D(size)
+    out = layer.forward(x)
+    dout = rng.normal(size=out.shape)
+    dx = layer.backward(dout)
+    expected = np.zeros_like(x)
+    for n, c, i, j in np.ndindex(*out.shape):  # the loop reference: argmax of the block's rows
+        block = x[n, c, i * size : (i + 1) * size, j * size : (j + 1) * size]
+        u, v = np.unravel_index(np.argmax(block), block.shape)
+        expected[n, c, i * size + u, j * size + v] = dout[n, c, i, j]
+        assert out[n, c, i, j] == block.max()
+    np.testing.assert_array_equal(dx, expected)
+    np.testing.assert_array_equal(layer.winners(), expected != 0)
+    assert x.dtype == np.float64 and dx.dtype == dout.dtype
+
+
+def test_relu_and_pool_keep_float32():
+    x = np.random.default_rng(8).normal(size=(2, 3, 4, 4)).astype(np.float32)
+    for layer in (ReLU(), MaxPool2D(2)):
+        out = layer.forward(x)
+        assert out.dtype == np.float32
+        assert layer.backward(np.ones_like(out)).dtype == np.float32

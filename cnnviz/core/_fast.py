@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from cnnviz.core import budget
+from cnnviz.core import _rows, budget
 from cnnviz.core.geometry import Geometry, IntOrPair, Pair, as_pair
 
 # Below these sizes (in array elements) the gathers use precomputed index arrays (one ``take``
@@ -307,6 +307,8 @@ def forward(x: np.ndarray, kernel: np.ndarray, plan: Plan) -> np.ndarray:
     nbytes = budget.forward_bytes(n, x.shape[1], k, x.itemsize, plan, _CHUNK)
     if nbytes > budget.work_limit():  # the message is built only when it is needed
         budget.refuse(nbytes, "conv2d", budget.blame(plan.geometry, f"x of shape {x.shape}"))
+    if _rows_pay(n, x.shape[1], plan):
+        return _rows.forward(x, kernel, plan)
     chunks = _chunks(n, x.shape[1] * plan.window_tap_count)
     if len(chunks) == 1:
         return np.matmul(kernel, _im2col(x, plan))  # (N, K, Ho*Wo)
@@ -331,6 +333,8 @@ def backward(
     if nbytes > budget.work_limit():
         subject = budget.blame(plan.geometry, f"x of shape {x.shape}")
         budget.refuse(nbytes, "conv2d_backward", subject)
+    if _rows_pay(n, c, plan):
+        return _rows.backward(delta, x, w, plan)
     if gather:
         grads, chunks = _grads_by_gather, _chunks(n, k * plan.delta_tap_count)
     else:
@@ -344,6 +348,11 @@ def backward(
         dx[batch], dw_part = grads(delta[batch], x[batch], w, plan, scratch)
         dw += dw_part  # summed over the batch, chunk by chunk
     return dx, dw
+
+
+def _rows_pay(n: int, c: int, plan: Plan) -> bool:
+    """Stride 1 and past the one-``take`` size: contiguous runs per tap (:mod:`._rows`)."""
+    return plan.geometry.stride == (1, 1) and n * c * plan.window_taps.size > _TAKE_LIMIT
 
 
 def _gather_pays(n: int, c: int, k: int, plan: Plan) -> bool:

@@ -1,9 +1,10 @@
 """The smallest layer set that trains a real CNN, on top of the conv core.
 
 Layers: :class:`Conv2D` (calls :func:`cnnviz.conv2d` and :func:`cnnviz.conv2d_backward`),
-:class:`ReLU`, :class:`MaxPool2D`, :class:`Flatten`, :class:`Dense`; the loss
-:func:`softmax_cross_entropy`; the optimizer :class:`Adam`; and :class:`Sequential`, which
-stacks layers and checks, when it is built, that each layer fits the one before.
+:class:`ReLU`, :class:`MaxPool2D`, :class:`Flatten`, :class:`Dense`, and :class:`Sequential`,
+which stacks layers and checks, when it is built, that each layer fits the one before. The
+loss lives in :mod:`cnnviz.nn.losses`, the optimizer in :mod:`cnnviz.nn.optim` (both names are
+re-exported here).
 
 Every layer works on a batch and keeps what its backward pass needs:
 
@@ -26,6 +27,8 @@ import numpy as np
 from cnnviz.core.arrays import as_count as _positive_int  # the one int checker
 from cnnviz.core.conv import IntOrPair, conv2d, conv2d_backward
 from cnnviz.core.geometry import Geometry
+from cnnviz.nn.losses import softmax, softmax_cross_entropy  # noqa: F401  (re-exported)
+from cnnviz.nn.optim import Adam  # noqa: F401  (re-exported)
 
 Shape = tuple[int, ...]
 
@@ -152,7 +155,9 @@ class Conv2D(Layer):
 
 
 class ReLU(Layer):
-    """``max(z, 0)`` element-wise; its derivative is 1 where ``z > 0`` and 0 elsewhere."""
+    """``max(z, 0)`` element-wise; σ' is 1 where ``z > 0``, else 0 (kept as ``positive``).
+
+    Backward is one multiply, ``dout * positive``: no copy beyond the result."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -160,24 +165,46 @@ class ReLU(Layer):
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         self.positive = x > 0
-        return np.where(self.positive, x, 0).astype(x.dtype, copy=False)
+        return np.maximum(x, 0).astype(x.dtype, copy=False)
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
-        return np.where(self._cached("positive"), dout, 0).astype(dout.dtype, copy=False)
+        return dout * self._cached("positive")
+
+
+def _fold(taps: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """The element-wise largest of equally shaped views, and which view won (uint8).
+
+    A later view wins only when strictly larger, so ties go to the first, like ``argmax``.
+    """
+    if len(taps) == 2:  # the usual 2×2 pool: one comparison, one maximum
+        return np.maximum(taps[0], taps[1]), (taps[1] > taps[0]).view(np.uint8)
+    best = taps[0].copy()
+    choice = np.zeros(best.shape, dtype=np.uint8)
+    for index, tap in enumerate(taps[1:], start=1):
+        np.putmask(choice, tap > best, index)
+        np.maximum(best, tap, out=best)
+    return best, choice
 
 
 class MaxPool2D(Layer):
     """Largest value of each ``size × size`` block: ``(N, C, H, W) -> (N, C, H//s, W//s)``.
 
     Blocks do not overlap (stride = size). Rows or columns that do not fill a whole block
-    are dropped, as in PyTorch. Backward sends each gradient to the block's (first) maximum.
-    """
+    are dropped, as in PyTorch. Backward sends each gradient to its block's maximum, and to
+    the first one in reading order (row by row) when several tie, like ``argmax``.
+
+    No block is copied: the columns of each block are folded first (strided views
+    ``x[..., v::s]``), then the rows; ``column_choice`` ``(N, C, Ho*s, Wo)`` and ``row_choice``
+    ``(N, C, Ho, Wo)`` say which won, and backward multiplies δ by them into strided views of
+    ``dx``. First largest column per row, then first such row: the first maximum in reading
+    order."""
 
     def __init__(self, size: int = 2) -> None:
         super().__init__()
         self.size = _positive_int(size, "size")
         self.input_shape: Shape | None = None
-        self.winner: np.ndarray | None = None
+        self.column_choice: np.ndarray | None = None
+        self.row_choice: np.ndarray | None = None
 
     def output_shape(self, input_shape: Shape) -> Shape:
         if len(input_shape) != 3:
@@ -187,33 +214,32 @@ class MaxPool2D(Layer):
             raise ValueError(f"{self!r} needs maps at least {self.size}×{self.size}; got {h}×{w}")
         return (c, h // self.size, w // self.size)
 
-    def _blocks(self, x: np.ndarray) -> np.ndarray:
-        """``(N, C, Ho, Wo, s*s)``: each block's values in a row (a copy)."""
-        n, c, h, w = x.shape
-        s = self.size
-        ho, wo = h // s, w // s
-        cropped = x[:, :, : ho * s, : wo * s].reshape(n, c, ho, s, wo, s)
-        return cropped.transpose(0, 1, 2, 4, 3, 5).reshape(n, c, ho, wo, s * s)
-
     def forward(self, x: np.ndarray) -> np.ndarray:
         self.input_shape = x.shape
-        blocks = self._blocks(x)
-        self.winner = blocks.argmax(axis=-1)  # (N, C, Ho, Wo): which tap of the block won
-        return np.take_along_axis(blocks, self.winner[..., None], axis=-1)[..., 0]
+        s = self.size
+        ho, wo = x.shape[2] // s, x.shape[3] // s
+        used = x[:, :, : ho * s, : wo * s]  # a view: cropped rows/columns never take part
+        rows, self.column_choice = _fold([used[..., v::s] for v in range(s)])
+        out, self.row_choice = _fold([rows[:, :, u::s] for u in range(s)])
+        return out
+
+    def winners(self) -> np.ndarray:
+        """``(N, C, H, W)`` bool: True where an input won its block in the last forward."""
+        ones = np.ones(self._cached("row_choice").shape, dtype=np.uint8)
+        return self.backward(ones).astype(bool)  # route a 1 from every block to its winner
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
-        winner = self._cached("winner")
+        column, row = self._cached("column_choice"), self._cached("row_choice")
         n, c, h, w = self.input_shape
         s = self.size
-        ho, wo = winner.shape[2:]
-        taps = np.arange(s * s) == winner[..., None]  # (N, C, Ho, Wo, s*s) one-hot
-        blocks = np.where(taps, dout[..., None], 0).astype(dout.dtype, copy=False)
-        dx = np.zeros((n, c, h, w), dtype=dout.dtype)
-        dx[:, :, : ho * s, : wo * s] = (
-            blocks.reshape(n, c, ho, wo, s, s)
-            .transpose(0, 1, 2, 4, 3, 5)
-            .reshape(n, c, ho * s, wo * s)
-        )
+        ho, wo = row.shape[2:]
+        rows = np.empty(column.shape, dtype=dout.dtype)  # (N, C, Ho*s, Wo)
+        for u in range(s):  # δ to the winning row of each block ...
+            np.multiply(dout, row == u, out=rows[:, :, u::s])
+        cropped = h != ho * s or w != wo * s
+        dx = (np.zeros if cropped else np.empty)((n, c, h, w), dtype=dout.dtype)
+        for v in range(s):  # ... then to the winning column in that row
+            np.multiply(rows, column == v, out=dx[:, :, : ho * s, v : wo * s : s])
         return dx
 
     def __repr__(self) -> str:
@@ -297,48 +323,6 @@ class Dense(Layer):
         return f"Dense({self.in_features}→{self.out_features})"
 
 
-def softmax(logits: np.ndarray) -> np.ndarray:
-    """Row-wise softmax of ``(N, classes)`` logits (shifted by the row max: no overflow)."""
-    shifted = logits - logits.max(axis=1, keepdims=True)
-    e = np.exp(shifted)
-    return e / e.sum(axis=1, keepdims=True)
-
-
-def softmax_cross_entropy(logits: np.ndarray, labels: np.ndarray) -> tuple[float, np.ndarray]:
-    """Mean cross-entropy of softmax(logits) against integer labels, and its gradient.
-
-    Parameters
-    ----------
-    logits : ``(N, classes)``
-    labels : ``(N,)`` int in ``[0, classes)``
-
-    Returns
-    -------
-    loss : float, ``-mean(log p[n, labels[n]])``
-    dlogits : ``(N, classes)``, ``(p - onehot) / N``
-    """
-    logits = np.asarray(logits)
-    labels = np.asarray(labels)
-    if logits.ndim != 2:
-        raise ValueError(f"logits must be (N, classes); got shape {logits.shape}")
-    if labels.shape != (logits.shape[0],):
-        raise ValueError(f"labels must be ({logits.shape[0]},), one per row; got {labels.shape}")
-    if not np.issubdtype(labels.dtype, np.integer):
-        raise TypeError(f"labels must be integers; got dtype {labels.dtype}")
-    if labels.size and (labels.min() < 0 or labels.max() >= logits.shape[1]):
-        raise ValueError(
-            f"labels must lie in [0, {logits.shape[1]}); got {labels.min()}..{labels.max()}"
-        )
-    n = logits.shape[0]
-    shifted = logits - logits.max(axis=1, keepdims=True)
-    log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-    rows = np.arange(n)
-    loss = float(-log_p[rows, labels].mean())
-    dlogits = np.exp(log_p)
-    dlogits[rows, labels] -= 1
-    return loss, dlogits / n
-
-
 class Sequential:
     """Layers applied one after another, checked to fit together when built.
 
@@ -405,57 +389,3 @@ class Sequential:
         total = sum(layer.params[name].size for layer, name in self.parameters())
         lines.append(f"{'total':<45} {total:>6} parameters")
         return "\n".join(lines)
-
-
-class Adam:
-    """Adam (Kingma & Ba, 2015): per-parameter steps from running means of g and g².
-
-    Parameters
-    ----------
-    network : Sequential, whose layers' ``params`` are updated in place by :meth:`step`
-    learning_rate : float > 0
-    beta1, beta2 : float in [0, 1)
-    eps : float > 0
-    """
-
-    def __init__(
-        self,
-        network: Sequential,
-        *,
-        learning_rate: float = 1e-3,
-        beta1: float = 0.9,
-        beta2: float = 0.999,
-        eps: float = 1e-8,
-    ) -> None:
-        if not learning_rate > 0:
-            raise ValueError(f"learning_rate must be > 0; got {learning_rate}")
-        if not (0 <= beta1 < 1 and 0 <= beta2 < 1):
-            raise ValueError(f"beta1 and beta2 must lie in [0, 1); got {beta1}, {beta2}")
-        self.network = network
-        self.learning_rate = float(learning_rate)
-        self.beta1, self.beta2, self.eps = float(beta1), float(beta2), float(eps)
-        self.steps = 0
-        self.moments = {
-            (id(layer), name): (
-                np.zeros_like(layer.params[name]),
-                np.zeros_like(layer.params[name]),
-            )
-            for layer, name in network.parameters()
-        }
-
-    def step(self) -> None:
-        """Move every parameter by its Adam step, using the grads of the last backward."""
-        self.steps += 1
-        correction1 = 1 - self.beta1**self.steps
-        correction2 = 1 - self.beta2**self.steps
-        for layer, name in self.network.parameters():
-            grad = layer.grads.get(name)
-            if grad is None:
-                raise RuntimeError("Adam.step called before the network's backward pass")
-            m, v = self.moments[(id(layer), name)]
-            m *= self.beta1
-            m += (1 - self.beta1) * grad
-            v *= self.beta2
-            v += (1 - self.beta2) * grad * grad
-            step = self.learning_rate * (m / correction1) / (np.sqrt(v / correction2) + self.eps)
-            layer.params[name] -= step.astype(layer.params[name].dtype, copy=False)

@@ -154,45 +154,44 @@ def train(
     rng = np.random.default_rng(seed)
     optimizer = Adam(network, learning_rate=learning_rate)
     history = History()
-    batches = -(-len(train_set) // batch_size)
     started = time.perf_counter()
     for epoch in range(1, epochs + 1):
         if epoch > max(1, 2 * epochs // 3):  # a smaller step to settle at the end
             optimizer.learning_rate = learning_rate / 2
         order = rng.permutation(len(train_set))
-        total_loss = total_right = seen = 0.0
-        for batch in range(1, batches + 1):
-            pick = order[(batch - 1) * batch_size : batch * batch_size]
-            logits = network.forward(train_set.images[pick])
-            loss, dlogits = softmax_cross_entropy(logits, train_set.labels[pick])
-            network.backward(dlogits)
-            optimizer.step()
-            total_loss += loss * pick.size
-            total_right += float(np.sum(logits.argmax(axis=1) == train_set.labels[pick]))
-            seen += pick.size
-            last = batch == batches
-            test_accuracy = accuracy(network, test_set) if last and test_set else None
-            if last:
-                history.train_loss.append(total_loss / seen)
-                history.train_accuracy.append(total_right / seen)
-                if test_accuracy is not None:
-                    history.test_accuracy.append(test_accuracy)
+
+        def report(batch, batches, loss, right, test_accuracy, epoch=epoch) -> None:
             if on_progress is not None:
-                on_progress(
-                    Progress(
-                        epoch,
-                        epochs,
-                        batch,
-                        batches,
-                        total_loss / seen,
-                        total_right / seen,
-                        time.perf_counter() - started,
-                        last,
-                        test_accuracy,
-                    )
-                )
+                seconds = time.perf_counter() - started
+                on_progress(Progress(epoch, epochs, batch, batches, loss, right, seconds,
+                                     batch == batches, test_accuracy))  # fmt: skip
+
+        _epoch(network, optimizer, train_set, order, batch_size, test_set, history, report)
     history.seconds = time.perf_counter() - started
     return history
+
+
+def _epoch(network, optimizer, train_set, order, batch_size, test_set, history, report) -> None:
+    """One pass over ``train_set`` in ``order``; ``report(batch, batches, loss, acc, test)``."""
+    batches = -(-len(train_set) // batch_size)
+    total_loss = total_right = seen = 0.0
+    for batch in range(1, batches + 1):
+        pick = order[(batch - 1) * batch_size : batch * batch_size]
+        logits = network.forward(train_set.images[pick])
+        loss, dlogits = softmax_cross_entropy(logits, train_set.labels[pick])
+        network.backward(dlogits)
+        optimizer.step()
+        total_loss += loss * pick.size
+        total_right += float(np.sum(logits.argmax(axis=1) == train_set.labels[pick]))
+        seen += pick.size
+        last = batch == batches
+        test_accuracy = accuracy(network, test_set) if last and test_set else None
+        if last:
+            history.train_loss.append(total_loss / seen)
+            history.train_accuracy.append(total_right / seen)
+            if test_accuracy is not None:
+                history.test_accuracy.append(test_accuracy)
+        report(batch, batches, total_loss / seen, total_right / seen, test_accuracy)
 
 
 # --------------------------------------------------------------------------- one real layer
@@ -228,14 +227,8 @@ def conv_layer_snapshot(
     image = np.asarray(image)
     if image.shape != network.input_shape:
         raise ValueError(f"image must be one sample {network.input_shape}; got {image.shape}")
-    label = _check_int(label, "label", 0)
     position = positions[conv]
-    inputs = [image[None]]  # inputs[i] is what layer i receives
-    for layer in network.layers:
-        inputs.append(layer.forward(inputs[-1]))
-    _, delta = softmax_cross_entropy(inputs[-1], np.array([label]))
-    for above in reversed(network.layers[position + 1 :]):
-        delta = above.backward(delta)  # ends as dL/dz of the chosen conv layer
+    inputs, delta = _delta_at(network, image, _check_int(label, "label", 0), position)
     layer = network.layers[position]
     layer.backward(delta)  # its grads now belong to this one sample, like the snapshot
     activation, z_below = _activation_below(network, positions, conv, inputs)
@@ -250,6 +243,20 @@ def conv_layer_snapshot(
         activation=activation,
         z_below=z_below,
     )
+
+
+def _delta_at(
+    network: Sequential, image: np.ndarray, label: int, position: int
+) -> tuple[list[np.ndarray], np.ndarray]:
+    """Every layer's input (``inputs[i]`` is what layer i receives) and dL/d(output) of layer
+    ``position``, for one sample and the cross-entropy against ``label``."""
+    inputs = [image[None]]
+    for layer in network.layers:
+        inputs.append(layer.forward(inputs[-1]))
+    _, delta = softmax_cross_entropy(inputs[-1], np.array([label]))
+    for above in reversed(network.layers[position + 1 :]):
+        delta = above.backward(delta)  # ends as dL/dz of the chosen conv layer
+    return inputs, delta
 
 
 def _activation_below(

@@ -24,7 +24,8 @@ from cnnviz.explorer.render.png import figure_png
 from cnnviz.explorer.render.png import show as show  # re-exported for the notebook
 from cnnviz.nn.figures import curves_figure, sample_figure
 from cnnviz.nn.gestures import Gestures
-from cnnviz.nn.layers import Conv2D, Sequential, softmax
+from cnnviz.nn.layers import Conv2D, Sequential
+from cnnviz.nn.losses import softmax
 from cnnviz.nn.training import DEFAULTS, History, Progress, conv_layer_snapshot, train
 
 MAX_CHOICES = 200  # test samples offered in the picker
@@ -134,22 +135,11 @@ class SampleExplorer:
         if len(data) == 0:
             raise ValueError("data must hold at least one sample")
         self.probabilities = softmax(network.predict(data.images))
-        predicted = self.probabilities.argmax(axis=1)
-        names = data.class_names
-        # the mistakes first (their deltas are the large ones), then the others in order
-        wrong = np.flatnonzero(predicted != data.labels)
-        right = np.flatnonzero(predicted == data.labels)
-        order = np.concatenate([wrong, right])[: max(MAX_CHOICES, wrong.size)]
+        options = self._options()
+        order = [value for _, value in options]
         self.sample = widgets.Dropdown(
-            options=[
-                (
-                    f"#{i}: {names[data.labels[i]]}"
-                    + ("" if i not in wrong else f" (seen as {names[predicted[i]]})"),
-                    int(i),
-                )
-                for i in order
-            ],
-            value=int(index) if index is not None and index in order else int(order[0]),
+            options=options,
+            value=int(index) if index is not None and index in order else order[0],
             description="test sample",
             layout=widgets.Layout(width="380px"),
         )
@@ -177,6 +167,19 @@ class SampleExplorer:
             ]
         )
         self._on_change()
+
+    def _options(self) -> list[tuple[str, int]]:
+        """The mistakes first (their deltas are the large ones), then the others in order."""
+        predicted = self.probabilities.argmax(axis=1)
+        names, labels = self.data.class_names, self.data.labels
+        wrong = np.flatnonzero(predicted != labels)
+        order = np.concatenate([wrong, np.flatnonzero(predicted == labels)])
+        return [
+            (f"#{i}: {names[labels[i]]}"
+             + ("" if predicted[i] == labels[i] else f" (seen as {names[predicted[i]]})"),
+             int(i))
+            for i in order[: max(MAX_CHOICES, wrong.size)]
+        ]  # fmt: skip
 
     def _conv_label(self, position: int) -> str:
         layer = self.convs[position]

@@ -1,0 +1,120 @@
+"""The words of the whole-network page, generated from a :class:`BackwardTrace`.
+
+Every count, shape, index and formula here is computed from the trace, so a wrong route or a
+wrong reshape changes the sentence (and fails ``tests/test_network_page.py``).
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+
+import numpy as np
+
+from cnnviz.nn.backward_trace import BackwardTrace, Stage
+from cnnviz.nn.network_figures import line_length
+
+
+def shape_text(shape: Sequence[int]) -> str:
+    """``(16, 7, 7)``; a vector as ``(784,)``."""
+    return "(" + ", ".join(str(int(s)) for s in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+def unflatten_example(stage: Stage) -> tuple[int, tuple[int, int, int]]:
+    """The flat index with the largest |δ| of sample 0, and the ``(c, i, j)`` it lands on."""
+    flat = int(np.argmax(np.abs(stage.delta_out[0])))
+    c, h, w = stage.shape_in
+    return flat, (flat // (h * w), (flat % (h * w)) // w, flat % w)
+
+
+def heading(stage: Stage, step: int) -> str:
+    """``3. max-pool  MaxPool2D(2×2): δ (16, 7, 7) → (16, 14, 14)``, as HTML."""
+    return (
+        f"<b>{step}. {html.escape(stage.kind)}</b> <code>{html.escape(stage.name)}</code>: "
+        f"δ {shape_text(stage.shape_out)} → {shape_text(stage.shape_in)}"
+    )
+
+
+def caption(stage: Stage) -> str:
+    """What this stage does to δ, with this trace's numbers (HTML)."""
+    total = int(np.prod(stage.delta_in.shape))
+    if stage.kind == "dense":
+        f, k = stage.shape_in[0], stage.shape_out[0]
+        return (
+            f"δ<sub>in</sub> = δ·Wᵀ: each of the {f} features gets Σ over the {k} classes of "
+            f"δ[k]·W[f, k]. dW = xᵀδ {shape_text((f, k))}, db = δ summed over the batch. "
+            f"Drawn in order, {line_length(f)} numbers per line."
+        )
+    if stage.kind == "unflatten":
+        c, h, w = stage.shape_in
+        flat, where = unflatten_example(stage)
+        return (
+            f"The reshape made visible, no number changes: flat index f ↦ (c, i, j) = "
+            f"(f // {h * w}, (f % {h * w}) // {w}, f % {w}). The largest |δ| sits at "
+            f"f = {flat} ↦ (c, i, j) = {where}. Each tile is one channel's {h}×{w} map, "
+            f"c = 0 … {c - 1} from left to right: line c of the picture above, folded."
+        )
+    if stage.kind == "max-pool":
+        winners = int(stage.route.sum())
+        size = int(round((stage.route.size / max(stage.delta_out.size, 1)) ** 0.5))
+        return (
+            f"Each δ goes to its {size}×{size} block's winner, the largest input of the "
+            f"forward pass (the first in reading order when several tie); the other "
+            f"{size * size - 1} cells of the block get 0 (grey). {winners} of {total} "
+            f"positions receive δ."
+        )
+    if stage.kind == "ReLU":
+        open_ = int(stage.route.sum())
+        return (
+            f"The gate σ'(z) = [z > 0]: δ passes where the conv's output z was positive "
+            f"({open_} of {total} positions) and stops (grey) at the other {total - open_}."
+        )
+    c, k = stage.shape_in[0], stage.shape_out[0]
+    first = stage.index == 0
+    return (
+        f"δ ({k} maps) fans out into {'the' if c == 1 else 'all'} {c} input "
+        f"channel{'' if c == 1 else 's'}: dx[c] = Σ<sub>k</sub> δ<sub>k</sub> ⋆ "
+        f"rot180(W[k, c]) (⋆: full cross-correlation). dW and db sum over the batch and "
+        f"every position."
+        + (" This dx is dL/d(image): the saliency map." if first else "")
+    )
+
+
+def loss_table(trace: BackwardTrace, class_names: Sequence[str], sample: int = 0) -> str:
+    """An HTML table for one sample: p, onehot and δ = p − onehot for every class."""
+    p = trace.probabilities[sample]
+    label = int(trace.labels[sample])
+    onehot = np.eye(p.size)[label]
+    delta = p - onehot
+    cells = []
+    for row, values in (("p", p), ("onehot", onehot), ("δ = p − onehot", delta)):
+        numbers = "".join(
+            f"<td style='padding:0 6px;text-align:right'>{v:+.3f}</td>"
+            if row.startswith("δ") else
+            f"<td style='padding:0 6px;text-align:right'>{v:.3f}</td>"
+            for v in values
+        )  # fmt: skip
+        cells.append(f"<tr><th style='text-align:left'>{html.escape(row)}</th>{numbers}</tr>")
+    names = "".join(f"<th style='padding:0 6px'>{html.escape(n)}</th>" for n in class_names)
+    scale = "" if trace.batch == 1 else f" (the batch carries it divided by B = {trace.batch})"
+    return (
+        f"<table style='font-size:13px;border-collapse:collapse'><tr><th></th>{names}</tr>"
+        + "".join(cells)
+        + f"</table><div style='font-size:13px'>δ at the loss{scale}: loss = "
+        f"−log p(true) = {-np.log(max(p[label], 1e-300)):.3g}</div>"
+    )
+
+
+def batch_table(errors: dict[str, float]) -> str:
+    """HTML: for every layer with parameters, ``max |Σ_n dW_n − dW|`` and the same for db."""
+    rows = "".join(
+        f"<tr><td><code>{html.escape(name)}</code></td><td style='padding:0 8px'>"
+        f"{error:.1e}</td><td>{'✓' if error < 1e-4 else '✗'}</td></tr>"
+        for name, error in errors.items()
+    )
+    return (
+        "<div style='font-size:13px'>dW = Σ<sub>n</sub> dW<sub>n</sub> (each sample's own "
+        "gradient, from its own x and δ) and db = Σ<sub>n</sub> Σ<sub>positions</sub> δ: "
+        "largest difference between the batch's gradient and the sum"
+        f"<table style='font-size:13px'>{rows}</table></div>"
+    )

@@ -1,0 +1,138 @@
+"""The whole-network page without a browser: words from the trace, pictures, widgets, weights."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+from cnnviz.cli import main as cli
+from cnnviz.nn import network_figures as pictures
+from cnnviz.nn import network_words as words
+from cnnviz.nn import pretrained
+from cnnviz.nn.backward_trace import trace_backward
+from cnnviz.nn.gestures import make_gestures
+from cnnviz.nn.training import gesture_network, train
+
+
+@pytest.fixture(scope="module")
+def trained():
+    data = make_gestures(400, seed=5)
+    network = gesture_network(seed=5)
+    train(network, data, epochs=1, batch_size=32, seed=5)
+    return network, make_gestures(24, seed=6)
+
+
+def _numbers(text: str) -> list[int]:
+    return [int(n) for n in re.findall(r"\b\d+\b", text)]
+
+
+def test_captions_quote_the_traces_own_counts_and_indices(trained):
+    network, data = trained
+    trace = trace_backward(network, data.images[:1], data.labels[:1])
+    dense, flat, pool, relu, conv = trace.stages[:5]
+    assert f"{int(pool.route.sum())} of {pool.route.size} positions receive δ" in words.caption(
+        pool
+    )
+    closed = relu.route.size - int(relu.route.sum())
+    assert f"({int(relu.route.sum())} of {relu.route.size} positions)" in words.caption(relu)
+    assert f"the other {closed}." in words.caption(relu)
+    f, (c, i, j) = words.unflatten_example(flat)
+    assert (c, i, j) == tuple(int(v) for v in np.unravel_index(f, flat.shape_in))
+    assert flat.delta_in[0, c, i, j] == flat.delta_out[0, f]
+    assert f"f = {f} ↦ (c, i, j) = {(c, i, j)}" in words.caption(flat)
+    assert "(f // 49, (f % 49) // 7, f % 7)" in words.caption(flat)
+    assert "rot180(W[k, c]) (⋆: full cross-correlation)" in words.caption(conv)
+    assert "all 8 input channels" in words.caption(conv)
+    assert "saliency" in words.caption(trace.stages[-1])
+    assert words.heading(pool, 3).endswith("δ (16, 7, 7) → (16, 14, 14)")
+    assert words.shape_text((784,)) == "(784,)"
+
+
+def test_loss_table_is_p_minus_onehot(trained):
+    network, data = trained
+    trace = trace_backward(network, data.images[:1], data.labels[:1])
+    table = words.loss_table(trace, data.class_names)
+    p = trace.probabilities[0]
+    label = int(data.labels[0])
+    assert f"{p[label] - 1:+.3f}" in table
+    assert f"−log p(true) = {-np.log(p[label]):.3g}" in table
+
+
+def test_pictures_grey_out_what_the_route_blocks(trained):
+    network, data = trained
+    trace = trace_backward(network, data.images[:2], data.labels[:2])
+    pool = trace.stages[2]
+    drawn = pictures.stage_picture(pool)
+    assert drawn.png.startswith(b"\x89PNG") and drawn.zoom >= 2
+    rgb = pictures.mosaic(pool.delta_in, scale=drawn.scale, blocked=~pool.route)
+    grey = np.all(rgb == pictures.BLOCKED, axis=-1).sum()
+    assert grey == (~pool.route).sum()  # one pixel per value, every blocked value grey
+    assert rgb.shape == (2 * 2 * 15 - 1, 8 * 15 - 1, 3)  # 2 samples × 2 rows of 8 maps
+    assert np.all(pictures.colorize(np.zeros(1), 1.0)[0] > 240)  # zero is (near) white
+    low, high = pictures.colorize(np.array([-1.0, 1.0]), 1.0)
+    assert low[2] > low[0] and high[0] > high[2]  # blue below zero, red above
+
+
+def test_page_reacts_to_sample_batch_step_and_opens_the_explorer(trained):
+    from cnnviz.nn.network_app import NetworkPage
+
+    network, data = trained
+    page = NetworkPage(network, data)
+    assert page.sample.description == "sample"
+    assert "whole network ✓" in page.badge.value
+    first = bytes(page.rows[0].picture.value)
+    page.sample.value = page.sample.options[2][1]
+    assert bytes(page.rows[0].picture.value) != first
+    assert f"#{page.sample.value}" in page.info.value
+    page.batch.value = 4
+    assert page.trace.batch == 4 and "The batch: B = 4" in page.batch_box.value
+    assert "✗" not in page.batch_box.value and "✓" in page.batch_box.value
+    page.step.value = 3
+    shown = [row.picture.layout.visibility for row in page.rows]
+    assert shown == ["visible"] * 3 + ["hidden"] * 5
+    conv_row = page.rows[4]
+    conv_row.button.click()
+    assert page.explorer.fixed_layer.x.shape == (8, 14, 14)
+    assert conv_row.holder.children[1] is page.explorer.widget
+
+
+def test_page_answers_a_failure_with_a_sentence(trained, monkeypatch):
+    from cnnviz.nn import network_app
+    from cnnviz.nn.network_app import NetworkPage
+
+    network, data = trained
+    page = NetworkPage(network, data)
+
+    def broken(*_args):
+        raise ValueError("no trace today")
+
+    monkeypatch.setattr(network_app, "trace_backward", broken)
+    page.sample.value = page.sample.options[1][1]
+    assert page.info.value == "This could not be shown: no trace today"
+
+
+def test_weights_round_trip_and_the_command(tmp_path, monkeypatch, trained, capsys):
+    network, _ = trained
+    path = tmp_path / "w.npz"
+    pretrained.save_weights(network, path, seed=7)
+    loaded, seed = pretrained.load_weights(path)
+    assert seed == 7
+    for a, b in zip(network.layers, loaded.layers, strict=True):
+        for name in a.params:
+            np.testing.assert_array_equal(a.params[name], b.params[name])
+    assert pretrained.trained_network(seed=7, path=path).layers[0].params["w"].shape == (8, 1, 3, 3)
+    monkeypatch.setattr(pretrained, "train_from_seed", lambda seed: network)
+    out = tmp_path / "made.npz"
+    assert cli(["gesture-weights", "--seed", "3", "--out", str(out)]) == 0
+    assert pretrained.load_weights(out)[1] == 3
+    assert re.search(r"test accuracy: [01]\.\d{3}", capsys.readouterr().out)
+
+
+def test_the_shipped_weights_fit_and_are_trained():
+    network, seed = pretrained.load_weights(pretrained.WEIGHTS_PATH)
+    assert seed == 0
+    data = pretrained.held_out(200, seed=0)
+    accuracy = np.mean(network.predict(data.images).argmax(axis=1) == data.labels)
+    assert accuracy > 0.9
