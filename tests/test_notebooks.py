@@ -38,6 +38,8 @@ def test_the_lessons_are_all_there():
             "stride",
             "weights_and_bias",
             "padding_dilation_overlap",
+            "gesture_cnn",
+            "whole_network",
         ]
     ):
         assert f"{number:02d}_{stem}.ipynb" in names

@@ -24,6 +24,7 @@ LESSONS = {
     "04": "04_weights_and_bias",
     "05": "05_padding_dilation_overlap",
     "06": "06_gesture_cnn",
+    "07": "07_whole_network",
 }
 
 
