@@ -34,10 +34,12 @@ app: $(VENV)/.app-installed
 		$(if $(THEME),--theme=$(THEME))
 
 # The browser tests drive Debian's Chromium when it is there; otherwise Playwright's own build.
+# The handout test reads the PDF back with pdftotext (Debian's poppler-utils; skipped without).
 browser: $(VENV)/.test-installed
+	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+		! { [ -x /usr/bin/chromium ] && command -v pdftotext >/dev/null; }; then \
+		apt-get update -qq && apt-get install -y -qq chromium poppler-utils; fi
 	@if [ -x /usr/bin/chromium ]; then echo "browser: /usr/bin/chromium"; \
-	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-		apt-get update -qq && apt-get install -y -qq chromium; \
 	else $(PY) -m playwright install chromium; fi
 
 lint: $(VENV)/.test-installed
