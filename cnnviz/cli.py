@@ -336,7 +336,8 @@ def gesture_weights(args: argparse.Namespace) -> int:
         save_weights(network, stream, seed=args.seed)
     _wrote(target, f"weights trained from seed {args.seed}")
     _, test_set = train_test_split(1, DEFAULTS["test_count"], seed=args.seed)
-    print(f"test accuracy: {accuracy(network, test_set):.3f}", file=sys.stderr)
+    stream = sys.stderr if target.path is None else sys.stdout  # stdout may be the file
+    print(f"test accuracy: {accuracy(network, test_set):.3f}", file=stream)
     return 0
 
 

@@ -9,8 +9,8 @@ Every pass is a gather and a matrix product; there is no Python loop over pixels
   window that tap read it for (``delta_taps``); dx and dw are each one product with that.
 * Backward, large problems: dw from the im2col columns; dx by scattering each tap's share back
   with one slice-add per kernel tap (col2im).
-* Large batches go through in chunks of about a megabyte that reuse their work arrays, so the
-  columns stay in cache and fresh memory is not faulted in for every chunk.
+* Large batches go through in chunks of about a megabyte that reuse their work arrays.
+* Stride 1 past the one-``take`` size: contiguous runs per tap (:mod:`._rows`).
 
 Measured against PyTorch in bench/bench_core.py. Symbols: kernel taps ``(u, v)``, window
 positions ``(i, j)``, dilation ``(dil_h, dil_w)``; ``dw`` is only ever the weight gradient.
@@ -43,8 +43,6 @@ _PLAN_CACHE_ENTRIES = 64
 _PLAN_CACHE_BYTES = 64 * 1024**2
 _INDEX_BYTES = budget.INDEX_BYTES
 
-
-# --------------------------------------------------------------------------- per-geometry plan
 
 
 @dataclass(frozen=True)
@@ -176,8 +174,6 @@ def _delta_taps(geometry: Geometry) -> np.ndarray:
     return delta_taps.reshape(-1)
 
 
-# --------------------------------------------------------------------------- chunks and scratch
-
 
 def _chunks(n: int, per_sample: int) -> list[slice]:
     """Slices of a batch of ``n`` holding about ``_CHUNK`` numbers each (at least one sample)."""
@@ -235,8 +231,6 @@ def _work_array(
         return (np.zeros if zeroed else np.empty)(shape, dtype=dtype)
     return scratch.get(name, shape, dtype, zeroed)
 
-
-# --------------------------------------------------------------------------- im2col and col2im
 
 
 def _padded(x: np.ndarray, plan: Plan, scratch: _Scratch | None = None) -> np.ndarray:
@@ -298,8 +292,6 @@ def col2im(columns: np.ndarray, geometry: Geometry, scratch: _Scratch | None = N
     return grad[:, :, ph : ph + h, pw : pw + w]  # (M, C, H, W)
 
 
-# --------------------------------------------------------------------------- the passes
-
 
 def forward(x: np.ndarray, kernel: np.ndarray, plan: Plan) -> np.ndarray:
     """``kernel @ im2col(x)``: x ``(N, C, H, W)``, kernel ``(K, C*kh*kw)`` -> ``(N, K, Ho*Wo)``."""
@@ -352,7 +344,7 @@ def backward(
 
 def _rows_pay(n: int, c: int, plan: Plan) -> bool:
     """Stride 1 and past the one-``take`` size: contiguous runs per tap (:mod:`._rows`)."""
-    return plan.geometry.stride == (1, 1) and n * c * plan.window_taps.size > _TAKE_LIMIT
+    return plan.geometry.stride == (1, 1) and n * c * plan.window_tap_count > _TAKE_LIMIT
 
 
 def _gather_pays(n: int, c: int, k: int, plan: Plan) -> bool:
