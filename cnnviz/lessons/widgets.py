@@ -7,18 +7,22 @@ kernel round trip and works the same in JupyterLab and Voila.
 
 from __future__ import annotations
 
+import base64
 import html
+import re
 from collections.abc import Mapping, Sequence
 
 import ipywidgets as widgets
 import numpy as np
-from IPython.display import Image, display
+from IPython.display import HTML, display
 from matplotlib.figure import Figure
 
 from cnnviz.core.conv import IntOrPair, input_grad_contributions
 from cnnviz.core.geometry import Geometry
+from cnnviz.explorer.a11y import PageA11y
 from cnnviz.explorer.layer import snapshot_from_settings
 from cnnviz.explorer.presets import get_preset
+from cnnviz.explorer.render.describe import step_alt
 from cnnviz.explorer.render.fanout import FanOutFigure
 from cnnviz.explorer.settings import Settings
 from cnnviz.lessons import Question, per_position_weight_grads, scatter_partial_sums
@@ -30,15 +34,44 @@ from cnnviz.lessons.figures import (
     scatter_step_figure,
 )
 
+_TEX = {"delta": "δ", "ast": "∗", "star": "⋆", "Sigma": "Σ", "sigma": "σ", "cdot": "·",
+        "odot": "⊙", "times": "×", "partial": "∂", "rightarrow": "→", "prime": "′"}
+
+
+def _spoken(title: str) -> str:
+    """A title with its mathtext as plain symbols: ``$\\delta_{0}$`` -> ``δ0``."""
+    if "$" not in title:
+        return title
+    text = re.sub(r"\\([A-Za-z]+)", lambda m: _TEX.get(m.group(1), m.group(1)), title)
+    return re.sub(r"[${}_]", "", text).replace("^", " to the ")
+
+
+def figure_alt(figure: Figure) -> str:
+    """Alternative text of a lesson figure: its title and its panels' titles, as drawn."""
+    titles = [figure._suptitle.get_text()] if figure._suptitle is not None else []
+    titles += [ax.get_title() for ax in figure.axes]
+    words = [_spoken(t) for t in titles if t.strip()]
+    return "Figure: " + ("; ".join(words) or "a lesson figure")
+
 
 def show(figure: Figure) -> None:
-    """Display a figure as a PNG (a static picture that reads the same in Lab and Voila)."""
+    """Display a figure as a PNG (a static picture that reads the same in Lab and Voila).
+
+    An ``<img>`` with alternative text (:func:`figure_alt`): IPython's ``Image(data=...)``
+    output has no ``alt`` in JupyterLab or Voila (jupyter/enhancement-proposals#120).
+    """
     if not isinstance(figure, Figure):
         raise TypeError(f"figure must be a matplotlib Figure; got {type(figure).__name__}")
-    display(Image(data=figure_png(figure)))
+    data = base64.b64encode(figure_png(figure)).decode("ascii")
+    alt = html.escape(figure_alt(figure), quote=True)
+    display(HTML(f'<img alt="{alt}" src="data:image/png;base64,{data}" style="max-width:100%">'))
 
 
-def _image_stack(frames: Sequence[Figure | bytes]) -> widgets.Stack:
+def _image_stack(
+    frames: Sequence[Figure | bytes], alts: Sequence[str] | None = None
+) -> tuple[widgets.Stack, widgets.Box]:
+    """The frames as a Stack of images, and the glue that names the page's controls and
+    gives every image its alternative text (``alts``, or each Figure's titles)."""
     # max_width keeps a wide frame inside the page instead of under a scroll bar
     images = [
         widgets.Image(
@@ -48,11 +81,20 @@ def _image_stack(frames: Sequence[Figure | bytes]) -> widgets.Stack:
         )
         for f in frames
     ]
-    return widgets.Stack(children=images, selected_index=0)
+    glue = PageA11y()
+    for n, (frame, image) in enumerate(zip(frames, images, strict=True)):
+        alt = alts[n] if alts is not None else None
+        glue.describe(image, alt or (figure_alt(frame) if isinstance(frame, Figure) else
+                                     f"frame {n + 1} of {len(frames)}"))
+    return widgets.Stack(children=images, selected_index=0), glue.widget
 
 
 def frame_player(
-    frames: Sequence[Figure | bytes], *, description: str = "step", interval_ms: int = 900
+    frames: Sequence[Figure | bytes],
+    *,
+    description: str = "step",
+    interval_ms: int = 900,
+    alts: Sequence[str] | None = None,
 ) -> widgets.VBox:
     """Play / step through pre-rendered frames with a Play button and a slider.
 
@@ -64,6 +106,8 @@ def frame_player(
         The slider's label.
     interval_ms : int
         Time between frames when playing.
+    alts : sequence of str, optional
+        Each frame's alternative text (default: a Figure's titles).
     """
     frames = list(frames)
     if not frames or not all(isinstance(f, (Figure, bytes)) for f in frames):
@@ -73,10 +117,10 @@ def frame_player(
     slider = widgets.IntSlider(
         min=0, max=last, step=1, description=description, continuous_update=True
     )
-    stack = _image_stack(frames)
+    stack, glue = _image_stack(frames, alts)
     widgets.jslink((play, "value"), (slider, "value"))
     widgets.jslink((slider, "value"), (stack, "selected_index"))
-    return widgets.VBox([widgets.HBox([play, slider]), stack])
+    return widgets.VBox([widgets.HBox([play, slider]), stack, glue])
 
 
 def picker(figures: Mapping[str, Figure], *, description: str = "show") -> widgets.VBox:
@@ -87,9 +131,10 @@ def picker(figures: Mapping[str, Figure], *, description: str = "show") -> widge
     choice = widgets.Dropdown(
         options=labels, index=0, description=description, layout=widgets.Layout(width="max-content")
     )
-    stack = _image_stack([figures[k] for k in labels])
+    alts = [f"{label}. {figure_alt(figures[label])}" for label in labels]
+    stack, glue = _image_stack([figures[k] for k in labels], alts)
     widgets.jslink((choice, "index"), (stack, "selected_index"))
-    return widgets.VBox([choice, stack])
+    return widgets.VBox([choice, stack, glue])
 
 
 def scatter_player(
@@ -199,8 +244,11 @@ def walk_player(
     if not isinstance(settings, Settings):
         raise TypeError(f"preset must be a preset name or Settings; got {type(preset).__name__}")
     figure = FanOutFigure(snapshot_from_settings(settings), walk=walk, first_channel=first_channel)
-    frames = [figure.png(index) for index in range(figure.walk.count)]
-    return frame_player(frames, description=f"{walk} step", interval_ms=700)
+    frames, alts = [], []
+    for index in range(figure.walk.count):
+        frames.append(figure.png(index))
+        alts.append(step_alt(figure))  # the step just drawn, in words
+    return frame_player(frames, description=f"{walk} step", interval_ms=700, alts=alts)
 
 
 def explorer(preset: str) -> widgets.VBox:
