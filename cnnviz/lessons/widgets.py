@@ -120,7 +120,7 @@ def frame_player(
     stack, glue = _image_stack(frames, alts)
     widgets.jslink((play, "value"), (slider, "value"))
     widgets.jslink((slider, "value"), (stack, "selected_index"))
-    return widgets.VBox([widgets.HBox([play, slider]), stack, glue])
+    return widgets.VBox([widgets.HBox([play, slider]), glue, stack])  # the stack stays last
 
 
 def picker(figures: Mapping[str, Figure], *, description: str = "show") -> widgets.VBox:
@@ -134,7 +134,7 @@ def picker(figures: Mapping[str, Figure], *, description: str = "show") -> widge
     alts = [f"{label}. {figure_alt(figures[label])}" for label in labels]
     stack, glue = _image_stack([figures[k] for k in labels], alts)
     widgets.jslink((choice, "index"), (stack, "selected_index"))
-    return widgets.VBox([choice, stack, glue])
+    return widgets.VBox([choice, glue, stack])
 
 
 def scatter_player(
