@@ -15,7 +15,8 @@ JupyterLab; a ``<script>`` inside an ``HTML`` widget does not):
   step when Play stops;
 * Space on a slider handle that sits next to a Play widget plays and pauses (arrow keys on the
   handle already move the step);
-* a visible focus ring on every button, menu, link and slider handle.
+* a visible focus ring on every button, menu, link and slider handle; links in the prose are
+  underlined (JupyterLab's theme tells them apart by colour only).
 
 Use::
 
@@ -50,6 +51,7 @@ body[data-jp-theme-light="false"] { --cnnviz-focus: #8ab4f8; }
 .jupyter-widgets a:focus-visible {
   outline: 3px solid var(--cnnviz-focus) !important; outline-offset: 2px !important; }
 .jupyter-widgets .noUi-handle:focus-visible { box-shadow: 0 0 0 2px #fff !important; }
+.jp-RenderedMarkdown p a, .jp-RenderedMarkdown li a { text-decoration: underline; }
 """
 
 # Idempotent: a second copy (another explorer on the page, a re-render) only re-applies.
