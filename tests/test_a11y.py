@@ -115,7 +115,7 @@ def test_alt_texts_reach_the_page_through_one_hidden_widget():
         glue.set_alt(image, "x")
     glue.describe(image, "A <figure>")
     name = [c for c in image._dom_classes if c.startswith("cnnviz-img-")][0]
-    assert f"data-alt-for='{name}'>A &lt;figure&gt;</span>" in glue.alt_source.value
+    assert f"data-alt-for='{name}'>A &lt;figure&gt;</div>" in glue.alt_source.value
     with pytest.raises(ValueError, match="non-empty"):
         glue.set_alt(image, " ")
     with pytest.raises(TypeError, match="image"):

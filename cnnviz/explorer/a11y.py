@@ -202,7 +202,7 @@ class PageA11y:
             raise ValueError("text must be a non-empty str")
         self._alts[self._classes[id(image)]] = text
         self.alt_source.value = "".join(
-            f"<span data-alt-for='{name}'>{html.escape(alt)}</span>"
+            f"<div data-alt-for='{name}'>{html.escape(alt)}</div>"
             for name, alt in self._alts.items()
         )
 
