@@ -33,24 +33,26 @@ CELL_DARK_TEXT = (0, 0, 0)  # numbers on cells: black, not DARK_TEXT, keeps >= 4
 _LUT_SIZE = 256
 
 
+_CHANNEL = np.arange(256) / 255.0
+_LINEAR = np.where(_CHANNEL <= 0.04045, _CHANNEL / 12.92, ((_CHANNEL + 0.055) / 1.055) ** 2.4)
+# WCAG luminance at which black and white text contrast equally: (L + 0.05)^2 = 0.05 * 1.05
+_EVEN = float(np.sqrt(0.05 * 1.05) - 0.05)
+
+
 def _luminance(rgb: np.ndarray) -> np.ndarray:
-    """WCAG 2 relative luminance of sRGB colours ``(..., 3)`` uint8."""
-    c = np.asarray(rgb, dtype=np.float64) / 255.0
-    linear = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
-    return linear @ np.array([0.2126, 0.7152, 0.0722])
+    """WCAG 2 relative luminance of sRGB colours ``(..., 3)`` uint8 (a table lookup)."""
+    return _LINEAR[np.asarray(rgb, dtype=np.uint8)] @ np.array([0.2126, 0.7152, 0.0722])
 
 
 def text_on(colours: np.ndarray) -> np.ndarray:
     """Black or white, whichever contrasts more with each cell colour: ``(..., 3)`` uint8.
 
-    WCAG 2 contrast ``(L1 + 0.05) / (L2 + 0.05)``; over every colour of the map the better
-    of the two is at least 4.58:1 (tests/test_colour_access.py).
+    WCAG 2 contrast ``(L1 + 0.05) / (L2 + 0.05)``: white wins below luminance ``_EVEN``
+    (0.179). Over every colour of the map the better of the two is at least 4.58:1
+    (tests/test_colour_access.py).
     """
-    lum = _luminance(colours)[..., None]
-    on_black = (lum + 0.05) / (_luminance(CELL_DARK_TEXT) + 0.05)
-    on_white = (_luminance(LIGHT_TEXT) + 0.05) / (lum + 0.05)
-    return np.where(on_black >= on_white, np.array(CELL_DARK_TEXT, np.uint8),
-                    np.array(LIGHT_TEXT, np.uint8))
+    light = _luminance(colours)[..., None] < _EVEN
+    return np.where(light, np.array(LIGHT_TEXT, np.uint8), np.array(CELL_DARK_TEXT, np.uint8))
 
 
 @lru_cache(maxsize=4)
@@ -282,7 +284,7 @@ class MapBox:
         if size == 0:
             return
         centre_rows, centre_cols = self.centres()
-        ink = text_on(signed_colours(values, limit))  # (rows, cols, 3)
+        light = _luminance(signed_colours(values, limit)) < _EVEN  # (rows, cols): white text
         for r in range(self.rows):
             for c in range(self.cols):
                 if skip is not None and skip[r, c]:
@@ -292,7 +294,7 @@ class MapBox:
                     short_number(float(values[r, c])),
                     (centre_rows[r], centre_cols[c]),
                     size,
-                    tuple(int(v) for v in ink[r, c]),
+                    LIGHT_TEXT if light[r, c] else CELL_DARK_TEXT,
                 )
 
     def text_pixels(self) -> int:
