@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from colour_vision import contrast, delta_e, simulate
+from matplotlib.colors import to_rgb
 
 from cnnviz.explorer.layer import snapshot_from_settings
 from cnnviz.explorer.presets import PRESETS
@@ -131,3 +132,17 @@ def test_outline_draws_orange_and_an_inner_line_by_contrast():
     assert tuple(frame[y0 + 2, x0 + 10]) == (0, 0, 0)  # 3 px: 2 orange, 1 line; light cell
     assert tuple(frame[y1 - 3, x0 + 40]) == (255, 255, 255)  # on the dark red cell: white
     assert tuple(frame[y0 + 5, x0 + 10]) != (0, 0, 0)  # inside the frame: the cell
+
+
+@pytest.mark.parametrize("signed", [True, False])
+def test_lesson_figure_numbers_meet_4_5_to_1(signed):
+    """The lessons' matplotlib maps pick their number colour the same way."""
+    from cnnviz.lessons.figures import Panel, maps_figure
+
+    values = np.linspace(-1, 1, 25).reshape(5, 5) if signed else np.arange(25.0).reshape(5, 5)
+    axis = maps_figure([Panel("m", values, signed=signed)]).axes[0]
+    image = axis.images[0]
+    for text, value in zip(axis.texts, values.ravel(), strict=True):
+        cell = np.round(np.asarray(image.cmap(image.norm(value)))[:3] * 255)
+        ink = np.round(np.asarray(to_rgb(text.get_color())) * 255)
+        assert contrast(ink, cell) >= 4.5, f"{value}: {contrast(ink, cell):.2f}"
