@@ -13,6 +13,7 @@ JupyterLab; a ``<script>`` inside an ``HTML`` widget does not):
 * a live region (``role=status``, ``aria-live=polite``) announces the step: at once when the
   learner steps, at most once every ``min_interval`` seconds while Play runs, and the last
   step when Play stops;
+* Voila's cell column becomes the page's ``main`` landmark (Voila 0.5 has none);
 * Space on a slider handle that sits next to a Play widget plays and pauses (arrow keys on the
   handle already move the step);
 * a visible focus ring on every button, menu, link and slider handle; links in the prose are
@@ -51,7 +52,7 @@ body[data-jp-theme-light="false"] { --cnnviz-focus: #8ab4f8; }
 .jupyter-widgets a:focus-visible {
   outline: 3px solid var(--cnnviz-focus) !important; outline-offset: 2px !important; }
 .jupyter-widgets .noUi-handle:focus-visible { box-shadow: 0 0 0 2px #fff !important; }
-.jp-RenderedMarkdown p a, .jp-RenderedMarkdown li a { text-decoration: underline; }
+.jp-RenderedMarkdown p a, .jp-RenderedMarkdown li a { text-decoration: underline !important; }
 """
 
 # Idempotent: a second copy (another explorer on the page, a re-render) only re-applies.
@@ -105,8 +106,16 @@ SCRIPT = r"""
       }
     });
   }
+  function landmark() {
+    // Voila 0.5's page has no main landmark (axe "region"): its cell column is the page's main
+    const cells = document.body.dataset.voila && document.getElementById('rendered_cells');
+    if (cells && !document.querySelector('main, [role="main"]')) {
+      cells.setAttribute('role', 'main');
+    }
+  }
   function apply() {
     pending = false;
+    landmark();
     nameSliders(document);
     namePlayButtons(document);
     describeImages(document);

@@ -62,7 +62,7 @@ def _ours(violations: list[dict]) -> list[str]:
     return found
 
 
-@pytest.mark.parametrize("name", ["explorer", "02_depth"])
+@pytest.mark.parametrize("name", ["explorer", "00_start_here", "02_depth"])
 def test_axe_finds_no_serious_violation_of_ours(voila_base_url, open_page, artifacts, name):
     page = _open(open_page, voila_base_url, name)
     violations = _axe(page)
