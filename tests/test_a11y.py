@@ -10,7 +10,9 @@ from cnnviz.explorer.app import Explorer
 from cnnviz.explorer.layer import snapshot_from_settings
 from cnnviz.explorer.presets import PRESETS
 from cnnviz.explorer.render.describe import (
+    figure_alt,
     gradients_alt,
+    img_html,
     plain_text,
     step_alt,
     step_announcement,
@@ -132,3 +134,16 @@ def test_explorer_describes_its_figures_and_announces_steps():
     assert "Step 3 of " in explorer.a11y.alt_source.value
     assert "Weight and bias gradients" in explorer.a11y.alt_source.value
     assert explorer.a11y.widget in explorer.widget.children
+
+
+def test_static_figures_carry_their_titles_as_alt():
+    from cnnviz.lessons.figures import Panel, maps_figure
+
+    figure = maps_figure([Panel(r"$\delta_{0} \ast$ rot180($w_{0,1}$)", [[1.0]]),
+                          Panel("dL/dx", [[0.0]])], title="two maps")
+    alt = figure_alt(figure)
+    assert alt == "Figure: two maps; δ0 ∗ rot180(w0,1); dL/dx"
+    tag = img_html(b"\x89PNG", 'a "quoted" <alt>')
+    assert tag.startswith('<img alt="a &quot;quoted&quot; &lt;alt&gt;" src="data:image/png;base64,')
+    with pytest.raises(TypeError, match="figure"):
+        figure_alt("not a figure")

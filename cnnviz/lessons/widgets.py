@@ -7,9 +7,7 @@ kernel round trip and works the same in JupyterLab and Voila.
 
 from __future__ import annotations
 
-import base64
 import html
-import re
 from collections.abc import Mapping, Sequence
 
 import ipywidgets as widgets
@@ -22,7 +20,7 @@ from cnnviz.core.geometry import Geometry
 from cnnviz.explorer.a11y import PageA11y
 from cnnviz.explorer.layer import snapshot_from_settings
 from cnnviz.explorer.presets import get_preset
-from cnnviz.explorer.render.describe import step_alt
+from cnnviz.explorer.render.describe import figure_alt, img_html, step_alt
 from cnnviz.explorer.render.fanout import FanOutFigure
 from cnnviz.explorer.settings import Settings
 from cnnviz.lessons import Question, per_position_weight_grads, scatter_partial_sums
@@ -34,25 +32,6 @@ from cnnviz.lessons.figures import (
     scatter_step_figure,
 )
 
-_TEX = {"delta": "δ", "ast": "∗", "star": "⋆", "Sigma": "Σ", "sigma": "σ", "cdot": "·",
-        "odot": "⊙", "times": "×", "partial": "∂", "rightarrow": "→", "prime": "′"}
-
-
-def _spoken(title: str) -> str:
-    """A title with its mathtext as plain symbols: ``$\\delta_{0}$`` -> ``δ0``."""
-    if "$" not in title:
-        return title
-    text = re.sub(r"\\([A-Za-z]+)", lambda m: _TEX.get(m.group(1), m.group(1)), title)
-    return re.sub(r"[${}_]", "", text).replace("^", " to the ")
-
-
-def figure_alt(figure: Figure) -> str:
-    """Alternative text of a lesson figure: its title and its panels' titles, as drawn."""
-    titles = [figure._suptitle.get_text()] if figure._suptitle is not None else []
-    titles += [ax.get_title() for ax in figure.axes]
-    words = [_spoken(t) for t in titles if t.strip()]
-    return "Figure: " + ("; ".join(words) or "a lesson figure")
-
 
 def show(figure: Figure) -> None:
     """Display a figure as a PNG (a static picture that reads the same in Lab and Voila).
@@ -62,9 +41,7 @@ def show(figure: Figure) -> None:
     """
     if not isinstance(figure, Figure):
         raise TypeError(f"figure must be a matplotlib Figure; got {type(figure).__name__}")
-    data = base64.b64encode(figure_png(figure)).decode("ascii")
-    alt = html.escape(figure_alt(figure), quote=True)
-    display(HTML(f'<img alt="{alt}" src="data:image/png;base64,{data}" style="max-width:100%">'))
+    display(HTML(img_html(figure_png(figure), figure_alt(figure))))
 
 
 def _image_stack(

@@ -11,14 +11,17 @@ Use::
     step_alt(figure)                   # "Fan-out grid (filters 1-2 of 2, ...). Step 3 of 32 ..."
     step_announcement(figure.current)  # "Step 3 of 32: δ1[0, 2] = 0.41 spreads ..."
     gradients_alt(layer, channels=[0, 1], filter_rows=[0])
+    img_html(png, figure_alt(matplotlib_figure))   # a static picture with its titles as alt
 """
 
 from __future__ import annotations
 
+import base64
 import html
 import re
 
 import numpy as np
+from matplotlib.figure import Figure
 
 from cnnviz.explorer.layer import LayerSnapshot
 from cnnviz.explorer.render.fanout import FanOutFigure, _window
@@ -122,3 +125,38 @@ def gradients_alt(
         f"Largest |dW| shown = {_n(largest)}. Every window position adds into the same dW and db: "
         "the weights are shared."
     )
+
+
+_TEX = {"delta": "δ", "ast": "∗", "star": "⋆", "Sigma": "Σ", "sigma": "σ", "cdot": "·",
+        "odot": "⊙", "times": "×", "partial": "∂", "rightarrow": "→", "prime": "′"}
+
+
+def _spoken(title: str) -> str:
+    """A title with its mathtext as plain symbols: ``$\\delta_{0}$`` -> ``δ0``."""
+    if "$" not in title:
+        return title
+    text = re.sub(r"\\([A-Za-z]+)", lambda m: _TEX.get(m.group(1), m.group(1)), title)
+    return re.sub(r"[${}_]", "", text).replace("^", " to the ")
+
+
+def figure_alt(figure: Figure) -> str:
+    """Alternative text of a matplotlib figure: its title and its panels' titles, as drawn."""
+    if not isinstance(figure, Figure):
+        raise TypeError(f"figure must be a matplotlib Figure; got {type(figure).__name__}")
+    titles = [figure._suptitle.get_text()] if figure._suptitle is not None else []
+    titles += [ax.get_title() for ax in figure.axes]
+    words = [_spoken(t) for t in titles if t.strip()]
+    return "Figure: " + ("; ".join(words) or "a lesson figure")
+
+
+def img_html(png: bytes, alt: str) -> str:
+    """An ``<img>`` of PNG bytes with alternative text, for a static display.
+
+    IPython's ``Image(data=...)`` output gets no ``alt`` in JupyterLab or Voila
+    (jupyter/enhancement-proposals#120, open).
+    """
+    if not isinstance(png, bytes) or not isinstance(alt, str):
+        raise TypeError("png must be bytes and alt a str")
+    data = base64.b64encode(png).decode("ascii")
+    return (f'<img alt="{html.escape(alt, quote=True)}" src="data:image/png;base64,{data}" '
+            'style="max-width:100%">')
