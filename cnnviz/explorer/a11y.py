@@ -6,8 +6,9 @@ since 2019). This module adds them from our side, once per page, with a small sc
 carried by an ``Output`` widget (an HTML output with a ``<script>`` runs in Voila and in
 JupyterLab; a ``<script>`` inside an ``HTML`` widget does not):
 
-* every slider handle is named by its label, the Play buttons by what they do ("Play" or
-  "Pause", "Stop: back to the first step", "Repeat"), ``label title="null"`` tooltips go;
+* every slider handle (and its editable value readout) is named by its label, the Play
+  buttons by what they do ("Play" or "Pause", "Stop: back to the first step", "Repeat"),
+  ``label title="null"`` tooltips go;
 * each described image gets its ``alt`` from text the kernel computes (kept in a hidden
   ``HTML`` widget the script reads; ipywidgets' ``Image`` has no ``alt``);
 * a live region (``role=status``, ``aria-live=polite``) announces the step: at once when the
@@ -67,6 +68,13 @@ SCRIPT = r"""
       box.querySelectorAll('[role="slider"]').forEach((handle) => {
         if (text && handle.getAttribute('aria-label') !== text) {
           handle.setAttribute('aria-label', text);
+        }
+      });
+      // the value readout is an editable field (type a number, Enter): a named text box
+      box.querySelectorAll('.widget-readout[contenteditable="true"]').forEach((field) => {
+        if (text && field.getAttribute('aria-label') !== text + ', type a value') {
+          field.setAttribute('role', 'textbox');
+          field.setAttribute('aria-label', text + ', type a value');
         }
       });
     });

@@ -13,6 +13,7 @@ import json
 import pytest
 
 from cnnviz.explorer.presets import PRESETS
+from cnnviz.explorer.settings import RANGES
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -117,6 +118,11 @@ def test_keyboard_alone_from_preset_menu_to_export(voila_base_url, open_page, ar
     assert page.eval_on_selector(preset, "s => s.value") == PRESETS["uneven-overlap"].title
     order = _tab_until(page, lambda f: f["name"] == "Export GIF")
     names = [f["name"] for f in order]
+    labels = [label for _, _, label in RANGES.values()]  # every geometry slider, in page order
+    handles = [f["name"] for f in order if "noUi-handle" in f["cls"]]
+    assert [n for n in handles if n in labels] == labels, names
+    fields = [f["name"] for f in order if "widget-readout" in f["cls"]]
+    assert fields[:2] == [f"{labels[0]}, type a value", f"{labels[1]}, type a value"], fields
     for earlier, later in [("stride s", "activation below (σ)"),
                            ("activation below (σ)", "walk"), ("walk", "Export GIF")]:
         assert any(earlier in n for n in names) and any(later in n for n in names), names
