@@ -37,10 +37,12 @@ import ipywidgets as widgets
 import numpy as np
 
 from cnnviz.core.activations import ACTIVATION_NAMES
+from cnnviz.explorer.a11y import PageA11y
 from cnnviz.explorer.export import figure_gif_bytes
 from cnnviz.explorer.layer import LayerSnapshot, gradient_check, snapshot_from_settings
 from cnnviz.explorer.links import query_from_settings, settings_from_query
 from cnnviz.explorer.presets import DEFAULT_PRESET, PRESETS
+from cnnviz.explorer.render.describe import gradients_alt, step_alt, step_announcement
 from cnnviz.explorer.render.fanout import (
     MAX_CHANNELS,
     FanOutFigure,
@@ -185,6 +187,9 @@ class Explorer:
         self.ledger = widgets.HTML()
         self.link = widgets.HTML()
         self.gradients = widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
+        self.a11y = PageA11y(play=self.play)  # names, alt texts, live region, Space to play
+        self.a11y.describe(self.image, "The fan-out figure")
+        self.a11y.describe(self.gradients, "The weight and bias gradients")
         self._observe()
         self.widget = self._arrange()
 
@@ -235,9 +240,10 @@ class Explorer:
                 widgets.HBox([self.check]),
                 self.zero_zone,
                 widgets.HTML(conventions_html()),
-                widgets.HTML("<h3>Weight and bias gradients</h3>"),
+                widgets.HTML("<h2 style='font-size:17px'>Weight and bias gradients</h2>"),
                 details,
                 self.link,
+                self.a11y.widget,
             ],
             layout=widgets.Layout(max_width="1300px"),
         )
@@ -341,6 +347,8 @@ class Explorer:
             channels_shown=len(self.figure.channels),
             first_filter=self.figure.filter_rows[0],
         )
+        self.a11y.set_alt(self.gradients, gradients_alt(
+            layer, channels=self.figure.channels, filter_rows=self.figure.filter_rows))
         self.check.value = check_html(gradient_check(layer))
         if self.fixed_layer is None:
             query = html.escape(query_from_settings(self.settings))
@@ -359,6 +367,8 @@ class Explorer:
         self.image.value = self.figure.png(index)
         self.equation.value = equation_html(walk, self.figure.current,
                                             channel=self.figure.channels[0])
+        self.a11y.set_alt(self.image, step_alt(self.figure))
+        self.a11y.announce(step_announcement(self.figure.current, channel=self.figure.channels[0]))
         self.timings["step_ms"] = (time.perf_counter() - started) * 1000
 
     # ------------------------------------------------------------------ callbacks

@@ -18,6 +18,7 @@ from matplotlib.patches import Rectangle
 from cnnviz.core.geometry import Geometry
 from cnnviz.explorer.render.png import figure_png as figure_png  # re-exported for the notebooks
 from cnnviz.explorer.render.png import new_figure as _new_figure
+from cnnviz.explorer.render.raster import text_on
 
 SIGNED_CMAP = "RdBu_r"  # ColorBrewer diverging: readable with the common colour-vision types
 COUNT_CMAP = "cividis"  # sequential, designed for colour-vision deficiency
@@ -101,8 +102,9 @@ def _draw_panel(ax, panel: Panel, scale: float | None) -> None:
 def _annotate(ax, values: np.ndarray, image, *, integer: bool) -> None:
     size = 8 if max(values.shape) <= 7 else 6.5
     for (row, col), value in np.ndenumerate(values):
-        red, green, blue, _ = image.cmap(image.norm(value))
-        dark = 0.299 * red + 0.587 * green + 0.114 * blue < 0.5
+        # black or white by WCAG contrast with the cell (>= 4.5:1), as the explorer's painter
+        cell = np.round(np.asarray(image.cmap(image.norm(value)))[:3] * 255).astype(np.uint8)
+        dark = bool(text_on(cell)[0] == 255)
         text = f"{value:.0f}" if integer else f"{value:.2f}".replace("-0.00", "0.00")
         ax.text(
             col,

@@ -16,8 +16,10 @@ from matplotlib.figure import Figure
 
 from cnnviz.core.conv import IntOrPair, input_grad_contributions
 from cnnviz.core.geometry import Geometry
+from cnnviz.explorer.a11y import PageA11y
 from cnnviz.explorer.layer import snapshot_from_settings
 from cnnviz.explorer.presets import get_preset
+from cnnviz.explorer.render.describe import figure_alt, step_alt
 from cnnviz.explorer.render.fanout import FanOutFigure
 from cnnviz.explorer.render.png import figure_png
 from cnnviz.explorer.render.png import show as show  # re-exported: the notebooks call views.show
@@ -32,7 +34,11 @@ from cnnviz.lessons.figures import (
 )
 
 
-def _image_stack(frames: Sequence[Figure | bytes]) -> widgets.Stack:
+def _image_stack(
+    frames: Sequence[Figure | bytes], alts: Sequence[str] | None = None
+) -> tuple[widgets.Stack, widgets.Box]:
+    """The frames as a Stack of images, and the glue that names the page's controls and
+    gives every image its alternative text (``alts``, or each Figure's titles)."""
     # max_width keeps a wide frame inside the page instead of under a scroll bar
     images = [
         widgets.Image(
@@ -42,11 +48,20 @@ def _image_stack(frames: Sequence[Figure | bytes]) -> widgets.Stack:
         )
         for f in frames
     ]
-    return widgets.Stack(children=images, selected_index=0)
+    glue = PageA11y()
+    for n, (frame, image) in enumerate(zip(frames, images, strict=True)):
+        alt = alts[n] if alts is not None else None
+        glue.describe(image, alt or (figure_alt(frame) if isinstance(frame, Figure) else
+                                     f"frame {n + 1} of {len(frames)}"))
+    return widgets.Stack(children=images, selected_index=0), glue.widget
 
 
 def frame_player(
-    frames: Sequence[Figure | bytes], *, description: str = "step", interval_ms: int = 900
+    frames: Sequence[Figure | bytes],
+    *,
+    description: str = "step",
+    interval_ms: int = 900,
+    alts: Sequence[str] | None = None,
 ) -> widgets.VBox:
     """Play / step through pre-rendered frames with a Play button and a slider.
 
@@ -58,6 +73,8 @@ def frame_player(
         The slider's label.
     interval_ms : int
         Time between frames when playing.
+    alts : sequence of str, optional
+        Each frame's alternative text (default: a Figure's titles).
     """
     frames = list(frames)
     if not frames or not all(isinstance(f, (Figure, bytes)) for f in frames):
@@ -67,10 +84,10 @@ def frame_player(
     slider = widgets.IntSlider(
         min=0, max=last, step=1, description=description, continuous_update=True
     )
-    stack = _image_stack(frames)
+    stack, glue = _image_stack(frames, alts)
     widgets.jslink((play, "value"), (slider, "value"))
     widgets.jslink((slider, "value"), (stack, "selected_index"))
-    return widgets.VBox([widgets.HBox([play, slider]), stack])
+    return widgets.VBox([widgets.HBox([play, slider]), glue, stack])  # the stack stays last
 
 
 def picker(figures: Mapping[str, Figure], *, description: str = "show") -> widgets.VBox:
@@ -81,9 +98,10 @@ def picker(figures: Mapping[str, Figure], *, description: str = "show") -> widge
     choice = widgets.Dropdown(
         options=labels, index=0, description=description, layout=widgets.Layout(width="max-content")
     )
-    stack = _image_stack([figures[k] for k in labels])
+    alts = [f"{label}. {figure_alt(figures[label])}" for label in labels]
+    stack, glue = _image_stack([figures[k] for k in labels], alts)
     widgets.jslink((choice, "index"), (stack, "selected_index"))
-    return widgets.VBox([choice, stack])
+    return widgets.VBox([choice, glue, stack])
 
 
 def scatter_player(
@@ -195,8 +213,11 @@ def walk_player(
     if not isinstance(settings, Settings):
         raise TypeError(f"preset must be a preset name or Settings; got {type(preset).__name__}")
     figure = FanOutFigure(snapshot_from_settings(settings), walk=walk, first_channel=first_channel)
-    frames = [figure.png(index) for index in range(figure.walk.count)]
-    return frame_player(frames, description=f"{walk} step", interval_ms=700)
+    frames, alts = [], []
+    for index in range(figure.walk.count):
+        frames.append(figure.png(index))
+        alts.append(step_alt(figure))  # the step just drawn, in words
+    return frame_player(frames, description=f"{walk} step", interval_ms=700, alts=alts)
 
 
 def explorer(preset: str) -> widgets.VBox:

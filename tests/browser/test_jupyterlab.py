@@ -51,6 +51,12 @@ def test_explorer_runs_in_jupyterlab(jupyterlab_url, open_page, artifacts):
     page.wait_for_function(
         "document.querySelector('img.widget-image')?.naturalWidth > 0", timeout=120_000
     )
+    # the page's accessibility script runs in JupyterLab too: names and alternative text
+    page.wait_for_function(
+        "document.querySelector('img.widget-image').alt.startsWith('Fan-out grid')"
+        " && [...document.querySelectorAll('.noUi-handle')]"
+        ".some(h => h.getAttribute('aria-label') === 'stride s')", timeout=30_000,
+    )
     before = page.eval_on_selector("img.widget-image", "img => img.src")
     slider = page.locator(".widget-slider", has=page.get_by_text("stride s", exact=True))
     slider.locator(".noUi-handle").focus()

@@ -283,7 +283,7 @@ class FanOutFigure:
         label(
             self.height - 6 - int(round(SMALL * 1.35)),
             6,
-            "red > 0, blue < 0, white = 0; one colour scale per row; orange = this step;\n"
+            "red > 0, blue < 0, white = 0; one colour scale per row; orange frame = this step;\n"
             f"grey stripes = no window reads it. Showing {shown}.",
             SMALL,
         )

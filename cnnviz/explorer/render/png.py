@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import io
 
-from IPython.display import Image, display
+from IPython.display import HTML, display
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+
+from cnnviz.explorer.render.describe import figure_alt, img_html
 
 DPI = 90  # readable numbers in the cells at the sizes the lessons use, small files
 
@@ -37,5 +39,12 @@ def figure_png(figure: Figure, *, dpi: int = DPI) -> bytes:
 
 
 def show(figure: Figure) -> None:
-    """Display a figure as a PNG (a static picture that reads the same in Lab and Voila)."""
-    display(Image(data=figure_png(figure)))
+    """Display a figure as a PNG (a static picture that reads the same in Lab and Voila).
+
+    An ``<img>`` with alternative text (:func:`~cnnviz.explorer.render.describe.figure_alt`):
+    IPython's ``Image(data=...)`` output has no ``alt`` in JupyterLab or Voila
+    (jupyter/enhancement-proposals#120).
+    """
+    if not isinstance(figure, Figure):
+        raise TypeError(f"figure must be a matplotlib Figure; got {type(figure).__name__}")
+    display(HTML(img_html(figure_png(figure), figure_alt(figure))))

@@ -20,11 +20,39 @@ from matplotlib.ft2font import FT2Font, LoadFlags
 
 SIGNED_CMAP = "RdBu_r"  # ColorBrewer diverging, readable with the common colour-vision types
 HIGHLIGHT = (230, 159, 0)  # Okabe-Ito orange: stands apart from the map's reds and blues
+# The orange frame's inner line is black or white, whichever contrasts more with the cell
+# under it: orange alone is too pale on white cells (2.1:1) and its hue fades with red-green
+# colour vision; with the line the frame keeps >= 3:1 (WCAG 1.4.11) against every map colour,
+# also simulated for deuteranopia and protanopia, so it reads as a shape
+# (tests/test_colour_access.py).
 GRID = (200, 200, 200)
 HATCH = (120, 120, 120)
 DARK_TEXT = (20, 20, 20)
 LIGHT_TEXT = (255, 255, 255)
+CELL_DARK_TEXT = (0, 0, 0)  # numbers on cells: black, not DARK_TEXT, keeps >= 4.5:1 on mid blues
 _LUT_SIZE = 256
+
+
+_CHANNEL = np.arange(256) / 255.0
+_LINEAR = np.where(_CHANNEL <= 0.04045, _CHANNEL / 12.92, ((_CHANNEL + 0.055) / 1.055) ** 2.4)
+# WCAG luminance at which black and white text contrast equally: (L + 0.05)^2 = 0.05 * 1.05
+_EVEN = float(np.sqrt(0.05 * 1.05) - 0.05)
+
+
+def _luminance(rgb: np.ndarray) -> np.ndarray:
+    """WCAG 2 relative luminance of sRGB colours ``(..., 3)`` uint8 (a table lookup)."""
+    return _LINEAR[np.asarray(rgb, dtype=np.uint8)] @ np.array([0.2126, 0.7152, 0.0722])
+
+
+def text_on(colours: np.ndarray) -> np.ndarray:
+    """Black or white, whichever contrasts more with each cell colour: ``(..., 3)`` uint8.
+
+    WCAG 2 contrast ``(L1 + 0.05) / (L2 + 0.05)``: white wins below luminance ``_EVEN``
+    (0.179). Over every colour of the map the better of the two is at least 4.58:1
+    (tests/test_colour_access.py).
+    """
+    light = _luminance(colours)[..., None] < _EVEN
+    return np.where(light, np.array(LIGHT_TEXT, np.uint8), np.array(CELL_DARK_TEXT, np.uint8))
 
 
 @lru_cache(maxsize=4)
@@ -212,7 +240,12 @@ class MapBox:
         colour=HIGHLIGHT,
         thickness: int = 3,
     ) -> None:
-        """Outline cells ``[top, top+height) x [left, left+width)``, clipped to the map."""
+        """Outline cells ``[top, top+height) x [left, left+width)``, clipped to the map.
+
+        A frame ``thickness`` px wide (less on small cells); from 2 px on, its innermost
+        pixel is black or white by contrast with the cell under it (:func:`text_on`), so the
+        frame stands out on light and dark cells whatever the colour vision.
+        """
         r0, r1 = max(top, 0), min(top + height, self.rows)
         c0, c1 = max(left, 0), min(left + width, self.cols)
         if r1 <= r0 or c1 <= c0:
@@ -220,10 +253,20 @@ class MapBox:
         y0, y1 = self.row_edges[r0], self.row_edges[r1]
         x0, x1 = self.col_edges[c0], self.col_edges[c1]
         t = max(1, min(thickness, (y1 - y0) // 3, (x1 - x0) // 3))
+        e = t - 1
+        edges = (  # the inner edge line, over the cells it borders
+            np.s_[y0 + e, x0 + e : x1 - e],
+            np.s_[y1 - 1 - e, x0 + e : x1 - e],
+            np.s_[y0 + e : y1 - e, x0 + e],
+            np.s_[y0 + e : y1 - e, x1 - 1 - e],
+        )
+        lines = [text_on(frame[edge]) for edge in edges] if t >= 2 else []
         frame[y0 : y0 + t, x0:x1] = colour
         frame[y1 - t : y1, x0:x1] = colour
         frame[y0:y1, x0 : x0 + t] = colour
         frame[y0:y1, x1 - t : x1] = colour
+        for edge, line in zip(edges, lines, strict=False):
+            frame[edge] = line
 
     def print_values(
         self,
@@ -233,7 +276,7 @@ class MapBox:
         *,
         skip: np.ndarray | None = None,
     ) -> None:
-        """Write each value in its cell (dark on light cells, white on strong ones).
+        """Write each value in its cell, black or white by contrast with the cell's colour.
 
         ``skip`` ``(rows, cols)`` bool marks cells to leave blank.
         """
@@ -241,7 +284,7 @@ class MapBox:
         if size == 0:
             return
         centre_rows, centre_cols = self.centres()
-        strong = np.abs(values) > 0.6 * (limit if limit > 0 else 1.0)
+        light = _luminance(signed_colours(values, limit)) < _EVEN  # (rows, cols): white text
         for r in range(self.rows):
             for c in range(self.cols):
                 if skip is not None and skip[r, c]:
@@ -251,7 +294,7 @@ class MapBox:
                     short_number(float(values[r, c])),
                     (centre_rows[r], centre_cols[c]),
                     size,
-                    LIGHT_TEXT if strong[r, c] else DARK_TEXT,
+                    LIGHT_TEXT if light[r, c] else CELL_DARK_TEXT,
                 )
 
     def text_pixels(self) -> int:
