@@ -24,7 +24,8 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from cnnviz.explorer.layer import LayerSnapshot
-from cnnviz.explorer.render.fanout import FanOutFigure, _window
+from cnnviz.explorer.render.fanout import FanOutFigure
+from cnnviz.explorer.render.fit import window_words as _window
 from cnnviz.explorer.render.text import _n, equation_html
 from cnnviz.explorer.trace import Step
 

@@ -271,7 +271,7 @@ def channel_grad(rng: np.random.Generator) -> dict | None:
         "question": (
             "Two filters (K = 2) on a 2-channel 3×3 input (C = 2), kernels 2×2, stride 1, so "
             "δ is 2×2×2; w[k, c] is filter k's slice for channel c. "
-            f"What is dL/dx[{c}, {p}, {q}] (channel {c}, counting from 0)?"
+            f"What is dL/dx[{c}, {p}, {q}] (array index {c}, channel {c + 1} on the page)?"
         ),
         "given": (("δ[0]", delta[0]), ("δ[1]", delta[1]))
         + tuple((f"w[{k}, {cc}]", w[k, cc]) for k in range(2) for cc in range(2)),

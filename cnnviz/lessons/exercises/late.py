@@ -53,8 +53,9 @@ def bias_grad(rng: np.random.Generator) -> dict | None:
     db_first = conv2d_backward(delta[:1], np.zeros((1, 1, 3, 3)), np.zeros((2, 1, 2, 2)))[2]
     return {
         "question": (
-            "A batch of N = 2 samples through K = 2 filters; δ[n, k] is sample n's map for "
-            f"filter k (both counted from 0). What is dL/db[{k}]?"
+            "A batch of N = 2 samples through K = 2 filters; δ[n, k] is the array entry for "
+            f"sample n and filter k (arrays count from 0, so db[{k}] is filter {k + 1}'s bias "
+            f"gradient). What is dL/db[{k}]?"
         ),
         "given": tuple((f"δ[{n}, {kk}]", delta[n, kk]) for n in range(2) for kk in range(2)),
         "label": f"dL/db[{k}]",
@@ -67,7 +68,8 @@ def bias_grad(rng: np.random.Generator) -> dict | None:
             ("one sample only", db_first[k],
              "you summed sample 0 only; the batch's gradient adds every sample's share."),
             ("other filter", db[1 - k],
-             f"you summed filter {1 - k}'s maps; db[{k}] belongs to filter {k} (counting from 0)."),
+             f"you summed δ[:, {1 - k}], filter {2 - k}'s maps; db[{k}] is filter {k + 1}'s "
+             "(arrays count from 0, filters from 1)."),
         ],
     }  # fmt: skip
 
