@@ -14,12 +14,10 @@ One module per lesson, re-exported here so ``from cnnviz import lessons as T`` r
 :mod:`~cnnviz.lessons.single_channel` and :mod:`~cnnviz.lessons.previous_delta` (lesson 1),
 :mod:`~cnnviz.lessons.shapes` (lesson 2, depth), :mod:`~cnnviz.lessons.stride` (lesson 3),
 :mod:`~cnnviz.lessons.weights` (lesson 4, weights and bias), :mod:`~cnnviz.lessons.padding`
-(lesson 5, padding and overlap) and :mod:`~cnnviz.lessons.answers` (check yourself).
+(lesson 5, padding and overlap), and :mod:`~cnnviz.lessons.exercises` (check yourself).
 :mod:`~cnnviz.lessons.checks` holds their shared argument checks.
 """
 
-from cnnviz.lessons.answers import ANSWER_KINDS as ANSWER_KINDS
-from cnnviz.lessons.answers import Question, Verdict, check_answer, read_answer
 from cnnviz.lessons.padding import all_ones_input_grad, input_grad_before_crop
 from cnnviz.lessons.previous_delta import delta_previous_layer, delta_previous_layer_numeric
 from cnnviz.lessons.shapes import markdown_table, shapes_from_core, shapes_table
@@ -48,12 +46,9 @@ from cnnviz.lessons.weights import (
 
 __all__ = [
     "ConnectionCount",
-    "Question",
     "EntryCheck",
     "StrideAttempt",
-    "Verdict",
     "all_ones_input_grad",
-    "check_answer",
     "count_connections",
     "delta_previous_layer",
     "delta_previous_layer_numeric",
@@ -64,7 +59,6 @@ __all__ = [
     "markdown_table",
     "output_padding_for",
     "per_position_weight_grads",
-    "read_answer",
     "same_stride_attempt",
     "scatter_input_grad",
     "scatter_partial_sums",

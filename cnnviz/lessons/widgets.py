@@ -7,7 +7,6 @@ kernel round trip and works the same in JupyterLab and Voila.
 
 from __future__ import annotations
 
-import html
 from collections.abc import Mapping, Sequence
 
 import ipywidgets as widgets
@@ -24,7 +23,7 @@ from cnnviz.explorer.render.fanout import FanOutFigure
 from cnnviz.explorer.render.png import figure_png
 from cnnviz.explorer.render.png import show as show  # re-exported: the notebooks call views.show
 from cnnviz.explorer.settings import Settings
-from cnnviz.lessons import Question, per_position_weight_grads, scatter_partial_sums
+from cnnviz.lessons import per_position_weight_grads, scatter_partial_sums
 from cnnviz.lessons.exercise_widgets import exercises as exercises  # views.exercises("03")
 from cnnviz.lessons.figures import (
     contribution_figure,
@@ -225,39 +224,6 @@ def explorer(preset: str) -> widgets.VBox:
     from cnnviz.explorer.app import Explorer  # the whole app only where a lesson embeds it
 
     return Explorer(settings=get_preset(preset).settings).widget
-
-
-def quiz(questions: Sequence[Question]) -> widgets.VBox:
-    """Answer boxes for "check yourself" questions, marked by the core when "Check" is pressed.
-
-    Works in Voila, where code cells cannot be edited: the learner types, the kernel marks.
-    """
-    questions = list(questions)
-    if not questions or not all(isinstance(q, Question) for q in questions):
-        raise TypeError("questions must be a non-empty sequence of cnnviz.lessons.Question")
-    return widgets.VBox([_answer_row(q) for q in questions])
-
-
-def _answer_row(question: Question) -> widgets.VBox:
-    field = widgets.Text(placeholder="your answer", layout=widgets.Layout(width="200px"))
-    button = widgets.Button(description="Check", layout=widgets.Layout(width="80px"))
-    verdict = widgets.HTML()
-
-    def check(_button=None) -> None:
-        try:
-            result = question.mark(field.value)
-            colour = (
-                "var(--jp-success-color0, #1a7f37)"
-                if result.correct
-                else ("var(--jp-warn-color0, #b35900)")
-            )
-            verdict.value = f'<span style="color:{colour}">{html.escape(str(result))}</span>'
-        except Exception:  # the page must never show a traceback
-            verdict.value = "Could not check that answer; try typing it again."
-
-    button.on_click(check)
-    prompt = widgets.HTML(html.escape(question.prompt))
-    return widgets.VBox([prompt, widgets.HBox([field, button, verdict])])
 
 
 def handout_button() -> widgets.VBox:
