@@ -98,6 +98,38 @@ def test_page_reacts_to_sample_batch_step_and_opens_the_explorer(trained):
     assert conv_row.holder.children[1] is page.explorer.widget
 
 
+def test_pictures_are_described_and_play_announces_where_delta_is(trained):
+    from cnnviz.nn.network_app import NetworkPage
+
+    network, data = trained
+    page = NetworkPage(network, data)
+    alts = page.a11y._alts
+    assert len(alts) == len(page.rows) + 1 + 5  # every row, the saliency, 5 forward maps
+    pool_row = page.rows[2]
+    pool = page.trace.stages[2]
+    alt = alts[page.a11y._classes[id(pool_row.picture)]]
+    assert alt.startswith("Layer 3 (max-pool, MaxPool2D(2×2)): δ of shape (16, 7, 7) becomes")
+    assert f"{int(pool.route.sum())} of {pool.route.size} positions receive δ" in alt
+    where = np.unravel_index(np.argmax(np.abs(pool.delta_in[0])), pool.shape_in)
+    value = pool.delta_in[0][where]
+    assert f"{value:+.3g} at (c, i, j) = {tuple(int(v) for v in where)}" in alt
+    saliency = alts[page.a11y._classes[id(page.saliency)]]
+    assert saliency.startswith("The image (left) beside dL/d(image) (1, 28, 28)")
+    page.sample.value = page.sample.options[3][1]
+    assert alts[page.a11y._classes[id(pool_row.picture)]] != alt  # new sample, new numbers
+    page.batch.value = 4
+    assert alts[page.a11y._classes[id(page.saliency)]].startswith("Each of the 4 images")
+    page.step.value = 3
+    assert page.a11y.live.value == (
+        "δ moves through layer 3 of 8, max-pool MaxPool2D(2×2): (16, 7, 7) → (16, 14, 14)."
+    )
+    page.step.value = 0
+    assert page.a11y.live.value == "δ is at the loss: p − onehot."
+    page.step.value = len(page.rows) + 1
+    assert "dL/d(image)" in page.a11y.live.value
+    assert page.a11y.widget in page.widget.children
+
+
 def test_page_answers_a_failure_with_a_sentence(trained, monkeypatch):
     from cnnviz.nn import network_app
     from cnnviz.nn.network_app import NetworkPage

@@ -171,6 +171,13 @@ def test_training_progress_widget_follows_the_events(short_run):
     assert progress.test_accuracy == history.test_accuracy
     assert bytes(progress.curves.value).startswith(b"\x89PNG")
     assert "epoch 2/2" in progress.status.value
+    alt = progress.a11y._alts  # the curves' alt text says every epoch's own numbers
+    (text,) = alt.values()
+    assert text.startswith("Training curves over 2 epochs")
+    epochs = zip(history.train_loss, history.test_accuracy, strict=True)
+    for epoch, (loss, held) in enumerate(epochs, 1):
+        assert f"epoch {epoch}: loss {loss:.3f}" in text
+        assert f"held-out accuracy {held:.3f}" in text
 
 
 def test_sample_explorer_opens_the_real_layer(short_run):
@@ -191,4 +198,9 @@ def test_sample_explorer_opens_the_real_layer(short_run):
     assert explorer.explorer.fixed_layer.depth == 1
     explorer.sample.value = 5
     np.testing.assert_array_equal(explorer.explorer.fixed_layer.x, test_set.images[5])
+    (alt,) = explorer.a11y._alts.values()  # the picture's alt follows the sample
+    i, j = np.unravel_index(np.argmax(test_set.images[5, 0]), (28, 28))
+    assert alt.startswith(f"Gesture image #5: {CLASS_NAMES[test_set.labels[5]]}, 28×28")
+    assert f"brightest at (i, j) = ({i}, {j})" in alt
+    assert f"{int((test_set.images[5] > 0.5).sum())} brighter than 0.5" in alt
     assert explorer.holder.children == (explorer.explorer.widget,)

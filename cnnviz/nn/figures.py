@@ -105,6 +105,37 @@ def curves_figure(
     return figure
 
 
+def curves_alt(
+    train_loss: Sequence[float],
+    train_accuracy: Sequence[float],
+    test_accuracy: Sequence[float] | None = None,
+) -> str:
+    """Alternative text of :func:`curves_figure`: every epoch's numbers, in words."""
+    if not len(train_loss):
+        return "Training curves: loss and accuracy per epoch, drawn when the first epoch ends."
+    held = list(test_accuracy or [])
+    epochs = "; ".join(
+        f"epoch {n}: loss {loss:.3f}, training accuracy {acc:.3f}"
+        + (f", held-out accuracy {held[n - 1]:.3f}" if n <= len(held) else "")
+        for n, (loss, acc) in enumerate(zip(train_loss, train_accuracy, strict=False), 1)
+    )
+    return (
+        f"Training curves over {len(train_loss)} epoch{'s' if len(train_loss) > 1 else ''}, "
+        f"loss on the left, accuracy on the right (chance {1 / len(CLASS_NAMES):.3f}): {epochs}."
+    )
+
+
+def sample_alt(image: np.ndarray, *, title: str) -> str:
+    """Alternative text of :func:`sample_figure`: the title, the size and the brightest pixel."""
+    pixels = np.asarray(image).reshape(np.asarray(image).shape[-2:])
+    i, j = (int(v) for v in np.unravel_index(int(np.argmax(pixels)), pixels.shape))
+    lit = int((pixels > 0.5).sum())
+    return (
+        f"Gesture image {title}, {pixels.shape[0]}×{pixels.shape[1]} grey pixels: "
+        f"{lit} brighter than 0.5; the stroke ends brightest at (i, j) = ({i}, {j})."
+    )
+
+
 def confusion_figure(confusion: np.ndarray, class_names: Sequence[str] = CLASS_NAMES) -> Figure:
     """A confusion matrix with the count printed in every cell.
 

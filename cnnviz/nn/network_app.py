@@ -20,6 +20,7 @@ import time
 import ipywidgets as widgets
 import numpy as np
 
+from cnnviz.explorer.a11y import PageA11y
 from cnnviz.explorer.app import Explorer
 from cnnviz.nn import network_figures as pictures
 from cnnviz.nn import network_words as words
@@ -128,10 +129,14 @@ class NetworkPage:
             layout=widgets.Layout(width="300px"),
         )  # fmt: skip
         widgets.jslink((self.play, "value"), (self.step, "value"))
+        self.a11y = PageA11y(play=self.play)  # names, alt texts, live region, Space to play
         self.badge, self.info, self.loss = widgets.HTML(), widgets.HTML(), widgets.HTML()
         self.forward = widgets.VBox()
         self.rows = [self._stage_row(layer_index) for layer_index in range(stages - 1, -1, -1)]
+        for row in self.rows:
+            self.a11y.describe(row.picture, "The δ this layer sends below")
         self.saliency = _image()
+        self.a11y.describe(self.saliency, "The images beside their dL/d(image)")
         self.saliency_text = widgets.HTML(layout=widgets.Layout(margin="0 0 0 12px"))
         self.batch_box = widgets.HTML()
         self.sample.observe(self._on_change, names="value")
@@ -166,8 +171,9 @@ class NetworkPage:
             [widgets.HTML("<b>The image's gradient dL/d(image): the saliency map</b>"),
              widgets.HBox([self.saliency, self.saliency_text])]
         )  # fmt: skip
-        return [_PIXELATED, controls, self.badge, self.info, header, self.forward, back, self.loss,
-                *[row.widget for row in self.rows], end, self.batch_box]  # fmt: skip
+        return [_PIXELATED, self.a11y.widget, controls, self.badge, self.info, header,
+                self.forward, back, self.loss, *[row.widget for row in self.rows], end,
+                self.batch_box]  # fmt: skip
 
     # ------------------------------------------------------------------ callbacks
 
@@ -186,10 +192,12 @@ class NetworkPage:
             return
         self._guarded(self._update)
 
-    def _on_step(self, _change=None) -> None:
+    def _on_step(self, change=None) -> None:
         step = self.step.value
         if not isinstance(step, (int, np.integer)):
             return
+        if change is not None and self.trace is not None:  # the learner (or Play) moved δ
+            self.a11y.announce(words.step_words(int(step), self.trace))
         for number, row in enumerate(self.rows, start=1):
             row.reveal(number <= step)
         self.saliency.layout.visibility = "visible" if step > len(self.rows) else "hidden"
@@ -209,7 +217,8 @@ class NetworkPage:
         self._draw(picks)
         drawn = time.perf_counter()
         check = whole_network_check(self.network, self.trace.images, self.trace.labels)
-        ok = "var(--jp-success-color1, #1a7f37)" if check.ok else "var(--jp-error-color1, #b42318)"
+        # colour 0: the darkest of the theme's greens and reds (color1 is 4.1:1 on white)
+        ok = "var(--jp-success-color0, #1a7f37)" if check.ok else "var(--jp-error-color0, #b42318)"
         text = html.escape(check.badge())
         self.badge.value = f"<div style='color:{ok};font-size:14px'>{text}</div>"
         self.timings = {"trace": traced - started, "draw": drawn - traced,
@@ -232,11 +241,13 @@ class NetworkPage:
             drawn = pictures.stage_picture(stage)
             row.heading.value = words.heading(stage, number)
             _show(row.picture, drawn)
+            self.a11y.set_alt(row.picture, words.stage_alt(stage, number, scale=drawn.scale))
             text = words.caption(stage) + self._rows_note(picks)
             row.caption.value = f"<div style='font-size:13px;line-height:1.4'>{text}</div>"
             row.key.value = pictures.colour_key(drawn.scale)
             row.holder.children = ()
         _show(self.saliency, pictures.saliency_picture(trace))
+        self.a11y.set_alt(self.saliency, words.saliency_alt(trace))
         self.saliency_text.value = (
             "<div style='font-size:13px;max-width:420px'>Left: the image; right: dL/d(image) "
             f"{words.shape_text(trace.images.shape[1:])} per sample. Red pixels would raise "
@@ -268,6 +279,8 @@ class NetworkPage:
         if len(self.forward.children) != len(rows):  # built once; later only values change
             self._forward_parts = [(widgets.HTML(), _image()) for _ in rows]
             self.forward.children = [widgets.HBox(list(part)) for part in self._forward_parts]
+            for _, image in self._forward_parts:
+                self.a11y.describe(image, "A forward map")
         for (label, image), (title, values, shape, is_image) in zip(
             self._forward_parts, rows, strict=True
         ):
@@ -276,6 +289,7 @@ class NetworkPage:
                 f"{words.shape_text(shape)}</div>"
             )
             _show(image, pictures.forward_picture(values, shape, image=is_image))
+            self.a11y.set_alt(image, words.forward_alt(title, values, shape))
 
     def _open_explorer(self, row: _StageRow, conv: int) -> None:
         first = int(self.picked()[0])

@@ -118,3 +118,87 @@ def batch_table(errors: dict[str, float]) -> str:
         "largest difference between the batch's gradient and the sum"
         f"<table style='font-size:13px'>{rows}</table></div>"
     )
+
+
+# ---------------------------------------------------------------- alternative texts and speech
+
+_DOES = {
+    "dense": "δ·Wᵀ spreads δ over every feature",
+    "unflatten": "the flat δ is folded back into maps, no number changes",
+    "max-pool": "δ is routed to each block's winner",
+    "ReLU": "δ passes where z > 0 and stops elsewhere",
+    "conv": "δ fans out into every input channel through rot180(W) (⋆: cross-correlation)",
+}
+
+
+def _where(shape: Sequence[int], flat: int) -> str:
+    """``(c, i, j) = (3, 4, 5)`` for maps, ``f = 17`` for a vector."""
+    index = tuple(int(v) for v in np.unravel_index(flat, tuple(shape)))
+    if len(index) == 1:
+        return f"f = {index[0]}"
+    names = {3: "(c, i, j)", 2: "(i, j)"}.get(len(index), "index")
+    return f"{names} = {index}"
+
+
+def _largest(values: np.ndarray, shape: Sequence[int]) -> str:
+    """Sample 0's value of largest magnitude in ``values`` ``(B, *shape)``, and where."""
+    first = np.asarray(values[0]).reshape(-1)
+    flat = int(np.argmax(np.abs(first)))
+    return f"{first[flat]:+.3g} at {_where(shape, flat)}"
+
+
+def _routed(stage: Stage) -> str:
+    total = int(np.prod(stage.delta_in.shape))
+    if stage.kind == "max-pool":
+        return f"; {int(stage.route.sum())} of {total} positions receive δ, the others are grey"
+    if stage.kind == "ReLU":
+        return f"; open at {int(stage.route.sum())} of {total} positions, the others are grey"
+    return ""
+
+
+def stage_alt(stage: Stage, step: int, *, scale: float) -> str:
+    """Alternative text of a backward row's picture (the δ the stage sends below)."""
+    samples = stage.delta_in.shape[0]
+    return (
+        f"Layer {step} ({stage.kind}, {stage.name}): δ of shape {shape_text(stage.shape_out)} "
+        f"becomes {shape_text(stage.shape_in)}; {_DOES[stage.kind]}{_routed(stage)}. "
+        f"Largest |δ| sent below for the first sample: "
+        f"{_largest(stage.delta_in, stage.shape_in)}. "
+        f"{samples} sample{'s' if samples > 1 else ''}; colours from blue −{scale:.2g} "
+        f"through white 0 to red +{scale:.2g}."
+    )
+
+
+def forward_alt(title: str, values: np.ndarray, shape: Sequence[int]) -> str:
+    """Alternative text of a forward picture: what it is, its shape, its range."""
+    samples = values.shape[0]
+    return (
+        f"Forward: {title} {shape_text(shape)}, {samples} sample{'s' if samples > 1 else ''}; "
+        f"values from {float(values.min()):.3g} to {float(values.max()):.3g}; "
+        f"largest |value| for the first sample: {_largest(values, shape)}."
+    )
+
+
+def saliency_alt(trace: BackwardTrace) -> str:
+    """Alternative text of the saliency picture: each image beside its dL/d(image)."""
+    shape = trace.saliency.shape[1:]
+    which = "The image" if trace.batch == 1 else f"Each of the {trace.batch} images"
+    return (
+        f"{which} (left) beside dL/d(image) {shape_text(shape)} (right). Largest "
+        f"|dL/d(image)| for the first sample: {_largest(trace.saliency, shape)}. Red pixels "
+        f"would raise the loss if brightened, blue ones lower it."
+    )
+
+
+def step_words(step: int, trace: BackwardTrace) -> str:
+    """What the live region says when δ has travelled ``step`` rows (0: still at the loss)."""
+    rows = len(trace.stages)
+    if step <= 0:
+        return "δ is at the loss: p − onehot."
+    if step > rows:
+        return "δ has reached the image: dL/d(image), the saliency map."
+    stage = trace.stages[step - 1]
+    return (
+        f"δ moves through layer {step} of {rows}, {stage.kind} {stage.name}: "
+        f"{shape_text(stage.shape_out)} → {shape_text(stage.shape_in)}."
+    )

@@ -19,10 +19,11 @@ import ipywidgets as widgets
 import numpy as np
 from IPython.display import display
 
+from cnnviz.explorer.a11y import PageA11y
 from cnnviz.explorer.app import Explorer
 from cnnviz.explorer.render.png import figure_png
 from cnnviz.explorer.render.png import show as show  # re-exported for the notebook
-from cnnviz.nn.figures import curves_figure, sample_figure
+from cnnviz.nn.figures import curves_alt, curves_figure, sample_alt, sample_figure
 from cnnviz.nn.gestures import Gestures
 from cnnviz.nn.layers import Conv2D, Sequential
 from cnnviz.nn.losses import softmax
@@ -49,9 +50,11 @@ class TrainingProgress:
         )
         self.status = widgets.HTML("waiting to start")
         self.curves = widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
+        self.a11y = PageA11y()  # the curves' alt text; the bar is named by its label
+        self.a11y.describe(self.curves, curves_alt([], []))
         # flex-start: a stretched VBox child would blow the PNG up to the page's width
         self.widget = widgets.VBox(
-            [widgets.HBox([self.bar, self.status]), self.curves],
+            [widgets.HBox([self.bar, self.status]), self.curves, self.a11y.widget],
             layout=widgets.Layout(align_items="flex-start"),
         )
         self.loss: list[float] = []
@@ -83,6 +86,8 @@ class TrainingProgress:
             self.curves.value = figure_png(
                 curves_figure(self.loss, self.accuracy, self.test_accuracy)
             )
+            self.a11y.set_alt(self.curves, curves_alt(self.loss, self.accuracy,
+                                                      self.test_accuracy))  # fmt: skip
 
 
 def train_with_progress(
@@ -150,6 +155,8 @@ class SampleExplorer:
             style={"button_width": "180px"},
         )
         self.picture = widgets.Image(format="png")
+        self.a11y = PageA11y()  # the sample picture's alt text
+        self.a11y.describe(self.picture, "The chosen held-out gesture image")
         self.info = widgets.HTML()
         self.holder = widgets.VBox()
         self.explorer: Explorer | None = None
@@ -164,6 +171,7 @@ class SampleExplorer:
                     [self.picture, self.info], layout=widgets.Layout(align_items="center")
                 ),
                 self.holder,
+                self.a11y.widget,
             ]
         )
         self._on_change()
@@ -204,9 +212,9 @@ class SampleExplorer:
         names = self.data.class_names
         p = self.probabilities[index]
         snapshot = conv_layer_snapshot(self.network, self.data.images[index], label, conv=conv)
-        self.picture.value = figure_png(
-            sample_figure(self.data.images[index], title=f"#{index}: {names[label]}")
-        )
+        title = f"#{index}: {names[label]}"
+        self.picture.value = figure_png(sample_figure(self.data.images[index], title=title))
+        self.a11y.set_alt(self.picture, sample_alt(self.data.images[index], title=title))
         self.info.value = (
             f"<div style='font-size:14px'>true class <b>{html.escape(names[label])}</b>; "
             f"the network says <b>{html.escape(names[int(p.argmax())])}</b> "

@@ -82,11 +82,12 @@ def chromium():
 def open_page(chromium):
     pages = []
 
-    def opener(url: str, *, width: int = 1366, height: int = 768):
+    def opener(url: str, *, width: int = 1366, height: int = 768, timeout: float = 30_000):
+        """``timeout`` (ms) for the page to arrive: Voila sends it once the first cells ran."""
         page = chromium.new_page(viewport={"width": width, "height": height})
         page.cnnviz_errors = []
         page.on("pageerror", lambda error: page.cnnviz_errors.append(str(error)))
-        page.goto(url, wait_until="domcontentloaded")
+        page.goto(url, wait_until="domcontentloaded", timeout=timeout)
         pages.append(page)
         return page
 

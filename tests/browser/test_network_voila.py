@@ -82,6 +82,12 @@ def test_network_page_renders_reacts_and_plays(voila_base_url, open_page, artifa
         ".length",
     )
     assert 0 < hidden < 8, "Play should reveal δ one layer at a time"
+    # a screen reader hears where δ is (at most every 2 s while playing); pictures have alts
+    live = page.locator(".cnnviz-live [aria-live='polite']")
+    live.filter(has_text="δ moves through layer").wait_for(timeout=REACT)
+    alts = page.eval_on_selector_all(STAGE_PICTURE, "imgs => imgs.map(i => i.alt)")
+    assert [alt.split(" (")[0] for alt in alts] == [f"Layer {n}" for n in range(1, 9)], alts
+    assert "3 (max-pool, MaxPool2D(2×2)): δ of shape (16, 7, 7)" in alts[2], alts[2]
 
     page.get_by_text("open conv 2 in the one-layer explorer").click()
     page.wait_for_selector("text=its real x, W and δ", timeout=REACT)
