@@ -201,6 +201,6 @@ def test_sample_explorer_opens_the_real_layer(short_run):
     (alt,) = explorer.a11y._alts.values()  # the picture's alt follows the sample
     i, j = np.unravel_index(np.argmax(test_set.images[5, 0]), (28, 28))
     assert alt.startswith(f"Gesture image #5: {CLASS_NAMES[test_set.labels[5]]}, 28×28")
-    assert f"brightest at (i, j) = ({i}, {j})" in alt
+    assert f"the brightest at (i, j) = ({i}, {j})" in alt
     assert f"{int((test_set.images[5] > 0.5).sum())} brighter than 0.5" in alt
     assert explorer.holder.children == (explorer.explorer.widget,)

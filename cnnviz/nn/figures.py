@@ -132,7 +132,7 @@ def sample_alt(image: np.ndarray, *, title: str) -> str:
     lit = int((pixels > 0.5).sum())
     return (
         f"Gesture image {title}, {pixels.shape[0]}×{pixels.shape[1]} grey pixels: "
-        f"{lit} brighter than 0.5; the stroke ends brightest at (i, j) = ({i}, {j})."
+        f"{lit} brighter than 0.5; the brightest at (i, j) = ({i}, {j})."
     )
 
 
