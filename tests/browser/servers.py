@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import socket
 import subprocess
+import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -44,3 +45,17 @@ def _wait_until_up(url: str, process: subprocess.Popen, log: Path) -> None:
         except OSError:
             time.sleep(0.3)
     raise RuntimeError(f"voila did not answer {url} in {STARTUP_TIMEOUT} s:\n{log.read_text()}")
+
+
+def voila_command(port: int, *extra: str) -> list[str]:
+    """Voila serving ``notebooks/`` as ``make app`` starts it: the repository's ``voila.json``
+    (theme, tracebacks, culling, ``VoilaExecutor.iopub_timeout``) through ``config_file_paths``.
+
+    ``extra`` arguments come last and override voila.json (e.g. shorter culling for tests).
+    """
+    return [
+        sys.executable, "-m", "voila", str(NOTEBOOKS),
+        "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1",
+        f"--Voila.config_file_paths=['{ROOT}']",
+        *extra,
+    ]  # fmt: skip
