@@ -38,6 +38,7 @@ import numpy as np
 
 from cnnviz.core.activations import ACTIVATION_NAMES
 from cnnviz.explorer.export import figure_gif_bytes
+from cnnviz.explorer.kernel_watch import ROOT_CLASS, KernelWatch
 from cnnviz.explorer.layer import LayerSnapshot, gradient_check, snapshot_from_settings
 from cnnviz.explorer.links import query_from_settings, settings_from_query
 from cnnviz.explorer.presets import DEFAULT_PRESET, PRESETS
@@ -221,8 +222,14 @@ class Explorer:
             [self.gradients, widgets.VBox([widgets.HTML("<b>Shape ledger</b>"), self.ledger])],
             layout=widgets.Layout(flex_flow="row wrap", grid_gap="16px"),
         )
-        return widgets.VBox(
+        self.watch = KernelWatch(controls=[
+            self.preset, *self.sliders.values(), self.activation, self.walk, self.play,
+            self.step, self.back, self.forward, self.speed, self.channel,
+            self.channels_shown, self.filter, self.export,
+        ])  # fmt: skip
+        page = widgets.VBox(
             [
+                self.watch,
                 self.note,
                 self.controls,
                 walking,
@@ -239,6 +246,7 @@ class Explorer:
             ],
             layout=widgets.Layout(max_width="1300px"),
         )
+        return page.add_class(ROOT_CLASS)
 
     # ------------------------------------------------------------------ state
 

@@ -16,11 +16,10 @@ machine with later tests. Per-student times go to ``test-artifacts/class-arrives
 from __future__ import annotations
 
 import os
-import subprocess
 import time
 
 import pytest
-from servers import NOTEBOOKS, _free_port, _wait_until_up, voila_command
+from servers import start_voila, stop_voila
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -36,24 +35,12 @@ DROPPED = "Timeout waiting for IOPub output"  # Voila's log line for each page t
 @pytest.fixture(scope="module")
 def class_server(tmp_path_factory):
     """A Voila of its own (voila.json as ``make app`` reads it): ``(base_url, log_path)``."""
-    port = _free_port()
     log = tmp_path_factory.mktemp("class") / "voila.log"
-    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
-    with open(log, "w") as out:
-        process = subprocess.Popen(
-            voila_command(port), cwd=NOTEBOOKS, stdout=out,
-            stderr=subprocess.STDOUT, env=env,
-        )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
+    process, base = start_voila(log)
     try:
-        _wait_until_up(f"{base}/voila/tree", process, log)
         yield base, log
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop_voila(process)
 
 
 def _arrive(chromium, url: str) -> tuple[dict[int, float], list]:
