@@ -51,7 +51,7 @@ CHROMIUM_ARGS = [
 DEFAULT_SELECTOR = "img.widget-image"
 _FIGURE_SHOWN = """selector => [...document.querySelectorAll(selector)]
     .some(img => img.complete && img.naturalWidth > 100 && img.offsetParent !== null)"""
-VOILA = ROOT / ".venv" / "bin" / "voila"
+WIDGET_VIEW = b"application/vnd.jupyter.widget-view+json"  # a widget's output in the page
 OUT = ROOT / "bench" / "out"
 
 
@@ -64,8 +64,8 @@ def free_port() -> int:
 def start_voila(port: int, *, preheat: int, notebook: str) -> subprocess.Popen:
     """Voila as ``make app`` starts it, optionally with a pool of preheated kernels."""
     command = [
-        str(VOILA), notebook, "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1",
-        f"--Voila.config_file_paths=['{ROOT}']",
+        sys.executable, "-m", "voila", notebook, "--no-browser", f"--port={port}",
+        "--Voila.ip=127.0.0.1", f"--Voila.config_file_paths=['{ROOT}']",
     ]
     if preheat:
         command += ["--preheat_kernel=True", f"--pool_size={preheat}"]
@@ -225,8 +225,10 @@ def fetch_class(url: str, students: int, timeout: float) -> tuple[list[float], f
             with urllib.request.urlopen(url, timeout=timeout) as response:
                 body = response.read()
             # Voila streams the page and ends it after the last cell; with tracebacks hidden,
-            # a failed cell says "There was an error".
-            if b"There was an error" in body:
+            # a failed cell says "There was an error". A complete page holds the explorer's
+            # widget view: when the executor drops a busy kernel's outputs (iopub_timeout),
+            # the page arrives with the title and intro only, and stays blank in a browser.
+            if b"There was an error" in body or WIDGET_VIEW not in body:
                 return float("inf")
             return time.monotonic() - start
         except OSError:

@@ -37,7 +37,6 @@ import ipywidgets as widgets
 import numpy as np
 
 from cnnviz.core.activations import ACTIVATION_NAMES
-from cnnviz.explorer.export import figure_gif_bytes
 from cnnviz.explorer.kernel_watch import ROOT_CLASS, KernelWatch
 from cnnviz.explorer.layer import LayerSnapshot, gradient_check, snapshot_from_settings
 from cnnviz.explorer.links import query_from_settings, settings_from_query
@@ -91,6 +90,10 @@ class Explorer:
         A real layer to explore; its geometry is fixed.
     notes : sequence of str
         Plain sentences shown in the note line (e.g. ignored parts of a link).
+    defer_details : bool
+        Draw the first picture only, and the details below it (gradient check, the two walks'
+        agreement, dW/db) once the page shows it: a class arriving together gets its pictures
+        sooner (the Voila page does this; the details follow within a second).
     """
 
     def __init__(
@@ -98,6 +101,7 @@ class Explorer:
         settings: Settings | None = None,
         layer: LayerSnapshot | None = None,
         notes: list[str] | tuple[str, ...] = (),
+        defer_details: bool = False,
     ) -> None:
         if settings is not None and not isinstance(settings, Settings):
             raise TypeError(f"settings must be a Settings; got {type(settings).__name__}")
@@ -109,6 +113,7 @@ class Explorer:
         self.figure: FanOutFigure | None = None
         self.timings: dict[str, float] = {}
         self._busy = False
+        self._details_pending = defer_details
         self._build_widgets()
         self._set_notes(list(notes))
         self._load()
@@ -227,6 +232,7 @@ class Explorer:
             self.step, self.back, self.forward, self.speed, self.channel,
             self.channels_shown, self.filter, self.export,
         ])  # fmt: skip
+        self.watch.on_shown(self._show_details)
         page = widgets.VBox(
             [
                 self.watch,
@@ -318,7 +324,8 @@ class Explorer:
             self._busy = False
         self.show_step(count - 1)
         self.timings["control_to_image_ms"] = (time.perf_counter() - started) * 1000
-        self._describe_layer()
+        if not self._details_pending:
+            self._describe_layer()
 
     def _set_channel_choices(self, depth: int, fit: int, value: str) -> None:
         """Label the "channels shown" buttons for this depth (call with ``_busy`` set)."""
@@ -354,6 +361,12 @@ class Explorer:
                 "<span style='font-size:12px;color:var(--jp-ui-font-color2, inherit)'>"
                 f"Link to this scenario: add <code>?{query}</code> to the page address.</span>"
             )
+
+    def _show_details(self) -> None:
+        """The page shows the picture: draw what ``defer_details`` held back."""
+        if self._details_pending:
+            self._details_pending = False
+            self._guarded(self._describe_layer)
 
     def show_step(self, index: int) -> None:
         """Draw step ``index`` of the current walk (clipped to the walk's range)."""
@@ -460,6 +473,8 @@ class Explorer:
                 self.layer, walk=self.walk.value, first_channel=shown.channels[0],
                 channels_shown=len(shown.channels), first_filter=shown.filter_rows[0],
             )  # fmt: skip
+            from cnnviz.explorer.export import figure_gif_bytes  # only when asked: not at start
+
             data = figure_gif_bytes(copy)
             encoded = base64.b64encode(data).decode("ascii")
             own = self.fixed_layer is None
@@ -489,4 +504,4 @@ def explorer_page(query: str | None = None) -> widgets.VBox:
     if query is None:
         query = os.environ.get("QUERY_STRING", "")
     settings, notes = settings_from_query(query)
-    return Explorer(settings=settings, notes=notes).widget
+    return Explorer(settings=settings, notes=notes, defer_details=True).widget

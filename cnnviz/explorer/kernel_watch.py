@@ -15,9 +15,13 @@ Then it shows :data:`GONE_SENTENCE` (and in Voila a "Reload the page" button) at
 the page, stops ``Play``, marks every control it was given as disabled in the browser, and
 greys the picture (the explorer root gets the class ``cnnviz-kernel-gone``).
 
+It also tells the kernel when a page shows it (:meth:`KernelWatch.on_shown`), so the page can
+draw its first picture first and the rest once the picture is up.
+
 Use::
 
     watch = KernelWatch(controls=[play, slider, button])   # put it first in the page's VBox
+    watch.on_shown(draw_the_details)
 """
 
 from __future__ import annotations
@@ -52,6 +56,7 @@ function render({ model, el }) {
   reload.addEventListener("click", () => window.location.reload());
   banner.append(words, reload);
   el.append(banner);
+  model.send({ event: "shown" });  // the page shows the explorer: the kernel may draw the rest
   const inLab = el.closest(".jp-NotebookPanel") !== null;  // Voila has no notebook panel
   let goneFor = null;  // why the banner shows: "gone" (final) or "connecting" (may recover)
   let timer = null;
@@ -138,3 +143,12 @@ class KernelWatch(anywidget.AnyWidget):
     sentence_lab = traitlets.Unicode(GONE_SENTENCE_LAB).tag(sync=True)
     root_class = traitlets.Unicode(ROOT_CLASS).tag(sync=True)
     grace_ms = traitlets.Int(RECONNECT_GRACE_MS).tag(sync=True)
+
+    def on_shown(self, callback) -> None:
+        """Call ``callback()`` (no arguments) each time a page shows this widget."""
+
+        def handle(_widget, content, _buffers) -> None:
+            if isinstance(content, dict) and content.get("event") == "shown":
+                callback()
+
+        self.on_msg(handle)
