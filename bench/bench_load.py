@@ -216,7 +216,7 @@ def fetch_class(url: str, students: int, timeout: float) -> tuple[list[float], f
     """The server's share alone: N plain HTTP requests at once, seconds until each full page
     (the notebook executed in its kernel, the figure in the widget state) has arrived.
     No browser, so no browser CPU."""
-    from concurrent.futures import ThreadPoolExecutor
+    from concurrent.futures import ThreadPoolExecutor, wait
 
     start = time.monotonic()
 
@@ -234,8 +234,13 @@ def fetch_class(url: str, students: int, timeout: float) -> tuple[list[float], f
         except OSError:
             return float("inf")
 
-    with ThreadPoolExecutor(max_workers=students) as pool:
-        return list(pool.map(one, range(students))), 0.0
+    # A page whose kernel never started never ends: give up on it at the timeout instead of
+    # waiting for it (urlopen's timeout is per read, and such a page sends nothing at all).
+    pool = ThreadPoolExecutor(max_workers=students)
+    futures = [pool.submit(one, n) for n in range(students)]
+    wait(futures, timeout=timeout)
+    pool.shutdown(wait=False, cancel_futures=True)
+    return [f.result() if f.done() else float("inf") for f in futures], 0.0
 
 
 def run_once(args: argparse.Namespace, students: int) -> dict[str, object]:

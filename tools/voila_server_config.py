@@ -6,10 +6,11 @@ Standalone Voila (``make app``) reads the repository's voila.json whole, through
 ``--Voila.config_file_paths``. On Binder, Voila runs inside ``jupyter server`` as an extension:
 it still reads voila.json from the start folder, but only its ``VoilaConfiguration`` section;
 the executor (``VoilaExecutor.iopub_timeout``: without it a class arriving together gets blank
-pages) and kernel culling are configured on the server. This script writes those sections of
-voila.json into ``TARGET`` (default: ``jupyter_server_config.json`` in the user's Jupyter config
-folder, ``~/.jupyter``), keeping whatever else that file holds. binder/postBuild runs it, so
-voila.json stays the one place these settings live.
+pages), kernel culling and the kernels' transport (``ipc``: local sockets, so sixty kernels
+starting at once cannot race for the same TCP port) are configured on the server. This script
+writes those sections of voila.json into ``TARGET`` (default: ``jupyter_server_config.json`` in
+the user's Jupyter config folder, ``~/.jupyter``), keeping whatever else that file holds.
+binder/postBuild runs it, so voila.json stays the one place these settings live.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SERVER_SECTIONS = ("VoilaExecutor", "MappingKernelManager")
+SERVER_SECTIONS = ("VoilaExecutor", "MappingKernelManager", "KernelManager")
 
 
 def server_config(voila_json: Path = ROOT / "voila.json") -> dict:
