@@ -125,13 +125,14 @@ def test_voila_started_as_make_app_reads_the_executor_timeout(tmp_path):
         "app = Voila()\n"
         f"app.initialize([\"--Voila.config_file_paths=['{ROOT}']\", 'explorer.ipynb'])\n"
         "executor = VoilaExecutor(nbformat.v4.new_notebook(), config=app.config)\n"
-        "print(executor.iopub_timeout, app.config.MappingKernelManager.cull_idle_timeout)"
+        "print(executor.iopub_timeout, app.config.MappingKernelManager.cull_idle_timeout,"
+        " app.config.KernelManager.transport)"
     )
     env = dict(os.environ, JUPYTER_CONFIG_DIR=str(tmp_path), JUPYTER_CONFIG_PATH="")
     config = json.loads((ROOT / "voila.json").read_text(encoding="utf-8"))
     expected = (config["VoilaExecutor"]["iopub_timeout"],
                 config["MappingKernelManager"]["cull_idle_timeout"])
-    assert _introspect(code, env, ROOT / "notebooks") == f"{expected[0]} {expected[1]}"
+    assert _introspect(code, env, ROOT / "notebooks") == f"{expected[0]} {expected[1]} ipc"
 
 
 def test_binder_server_reads_the_same_executor_timeout(tmp_path):
@@ -145,12 +146,13 @@ def test_binder_server_reads_the_same_executor_timeout(tmp_path):
         "from jupyter_server.serverapp import ServerApp\n"
         "app = ServerApp()\n"
         "app.initialize(argv=['--port=0'], find_extensions=True, new_httpserver=False)\n"
-        "print(app.config.VoilaExecutor.iopub_timeout, app.kernel_manager.cull_idle_timeout)"
+        "print(app.config.VoilaExecutor.iopub_timeout, app.kernel_manager.cull_idle_timeout,"
+        " app.config.KernelManager.transport)"
     )
     config = json.loads((ROOT / "voila.json").read_text(encoding="utf-8"))
     expected = (config["VoilaExecutor"]["iopub_timeout"],
                 config["MappingKernelManager"]["cull_idle_timeout"])
-    assert _introspect(code, env, ROOT) == f"{expected[0]} {expected[1]}"
+    assert _introspect(code, env, ROOT) == f"{expected[0]} {expected[1]} ipc"
 
 
 def _load_badges():
@@ -225,3 +227,18 @@ def test_repo2docker_would_build_python_3_11_with_our_scripts():
     assert 'pip install --no-cache-dir -r "binder/requirements.txt"' in output
     assert "./binder/postBuild" in output
     assert 'R2D_ENTRYPOINT="${REPO_DIR}/binder/start"' in output
+
+
+def test_server_config_keeps_what_the_users_config_already_holds(tmp_path):
+    spec = importlib.util.spec_from_file_location("vsc", ROOT / "tools" / "voila_server_config.py")
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    target = tmp_path / "jupyter_server_config.json"
+    target.write_text(json.dumps({"ServerApp": {"open_browser": False},
+                                  "VoilaExecutor": {"timeout": 30, "iopub_timeout": 4}}))
+    written = tool.write(target)
+    assert written["ServerApp"] == {"open_browser": False}
+    config = json.loads((ROOT / "voila.json").read_text(encoding="utf-8"))
+    assert written["VoilaExecutor"] == {"timeout": 30, **config["VoilaExecutor"]}
+    assert written["KernelManager"]["transport"] == "ipc"
+    assert json.loads(target.read_text()) == written
