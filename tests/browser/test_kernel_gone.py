@@ -48,6 +48,9 @@ def _open_explorer(chromium, base: str):
         timeout=FIRST_PAINT,
     )
     page.wait_for_selector("[data-watching=kernel]", state="attached", timeout=FIRST_PAINT)
+    # the details the page draws after its first picture (the watch tells the kernel it shows)
+    page.get_by_text("finite-difference check").wait_for(timeout=FIRST_PAINT)
+    page.get_by_text("(2, 3, 3, 3)").first.wait_for(timeout=FIRST_PAINT)
     assert page.locator(BANNER).count() == 0  # nothing said while the kernel is alive
     return page
 
