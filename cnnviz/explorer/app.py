@@ -37,6 +37,7 @@ import ipywidgets as widgets
 import numpy as np
 
 from cnnviz.core.activations import ACTIVATION_NAMES
+from cnnviz.explorer.frame_view import FrameView
 from cnnviz.explorer.kernel_watch import ROOT_CLASS, KernelWatch
 from cnnviz.explorer.layer import LayerSnapshot, gradient_check, snapshot_from_settings
 from cnnviz.explorer.links import query_from_settings, settings_from_query
@@ -182,7 +183,8 @@ class Explorer:
                                      tooltip="the current walk as an animated GIF")
         self.download = widgets.HTML()
         self.note = widgets.HTML()
-        self.image = widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
+        # only the tiles that changed since the last step travel to the browser (frame_view.py)
+        self.image = FrameView(layout=widgets.Layout(max_width="100%"))
         self.equation = widgets.HTML()
         self.agreement = widgets.HTML()
         self.check = widgets.HTML()
@@ -375,7 +377,7 @@ class Explorer:
         started = time.perf_counter()
         walk = self.figure.walk
         index = int(np.clip(index, 0, walk.count - 1))
-        self.image.value = self.figure.png(index)
+        self.image.show(self.figure.frame(index))
         self.equation.value = equation_html(walk, self.figure.current,
                                             channel=self.figure.channels[0])
         self.timings["step_ms"] = (time.perf_counter() - started) * 1000
