@@ -42,6 +42,7 @@ function render({ model, el }) {
   const img = document.createElement("img");
   img.className = "widget-image cnnviz-frame";
   img.alt = model.get("alt");
+  model.on("change:alt", () => { img.alt = model.get("alt"); });  // a text alternative
   el.append(img);
   const canvas = document.createElement("canvas");
   const ctx = canvas.getContext("2d");
