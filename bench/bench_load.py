@@ -51,7 +51,7 @@ CHROMIUM_ARGS = [
 DEFAULT_SELECTOR = "img.widget-image"
 _FIGURE_SHOWN = """selector => [...document.querySelectorAll(selector)]
     .some(img => img.complete && img.naturalWidth > 100 && img.offsetParent !== null)"""
-VOILA = ROOT / ".venv" / "bin" / "voila"
+WIDGET_VIEW = b"application/vnd.jupyter.widget-view+json"  # a widget's output in the page
 OUT = ROOT / "bench" / "out"
 
 
@@ -64,8 +64,8 @@ def free_port() -> int:
 def start_voila(port: int, *, preheat: int, notebook: str) -> subprocess.Popen:
     """Voila as ``make app`` starts it, optionally with a pool of preheated kernels."""
     command = [
-        str(VOILA), notebook, "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1",
-        f"--Voila.config_file_paths=['{ROOT}']",
+        sys.executable, "-m", "voila", notebook, "--no-browser", f"--port={port}",
+        "--Voila.ip=127.0.0.1", f"--Voila.config_file_paths=['{ROOT}']",
     ]
     if preheat:
         command += ["--preheat_kernel=True", f"--pool_size={preheat}"]
@@ -217,7 +217,7 @@ def fetch_class(url: str, students: int, timeout: float) -> tuple[list[float], f
     """The server's share alone: N plain HTTP requests at once, seconds until each full page
     (the notebook executed in its kernel, the figure in the widget state) has arrived.
     No browser, so no browser CPU."""
-    from concurrent.futures import ThreadPoolExecutor
+    from concurrent.futures import ThreadPoolExecutor, wait
 
     start = time.monotonic()
 
@@ -226,15 +226,22 @@ def fetch_class(url: str, students: int, timeout: float) -> tuple[list[float], f
             with urllib.request.urlopen(url, timeout=timeout) as response:
                 body = response.read()
             # Voila streams the page and ends it after the last cell; with tracebacks hidden,
-            # a failed cell says "There was an error".
-            if b"There was an error" in body:
+            # a failed cell says "There was an error". A complete page holds the explorer's
+            # widget view: when the executor drops a busy kernel's outputs (iopub_timeout),
+            # the page arrives with the title and intro only, and stays blank in a browser.
+            if b"There was an error" in body or WIDGET_VIEW not in body:
                 return float("inf")
             return time.monotonic() - start
         except OSError:
             return float("inf")
 
-    with ThreadPoolExecutor(max_workers=students) as pool:
-        return list(pool.map(one, range(students))), 0.0
+    # A page whose kernel never started never ends: give up on it at the timeout instead of
+    # waiting for it (urlopen's timeout is per read, and such a page sends nothing at all).
+    pool = ThreadPoolExecutor(max_workers=students)
+    futures = [pool.submit(one, n) for n in range(students)]
+    wait(futures, timeout=timeout)
+    pool.shutdown(wait=False, cancel_futures=True)
+    return [f.result() if f.done() else float("inf") for f in futures], 0.0
 
 
 def run_once(args: argparse.Namespace, students: int) -> dict[str, object]:

@@ -96,6 +96,65 @@ def test_voila_config_hides_tracebacks_and_culls_idle_kernels():
     assert 0 < culling["cull_interval"] <= culling["cull_idle_timeout"] <= 3600
 
 
+# Below this many seconds Voila's executor drops a busy kernel's last outputs when a class
+# arrives together, and pages stay blank (issue 12: 5-9 of 12 with the default of 4 s).
+IOPUB_TIMEOUT_AT_LEAST = 30
+
+
+def _introspect(code: str, env: dict[str, str], cwd: Path) -> str:
+    """Run ``code`` in a fresh interpreter and return its last output line."""
+    result = subprocess.run(
+        [sys.executable, "-W", "ignore", "-c", code], cwd=cwd, env=env,
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    return result.stdout.strip().splitlines()[-1]
+
+
+def test_voila_json_gives_the_executor_time_for_a_class_arriving_together():
+    config = json.loads((ROOT / "voila.json").read_text(encoding="utf-8"))
+    assert config["VoilaExecutor"]["iopub_timeout"] >= IOPUB_TIMEOUT_AT_LEAST
+
+
+def test_voila_started_as_make_app_reads_the_executor_timeout(tmp_path):
+    """``make app`` passes ``--Voila.config_file_paths``: the executor gets voila.json's value."""
+    code = (
+        "import nbformat\n"
+        "from voila.app import Voila\n"
+        "from voila.execute import VoilaExecutor\n"
+        "app = Voila()\n"
+        f"app.initialize([\"--Voila.config_file_paths=['{ROOT}']\", 'explorer.ipynb'])\n"
+        "executor = VoilaExecutor(nbformat.v4.new_notebook(), config=app.config)\n"
+        "print(executor.iopub_timeout, app.config.MappingKernelManager.cull_idle_timeout,"
+        " app.config.KernelManager.transport)"
+    )
+    env = dict(os.environ, JUPYTER_CONFIG_DIR=str(tmp_path), JUPYTER_CONFIG_PATH="")
+    config = json.loads((ROOT / "voila.json").read_text(encoding="utf-8"))
+    expected = (config["VoilaExecutor"]["iopub_timeout"],
+                config["MappingKernelManager"]["cull_idle_timeout"])
+    assert _introspect(code, env, ROOT / "notebooks") == f"{expected[0]} {expected[1]} ipc"
+
+
+def test_binder_server_reads_the_same_executor_timeout(tmp_path):
+    """On Binder Voila is a jupyter server extension: postBuild copies voila.json's server
+    sections into the user's server config, and the server's executor config holds them."""
+    assert "python tools/voila_server_config.py" in (BINDER / "postBuild").read_text()
+    env = dict(os.environ, JUPYTER_CONFIG_DIR=str(tmp_path), JUPYTER_CONFIG_PATH="")
+    subprocess.run([sys.executable, "tools/voila_server_config.py"], cwd=ROOT, env=env,
+                   check=True, capture_output=True, timeout=60)  # fmt: skip
+    code = (
+        "from jupyter_server.serverapp import ServerApp\n"
+        "app = ServerApp()\n"
+        "app.initialize(argv=['--port=0'], find_extensions=True, new_httpserver=False)\n"
+        "print(app.config.VoilaExecutor.iopub_timeout, app.kernel_manager.cull_idle_timeout,"
+        " app.config.KernelManager.transport)"
+    )
+    config = json.loads((ROOT / "voila.json").read_text(encoding="utf-8"))
+    expected = (config["VoilaExecutor"]["iopub_timeout"],
+                config["MappingKernelManager"]["cull_idle_timeout"])
+    assert _introspect(code, env, ROOT) == f"{expected[0]} {expected[1]} ipc"
+
+
 def _load_badges():
     spec = importlib.util.spec_from_file_location("badges", BINDER / "badges.py")
     module = importlib.util.module_from_spec(spec)
@@ -168,3 +227,18 @@ def test_repo2docker_would_build_python_3_11_with_our_scripts():
     assert 'pip install --no-cache-dir -r "binder/requirements.txt"' in output
     assert "./binder/postBuild" in output
     assert 'R2D_ENTRYPOINT="${REPO_DIR}/binder/start"' in output
+
+
+def test_server_config_keeps_what_the_users_config_already_holds(tmp_path):
+    spec = importlib.util.spec_from_file_location("vsc", ROOT / "tools" / "voila_server_config.py")
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    target = tmp_path / "jupyter_server_config.json"
+    target.write_text(json.dumps({"ServerApp": {"open_browser": False},
+                                  "VoilaExecutor": {"timeout": 30, "iopub_timeout": 4}}))
+    written = tool.write(target)
+    assert written["ServerApp"] == {"open_browser": False}
+    config = json.loads((ROOT / "voila.json").read_text(encoding="utf-8"))
+    assert written["VoilaExecutor"] == {"timeout": 30, **config["VoilaExecutor"]}
+    assert written["KernelManager"]["transport"] == "ipc"
+    assert json.loads(target.read_text()) == written

@@ -38,7 +38,8 @@ import numpy as np
 
 from cnnviz.core.activations import ACTIVATION_NAMES
 from cnnviz.explorer.a11y import PageA11y
-from cnnviz.explorer.export import figure_gif_bytes
+from cnnviz.explorer.frame_view import FrameView
+from cnnviz.explorer.kernel_watch import ROOT_CLASS, KernelWatch
 from cnnviz.explorer.layer import LayerSnapshot, gradient_check, snapshot_from_settings
 from cnnviz.explorer.links import query_from_settings, settings_from_query
 from cnnviz.explorer.presets import DEFAULT_PRESET, PRESETS
@@ -93,6 +94,10 @@ class Explorer:
         A real layer to explore; its geometry is fixed.
     notes : sequence of str
         Plain sentences shown in the note line (e.g. ignored parts of a link).
+    defer_details : bool
+        Draw the first picture only, and the details below it (gradient check, the two walks'
+        agreement, dW/db) once the page shows it: a class arriving together gets its pictures
+        sooner (the Voila page does this; the details follow within a second).
     """
 
     def __init__(
@@ -100,6 +105,7 @@ class Explorer:
         settings: Settings | None = None,
         layer: LayerSnapshot | None = None,
         notes: list[str] | tuple[str, ...] = (),
+        defer_details: bool = False,
     ) -> None:
         if settings is not None and not isinstance(settings, Settings):
             raise TypeError(f"settings must be a Settings; got {type(settings).__name__}")
@@ -111,6 +117,7 @@ class Explorer:
         self.figure: FanOutFigure | None = None
         self.timings: dict[str, float] = {}
         self._busy = False
+        self._details_pending = defer_details
         self._build_widgets()
         self._set_notes(list(notes))
         self._load()
@@ -179,7 +186,8 @@ class Explorer:
                                      tooltip="the current walk as an animated GIF")
         self.download = widgets.HTML()
         self.note = widgets.HTML()
-        self.image = widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
+        # only the tiles that changed since the last step travel to the browser (frame_view.py)
+        self.image = FrameView(layout=widgets.Layout(max_width="100%"))
         self.equation = widgets.HTML()
         self.agreement = widgets.HTML()
         self.check = widgets.HTML()
@@ -188,7 +196,7 @@ class Explorer:
         self.link = widgets.HTML()
         self.gradients = widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
         self.a11y = PageA11y(play=self.play)  # names, alt texts, live region, Space to play
-        self.a11y.describe(self.image, "The fan-out figure")
+        self.image.alt = "The fan-out figure"  # FrameView draws its own <img alt>
         self.a11y.describe(self.gradients, "The weight and bias gradients")
         self._observe()
         self.widget = self._arrange()
@@ -227,8 +235,15 @@ class Explorer:
             [self.gradients, widgets.VBox([widgets.HTML("<b>Shape ledger</b>"), self.ledger])],
             layout=widgets.Layout(flex_flow="row wrap", grid_gap="16px"),
         )
-        return widgets.VBox(
+        self.watch = KernelWatch(controls=[
+            self.preset, *self.sliders.values(), self.activation, self.walk, self.play,
+            self.step, self.back, self.forward, self.speed, self.channel,
+            self.channels_shown, self.filter, self.export,
+        ])  # fmt: skip
+        self.watch.on_shown(self._show_details)
+        page = widgets.VBox(
             [
+                self.watch,
                 self.note,
                 self.controls,
                 walking,
@@ -247,6 +262,7 @@ class Explorer:
             ],
             layout=widgets.Layout(max_width="1300px"),
         )
+        return page.add_class(ROOT_CLASS)
 
     # ------------------------------------------------------------------ state
 
@@ -318,7 +334,8 @@ class Explorer:
             self._busy = False
         self.show_step(count - 1)
         self.timings["control_to_image_ms"] = (time.perf_counter() - started) * 1000
-        self._describe_layer()
+        if not self._details_pending:
+            self._describe_layer()
 
     def _set_channel_choices(self, depth: int, fit: int, value: str) -> None:
         """Label the "channels shown" buttons for this depth (call with ``_busy`` set)."""
@@ -357,6 +374,12 @@ class Explorer:
                 f"Link to this scenario: add <code>?{query}</code> to the page address.</span>"
             )
 
+    def _show_details(self) -> None:
+        """The page shows the picture: draw what ``defer_details`` held back."""
+        if self._details_pending:
+            self._details_pending = False
+            self._guarded(self._describe_layer)
+
     def show_step(self, index: int) -> None:
         """Draw step ``index`` of the current walk (clipped to the walk's range)."""
         if self.figure is None:
@@ -364,10 +387,10 @@ class Explorer:
         started = time.perf_counter()
         walk = self.figure.walk
         index = int(np.clip(index, 0, walk.count - 1))
-        self.image.value = self.figure.png(index)
+        self.image.show(self.figure.frame(index))
         self.equation.value = equation_html(walk, self.figure.current,
                                             channel=self.figure.channels[0])
-        self.a11y.set_alt(self.image, step_alt(self.figure))
+        self.image.alt = step_alt(self.figure)
         self.a11y.announce(step_announcement(self.figure.current, channel=self.figure.channels[0]))
         self.timings["step_ms"] = (time.perf_counter() - started) * 1000
 
@@ -464,6 +487,8 @@ class Explorer:
                 self.layer, walk=self.walk.value, first_channel=shown.channels[0],
                 channels_shown=len(shown.channels), first_filter=shown.filter_rows[0],
             )  # fmt: skip
+            from cnnviz.explorer.export import figure_gif_bytes  # only when asked: not at start
+
             data = figure_gif_bytes(copy)
             encoded = base64.b64encode(data).decode("ascii")
             own = self.fixed_layer is None
@@ -493,4 +518,4 @@ def explorer_page(query: str | None = None) -> widgets.VBox:
     if query is None:
         query = os.environ.get("QUERY_STRING", "")
     settings, notes = settings_from_query(query)
-    return Explorer(settings=settings, notes=notes).widget
+    return Explorer(settings=settings, notes=notes, defer_details=True).widget

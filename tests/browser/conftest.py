@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -28,6 +27,7 @@ from servers import (  # noqa: F401  (re-exported for bench/bench_explorer.py)
     ROOT,
     _free_port,
     _wait_until_up,
+    voila_command,
 )
 
 
@@ -42,13 +42,11 @@ def voila_base_url(tmp_path_factory) -> str:
     port = _free_port()
     log = tmp_path_factory.mktemp("voila") / "voila.log"
     env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
-    command = [
-        sys.executable, "-m", "voila", str(NOTEBOOKS),
-        "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1",
-        f"--Voila.config_file_paths=['{ROOT}']",
+    command = voila_command(
+        port,
         "--MappingKernelManager.cull_idle_timeout=120",
         "--MappingKernelManager.cull_interval=30",
-    ]  # fmt: skip
+    )
     with open(log, "w") as out:
         process = subprocess.Popen(
             command, cwd=NOTEBOOKS, stdout=out, stderr=subprocess.STDOUT, env=env

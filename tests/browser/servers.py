@@ -5,8 +5,10 @@ A plain module (not a conftest), so tests and bench scripts can import it by nam
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
+import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -44,3 +46,50 @@ def _wait_until_up(url: str, process: subprocess.Popen, log: Path) -> None:
         except OSError:
             time.sleep(0.3)
     raise RuntimeError(f"voila did not answer {url} in {STARTUP_TIMEOUT} s:\n{log.read_text()}")
+
+
+def voila_command(port: int, *extra: str) -> list[str]:
+    """Voila serving ``notebooks/`` as ``make app`` starts it: the repository's ``voila.json``
+    (theme, tracebacks, culling, ``VoilaExecutor.iopub_timeout``) through ``config_file_paths``.
+
+    ``extra`` arguments come last and override voila.json (e.g. shorter culling for tests).
+    """
+    return [
+        sys.executable, "-m", "voila", str(NOTEBOOKS),
+        "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1",
+        f"--Voila.config_file_paths=['{ROOT}']",
+        *extra,
+    ]  # fmt: skip
+
+
+def start_voila(log: Path, *extra: str) -> tuple[subprocess.Popen, str]:
+    """A Voila of its own (:func:`voila_command`, one BLAS thread): ``(process, base_url)``.
+
+    Stop it with :func:`stop_voila`; its output goes to ``log``.
+    """
+    port = _free_port()
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    with open(log, "w") as out:
+        process = subprocess.Popen(
+            voila_command(port, *extra), cwd=NOTEBOOKS, stdout=out, stderr=subprocess.STDOUT,
+            env=env,
+        )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_up(f"{base}/voila/tree", process, log)
+    except Exception:
+        stop_voila(process)
+        raise
+    return process, base
+
+
+def stop_voila(process: subprocess.Popen) -> None:
+    """Terminate a server from :func:`start_voila` (its kernels end with it)."""
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
