@@ -15,7 +15,9 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "cnnviz"
 ROOMS = ["core", "explorer", "nn", "lessons"]  # in data-flow order; cli and the façades on top
 TOP = len(ROOMS)
-EXPLORER_CHAIN = ["settings", "presets", "links", "layer", "trace", "render", "export", "app"]
+EXPLORER_CHAIN = [
+    "settings", "presets", "links", "layer", "trace", "render", "export", "page", "app",
+]  # fmt: skip
 
 
 def _modules() -> list[Path]:
@@ -94,9 +96,7 @@ MAX_MODULE_LINES = 400
 MAX_FUNCTION_LINES = 50  # from the def line to the last line, docstring included
 # Files other helpers are rewriting in parallel and that are still over a limit; the lead
 # empties this list at merge time, once their branches are in.
-SIZE_ALLOWED = {
-    "explorer/app.py",  # i12/i15: module 484 lines, _build_widgets 72
-}
+SIZE_ALLOWED: set[str] = set()  # every module is within the limits
 
 
 def _too_long(path: Path) -> list[str]:

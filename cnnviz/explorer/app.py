@@ -37,11 +37,17 @@ import ipywidgets as widgets
 import numpy as np
 
 from cnnviz.core.activations import ACTIVATION_NAMES
-from cnnviz.explorer.a11y import PageA11y
-from cnnviz.explorer.frame_view import FrameView
-from cnnviz.explorer.kernel_watch import ROOT_CLASS, KernelWatch
 from cnnviz.explorer.layer import LayerSnapshot, gradient_check, snapshot_from_settings
 from cnnviz.explorer.links import query_from_settings, settings_from_query
+from cnnviz.explorer.page import (  # noqa: F401 (the page's names, re-exported)
+    _NOTE_STYLE,
+    ALL,
+    CUSTOM,
+    FEW,
+    GEOMETRY_CONTROLS,
+    SPEEDS,
+    ExplorerWidgets,
+)
 from cnnviz.explorer.presets import DEFAULT_PRESET, PRESETS
 from cnnviz.explorer.render.describe import gradients_alt, step_alt, step_announcement
 from cnnviz.explorer.render.fanout import (
@@ -54,7 +60,6 @@ from cnnviz.explorer.render.gradients import gradients_png
 from cnnviz.explorer.render.text import (
     agreement_html,
     check_html,
-    conventions_html,
     equation_html,
     ledger_html,
     zero_zone_html,
@@ -62,28 +67,8 @@ from cnnviz.explorer.render.text import (
 from cnnviz.explorer.settings import RANGES, Settings
 from cnnviz.explorer.trace import WALKS, final_dx
 
-CUSTOM = "custom"
-FEW, ALL = "few", "all"  # values of the "channels shown" buttons
-SPEEDS = (1, 30)  # steps per second on Play
-DEFAULT_SPEED = 4
-GEOMETRY_CONTROLS = tuple(name for name in RANGES if name != "seed")
-_NOTE_STYLE = "color:var(--jp-warn-color0, #b35900);font-size:14px"
 
-
-def _slider(name: str, value: int) -> widgets.IntSlider:
-    low, high, label = RANGES[name]
-    return widgets.IntSlider(
-        value=int(np.clip(value, low, high)),
-        min=low,
-        max=high,
-        description=label,
-        continuous_update=False,
-        style={"description_width": "120px"},
-        layout=widgets.Layout(width="300px"),
-    )
-
-
-class Explorer:
+class Explorer(ExplorerWidgets):
     """The explorer page for seeded settings or for one real layer.
 
     Parameters
@@ -122,156 +107,7 @@ class Explorer:
         self._set_notes(list(notes))
         self._load()
 
-    # ------------------------------------------------------------------ widgets
-
-    def _build_widgets(self) -> None:
-        s = self.settings
-        names = {preset.title: name for name, preset in PRESETS.items()}
-        self.preset = widgets.Dropdown(
-            options=[*names.items(), ("(your own settings)", CUSTOM)],
-            value=self._preset_name(s),
-            description="preset",
-            style={"description_width": "60px"},
-            layout=widgets.Layout(width="440px"),
-        )
-        self.sliders = {name: _slider(name, getattr(s, name)) for name in RANGES}
-        self.activation = widgets.Dropdown(
-            options=[(name if name != "relu" else "ReLU", name) for name in ACTIVATION_NAMES],
-            value=s.activation,
-            description="activation below (σ)",
-            style={"description_width": "130px"},
-            layout=widgets.Layout(width="300px"),
-        )
-        self.walk = widgets.ToggleButtons(
-            options=[
-                ("scatter (per δ element)", "scatter"),
-                ("gather (per input pixel)", "gather"),
-            ],
-            value="scatter",
-            description="walk",
-            style={"description_width": "40px", "button_width": "180px"},
-        )
-        self.play = widgets.Play(value=0, min=0, max=1, interval=1000 // DEFAULT_SPEED,
-                                 description="Play", show_repeat=True)
-        self.step = widgets.IntSlider(value=0, min=0, max=1, description="step",
-                                      continuous_update=True,
-                                      style={"description_width": "40px"},
-                                      layout=widgets.Layout(width="420px"))
-        widgets.jslink((self.play, "value"), (self.step, "value"))
-        self.back = widgets.Button(description="◀ step", tooltip="step back",
-                                   layout=widgets.Layout(width="80px"))
-        self.forward = widgets.Button(description="step ▶", tooltip="step forward",
-                                      layout=widgets.Layout(width="80px"))
-        self.speed = widgets.IntSlider(value=DEFAULT_SPEED, min=SPEEDS[0], max=SPEEDS[1],
-                                       description="steps/s", continuous_update=False,
-                                       style={"description_width": "60px"},
-                                       layout=widgets.Layout(width="260px"))
-        self.channel = widgets.IntSlider(value=1, min=1, max=1, description="first channel",
-                                         continuous_update=False,
-                                         style={"description_width": "90px"},
-                                         layout=widgets.Layout(width="300px"))
-        self.channels_shown = widgets.ToggleButtons(
-            options=[("4", FEW), ("all", ALL)],
-            value=FEW,
-            description="channels shown",
-            tooltips=["big enough cells show their numbers", "see every channel get the delta"],
-            style={"description_width": "100px", "button_width": "170px"},
-        )
-        self._channels_choice: str | None = None  # None: the default for the layer
-        self.filter = widgets.IntSlider(value=1, min=1, max=1, description="first filter",
-                                        continuous_update=False,
-                                        style={"description_width": "90px"},
-                                        layout=widgets.Layout(width="300px"))
-        self.export = widgets.Button(description="Export GIF", icon="download",
-                                     tooltip="the current walk as an animated GIF")
-        self.download = widgets.HTML()
-        self.note = widgets.HTML()
-        # only the tiles that changed since the last step travel to the browser (frame_view.py)
-        self.image = FrameView(layout=widgets.Layout(max_width="100%"))
-        self.equation = widgets.HTML()
-        self.agreement = widgets.HTML()
-        self.check = widgets.HTML()
-        self.zero_zone = widgets.HTML()
-        self.ledger = widgets.HTML()
-        self.link = widgets.HTML()
-        self.gradients = widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
-        self.a11y = PageA11y(play=self.play)  # names, alt texts, live region, Space to play
-        self.image.alt = "The fan-out figure"  # FrameView draws its own <img alt>
-        self.a11y.describe(self.gradients, "The weight and bias gradients")
-        self._observe()
-        self.widget = self._arrange()
-
-    def _observe(self) -> None:
-        for slider in self.sliders.values():
-            slider.observe(self._on_setting, names="value")
-        self.activation.observe(self._on_setting, names="value")
-        self.preset.observe(self._on_preset, names="value")
-        self.walk.observe(self._on_walk, names="value")
-        self.step.observe(self._on_step, names="value")
-        self.speed.observe(self._on_speed, names="value")
-        self.channel.observe(self._on_channel, names="value")
-        self.channels_shown.observe(self._on_channels_shown, names="value")
-        self.filter.observe(self._on_channel, names="value")
-        self.back.on_click(lambda _: self._nudge(-1))
-        self.forward.on_click(lambda _: self._nudge(+1))
-        self.export.on_click(self._on_export)
-
-    def _arrange(self) -> widgets.VBox:
-        grid = widgets.GridBox(
-            [self.sliders[name] for name in RANGES] + [self.activation],
-            layout=widgets.Layout(grid_template_columns="repeat(auto-fill, 310px)",
-                                  grid_gap="2px 8px"),
-        )
-        self.controls = widgets.VBox([self.preset, grid])
-        if self.fixed_layer is not None:
-            self.controls.layout.display = "none"
-        player = widgets.HBox([self.play, self.back, self.forward, self.step, self.speed],
-                              layout=widgets.Layout(flex_flow="row wrap", align_items="center"))
-        walking = widgets.HBox([self.walk, self.channels_shown, self.channel, self.filter,
-                                self.export],
-                               layout=widgets.Layout(flex_flow="row wrap",
-                                                     align_items="center"))
-        details = widgets.HBox(
-            [self.gradients, widgets.VBox([widgets.HTML("<b>Shape ledger</b>"), self.ledger])],
-            layout=widgets.Layout(flex_flow="row wrap", grid_gap="16px"),
-        )
-        self.watch = KernelWatch(controls=[
-            self.preset, *self.sliders.values(), self.activation, self.walk, self.play,
-            self.step, self.back, self.forward, self.speed, self.channel,
-            self.channels_shown, self.filter, self.export,
-        ])  # fmt: skip
-        self.watch.on_shown(self._show_details)
-        page = widgets.VBox(
-            [
-                self.watch,
-                self.note,
-                self.controls,
-                walking,
-                player,
-                self.download,
-                self.image,
-                self.equation,
-                self.agreement,
-                widgets.HBox([self.check]),
-                self.zero_zone,
-                widgets.HTML(conventions_html()),
-                widgets.HTML("<h2 style='font-size:17px'>Weight and bias gradients</h2>"),
-                details,
-                self.link,
-                self.a11y.widget,
-            ],
-            layout=widgets.Layout(max_width="1300px"),
-        )
-        return page.add_class(ROOT_CLASS)
-
     # ------------------------------------------------------------------ state
-
-    @staticmethod
-    def _preset_name(settings: Settings) -> str:
-        for name, preset in PRESETS.items():
-            if preset.settings == settings:
-                return name
-        return CUSTOM
 
     def _set_notes(self, notes: list[str]) -> None:
         self._notes = notes
