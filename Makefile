@@ -12,7 +12,7 @@ export OPENBLAS_NUM_THREADS ?= 1
 export OMP_NUM_THREADS ?= 1
 export MKL_NUM_THREADS ?= 1
 
-.PHONY: app test lint bench browser clean strip hooks
+.PHONY: app network test lint bench browser clean strip hooks
 
 $(VENV)/.app-installed: requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,12 @@ $(VENV)/.test-installed: $(VENV)/.app-installed requirements-dev.txt requirement
 # The server's settings (theme, tracebacks, kernel culling, preheating) live in voila.json.
 app: $(VENV)/.app-installed
 	cd notebooks && ../$(VENV)/bin/voila explorer.ipynb --no-browser --port=$(PORT) \
+		--Voila.ip=$(HOST) --Voila.config_file_paths="['$(CURDIR)']" \
+		$(if $(THEME),--theme=$(THEME))
+
+# The whole-network page (notebooks/network.ipynb), served the same way: `make network`.
+network: $(VENV)/.app-installed
+	cd notebooks && ../$(VENV)/bin/voila network.ipynb --no-browser --port=$(PORT) \
 		--Voila.ip=$(HOST) --Voila.config_file_paths="['$(CURDIR)']" \
 		$(if $(THEME),--theme=$(THEME))
 
