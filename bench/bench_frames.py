@@ -25,7 +25,13 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "browser"))
-from servers import CHROMIUM, CHROMIUM_ARGS, start_voila, stop_voila  # noqa: E402
+from servers import (  # noqa: E402
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    start_voila,
+    stop_voila,
+    wait_for_new_picture,
+)
 
 FIGURE = "img.widget-image"
 TARGET_KB, TARGET_FPS = 30, 24
@@ -46,12 +52,7 @@ def _received(page) -> list[int]:
     return sizes
 
 
-def _new_picture(page, old: str) -> None:
-    page.wait_for_function(
-        "([sel, old]) => { const img = document.querySelector(sel);"
-        " return img.src !== old && img.complete && img.naturalWidth > 0; }",
-        arg=[FIGURE, old], timeout=30_000,
-    )  # fmt: skip
+_new_picture = wait_for_new_picture  # one copy, in tests/browser/servers.py
 
 
 def bytes_per_step(page, sizes: list[int], steps: int) -> list[int]:

@@ -41,6 +41,16 @@ def test_every_lesson_has_at_least_three_exercises():
         assert all(len(item.mistakes) >= 2 for item in items)
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_one_page_never_shows_one_answer_for_two_questions(seed):
+    """Each exercise of a lesson asks for its own label, so revealing one answer never shows
+    another's (two "its rows" labels with equal values once did, on lesson 03's page)."""
+    for lesson in LESSONS:
+        texts = [item.answer_text for item in exercises(lesson, seed)]
+        labels = [text.split(" = ")[0] for text in texts]
+        assert len(set(labels)) == len(labels), (lesson, labels)
+
+
 def test_the_classic_mistakes_are_all_recognised_somewhere():
     names = {m.name for lesson in LESSONS for item in exercises(lesson, 0) for m in item.mistakes}
     assert CLASSIC <= names

@@ -93,3 +93,12 @@ def stop_voila(process: subprocess.Popen) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait(timeout=10)
+
+
+def wait_for_new_picture(page, old: str, selector: str = "img.widget-image") -> None:
+    """Wait until the figure ``selector`` shows a picture other than ``old`` (its last src)."""
+    page.wait_for_function(
+        "([sel, old]) => { const img = document.querySelector(sel);"
+        " return img.src !== old && img.complete && img.naturalWidth > 0; }",
+        arg=[selector, old], timeout=30_000,
+    )  # fmt: skip

@@ -29,22 +29,14 @@ LESSONS = {
 
 
 @pytest.fixture
-def open_slow_page(chromium):
-    """Like conftest's ``open_page``, with a navigation timeout for a loaded machine: Voila
-    sends the page only once the notebook's first cells have run."""
-    pages = []
+def open_slow_page(open_page):
+    """conftest's ``open_page`` with a navigation timeout for a loaded machine: Voila sends the
+    page only once the notebook's first cells have run."""
 
     def opener(url: str, *, width: int = 1200, height: int = 900):
-        page = chromium.new_page(viewport={"width": width, "height": height})
-        page.cnnviz_errors = []
-        page.on("pageerror", lambda error: page.cnnviz_errors.append(str(error)))
-        page.goto(url, wait_until="domcontentloaded", timeout=FIRST_PAINT)
-        pages.append(page)
-        return page
+        return open_page(url, width=width, height=height, timeout=FIRST_PAINT)
 
-    yield opener
-    for page in pages:
-        page.close()
+    return opener
 
 
 def _open_exercises(open_page, base: str, name: str):

@@ -15,6 +15,7 @@ import statistics
 import numpy as np
 import pytest
 from PIL import Image
+from servers import wait_for_new_picture
 
 from cnnviz.explorer.layer import snapshot_from_settings
 from cnnviz.explorer.presets import DEFAULT_PRESET, PRESETS
@@ -31,12 +32,7 @@ _SHOWN_PIXELS = """async (sel) => { const img = document.querySelector(sel);
     let text = ''; for (const b of bytes) text += String.fromCharCode(b); return btoa(text); }"""
 
 
-def _new_picture(page, old: str) -> None:
-    page.wait_for_function(
-        "([sel, old]) => { const img = document.querySelector(sel);"
-        " return img.src !== old && img.complete && img.naturalWidth > 0; }",
-        arg=[FIGURE, old], timeout=30_000,
-    )  # fmt: skip
+_new_picture = wait_for_new_picture  # one copy, in tests/browser/servers.py
 
 
 def test_a_step_sends_at_most_30_kb_and_shows_the_kernels_frame(voila_base_url, open_page):

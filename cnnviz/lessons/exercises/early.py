@@ -306,7 +306,7 @@ def padded_delta_size(rng: np.random.Generator) -> dict | None:
             "dilated and then padded for a full correlation with rot180(w). How many rows does "
             "that padded, dilated δ have?"
         ),
-        "label": "its rows",
+        "label": "rows of the padded, dilated δ",
         "answer": framed.shape[0],
         "how": f"({ho} − 1)·{s} + 1 = {dilated.shape[0]} after dilating, plus k − 1 = {k - 1} "
         "zeros on each side, by the core's dilate and pad.",
@@ -362,7 +362,7 @@ def transposed_size(rng: np.random.Generator) -> dict | None:
             f"A transposed convolution takes a {ho}×{ho} δ back through a {k}×{k} kernel, "
             f"stride {s}, padding {p}, dilation 1, output_padding 0. How many rows does it give?"
         ),
-        "label": "its rows",
+        "label": "rows of the transposed output",
         "answer": answer,
         "how": f"(H_o − 1)·s − 2p + d(k − 1) + output_padding + 1 = ({ho} − 1)·{s} − 2·{p} + "
         f"{k - 1} + 0 + 1, by the lessons' transposed_output_size.",
