@@ -10,6 +10,8 @@ from typing import Any
 
 import numpy as np
 
+from cnnviz.core.conv import dilate, pad_input
+
 __all__ = ["convolve_2d", "correlate_2d", "dilate_map", "every_map", "pad_map", "pair"]
 
 def pair(value: Any) -> tuple[int, int]:
@@ -38,17 +40,13 @@ def convolve_2d(image: np.ndarray, kernel: np.ndarray, *, full: bool = False) ->
 
 
 def pad_map(image: np.ndarray, amount: Any) -> np.ndarray:
-    """``pad_p``: ``p`` zeros on every side."""
-    ph, pw = pair(amount)
-    return np.pad(image, ((ph, ph), (pw, pw)))
+    """``pad_p``: ``p`` zeros on every side (the core's :func:`~cnnviz.core.conv.pad_input`)."""
+    return pad_input(image, pair(amount))
 
 
 def dilate_map(image: np.ndarray, step: Any) -> np.ndarray:
-    """``dilate_s``: ``s - 1`` zeros between neighbouring elements."""
-    sh, sw = pair(step)
-    out = np.zeros(((image.shape[0] - 1) * sh + 1, (image.shape[1] - 1) * sw + 1))
-    out[::sh, ::sw] = image
-    return out
+    """``dilate_s``: ``s - 1`` zeros between neighbours (the core's :func:`~.conv.dilate`)."""
+    return dilate(image, pair(step))
 
 
 def every_map(image: np.ndarray, step: Any) -> np.ndarray:
