@@ -24,7 +24,7 @@ from collections.abc import Iterator, Sequence
 
 import numpy as np
 
-from cnnviz.core.arrays import as_count as _positive_int  # the one int checker
+from cnnviz.core.arrays import as_count
 from cnnviz.core.conv import IntOrPair, conv2d, conv2d_backward
 from cnnviz.core.geometry import Geometry
 from cnnviz.nn.losses import softmax, softmax_cross_entropy  # noqa: F401  (re-exported)
@@ -94,8 +94,8 @@ class Conv2D(Layer):
         dtype: type = np.float32,
     ) -> None:
         super().__init__()
-        self.in_channels = _positive_int(in_channels, "in_channels")
-        self.out_channels = _positive_int(out_channels, "out_channels")
+        self.in_channels = as_count(in_channels, "in_channels")
+        self.out_channels = as_count(out_channels, "out_channels")
         # a Geometry on a large dummy input checks the settings' types and ranges now
         probe = Geometry(10_000, kernel_size, stride=stride, padding=padding, dilation=dilation)
         self.kernel_size = probe.kernel_size
@@ -201,7 +201,7 @@ class MaxPool2D(Layer):
 
     def __init__(self, size: int = 2) -> None:
         super().__init__()
-        self.size = _positive_int(size, "size")
+        self.size = as_count(size, "size")
         self.input_shape: Shape | None = None
         self.column_choice: np.ndarray | None = None
         self.row_choice: np.ndarray | None = None
@@ -289,8 +289,8 @@ class Dense(Layer):
         dtype: type = np.float32,
     ) -> None:
         super().__init__()
-        self.in_features = _positive_int(in_features, "in_features")
-        self.out_features = _positive_int(out_features, "out_features")
+        self.in_features = as_count(in_features, "in_features")
+        self.out_features = as_count(out_features, "out_features")
         w = _rng(seed).normal(
             0.0, np.sqrt(2.0 / self.in_features), (self.in_features, self.out_features)
         )

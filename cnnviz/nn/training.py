@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from cnnviz.core.arrays import as_count as _check_int  # the one int checker
+from cnnviz.core.arrays import as_count
 from cnnviz.explorer.layer import LayerSnapshot
 from cnnviz.nn.gestures import CLASS_NAMES, DEFAULT_SIZE, Gestures
 from cnnviz.nn.layers import (
@@ -147,8 +147,8 @@ def train(
     -------
     History
     """
-    epochs = _check_int(epochs, "epochs", 1)
-    batch_size = _check_int(batch_size, "batch_size", 1)
+    epochs = as_count(epochs, "epochs", 1)
+    batch_size = as_count(batch_size, "batch_size", 1)
     if len(train_set) == 0:
         raise ValueError("train_set must hold at least one sample")
     rng = np.random.default_rng(seed)
@@ -221,14 +221,14 @@ def conv_layer_snapshot(
         ``δ_below = dx ⊙ σ'(z_below)`` is the delta at the pooled pre-activation.
     """
     positions = [i for i, layer in enumerate(network.layers) if isinstance(layer, Conv2D)]
-    conv = _check_int(conv, "conv", 0)
+    conv = as_count(conv, "conv", 0)
     if conv >= len(positions):
         raise ValueError(f"conv must be < {len(positions)}, the number of conv layers; got {conv}")
     image = np.asarray(image)
     if image.shape != network.input_shape:
         raise ValueError(f"image must be one sample {network.input_shape}; got {image.shape}")
     position = positions[conv]
-    inputs, delta = _delta_at(network, image, _check_int(label, "label", 0), position)
+    inputs, delta = _delta_at(network, image, as_count(label, "label", 0), position)
     layer = network.layers[position]
     layer.backward(delta)  # its grads now belong to this one sample, like the snapshot
     activation, z_below = _activation_below(network, positions, conv, inputs)

@@ -25,8 +25,9 @@ from matplotlib.figure import Figure
 
 from cnnviz.explorer.layer import LayerSnapshot
 from cnnviz.explorer.render.fanout import FanOutFigure
-from cnnviz.explorer.render.fit import window_words as _window
-from cnnviz.explorer.render.text import _n, equation_html
+from cnnviz.explorer.render.fit import window_words
+from cnnviz.explorer.render.text import equation_html
+from cnnviz.explorer.render.text import signed_text as _n
 from cnnviz.explorer.trace import Step
 
 _TAG = re.compile(r"<[^>]+>")
@@ -51,8 +52,8 @@ def shown_words(figure: FanOutFigure) -> str:
     """Which filters and channels the figure shows, as its footer says it."""
     layer = figure.layer
     return (
-        f"{_window('filter', figure.filter_rows, layer.filters)}, "
-        f"{_window('channel', figure.channels, layer.depth)}"
+        f"{window_words('filter', figure.filter_rows, layer.filters)}, "
+        f"{window_words('channel', figure.channels, layer.depth)}"
     )
 
 
@@ -112,8 +113,8 @@ def gradients_alt(
     if not isinstance(layer, LayerSnapshot):
         raise TypeError(f"layer must be a LayerSnapshot; got {type(layer).__name__}")
     shown = (
-        f"{_window('filter', list(filter_rows), layer.filters)}, "
-        f"{_window('channel', list(channels), layer.depth)}"
+        f"{window_words('filter', list(filter_rows), layer.filters)}, "
+        f"{window_words('channel', list(channels), layer.depth)}"
     )
     biases = "; ".join(f"db{k + 1} = {_n(layer.db[k])}" for k in filter_rows)
     kh, kw = layer.w.shape[2:]

@@ -22,11 +22,15 @@ _BOX = (
 )
 
 
-def _n(value: float) -> str:
+def signed_text(value: float) -> str:
+    """``-1.234`` -> ``"−1.23"``: two decimals, a true minus sign, never "−0.00"."""
     value = float(value)
     if round(value, 2) == 0:
         value = 0.0  # no "−0.00"
     return f"{value:.2f}".replace("-", "−")
+
+
+_n = signed_text  # the short name the f-strings below use
 
 
 def _sub(text: object) -> str:

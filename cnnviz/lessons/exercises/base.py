@@ -189,3 +189,11 @@ def draw(lesson: str, key: str, generator: Generator, seed: int) -> Exercise:
         if separated(exercise):
             return exercise
     raise RuntimeError(f"exercise {lesson}/{key}: no draw separates its mistakes for seed {seed}")
+
+
+SMALL = np.array([-2.0, -1.0, 1.0, 2.0])  # entries a student multiplies in their head
+
+
+def small_numbers(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    """An array of ``shape`` drawn from :data:`SMALL`, so every product is done in one's head."""
+    return rng.choice(SMALL, size=shape)

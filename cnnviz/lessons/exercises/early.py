@@ -19,15 +19,9 @@ from cnnviz.core.conv import (
     rot180,
 )
 from cnnviz.core.geometry import Geometry, output_length
+from cnnviz.lessons.exercises.base import small_numbers as _ints
 from cnnviz.lessons.single_channel import count_connections, gather_input_grad
 from cnnviz.lessons.stride import same_stride_attempt, transposed_output_size
-
-SMALL = np.array([-2.0, -1.0, 1.0, 2.0])  # entries a student multiplies in their head
-
-
-def _ints(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
-    return rng.choice(SMALL, size=shape)
-
 
 # ------------------------------------------------------------------------------- lesson 00
 

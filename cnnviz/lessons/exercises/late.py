@@ -12,7 +12,7 @@ import numpy as np
 from cnnviz.core.activations import activate, derivative
 from cnnviz.core.conv import conv2d_backward, pad_input
 from cnnviz.core.geometry import Geometry, output_length
-from cnnviz.lessons.exercises.early import _ints
+from cnnviz.lessons.exercises.base import small_numbers as _ints
 from cnnviz.lessons.padding import input_grad_before_crop
 from cnnviz.lessons.single_channel import gather_input_grad
 from cnnviz.nn.layers import Conv2D, Flatten, MaxPool2D, ReLU, Sequential
