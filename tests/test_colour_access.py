@@ -23,7 +23,7 @@ from cnnviz.explorer.render.raster import (
     HIGHLIGHT,
     SIGNED_CMAP,
     MapBox,
-    _lut,
+    colour_table,
     signed_colours,
     text_on,
 )
@@ -88,7 +88,7 @@ def test_most_positive_and_negative_cells_of_the_explorer_frame(vision):
 
 
 def test_numbers_on_every_map_colour_meet_4_5_to_1():
-    colours = _lut(SIGNED_CMAP)  # every colour the painter can give a cell
+    colours = colour_table(SIGNED_CMAP)  # every colour the painter can give a cell
     ratios = contrast(text_on(colours), colours)
     assert ratios.min() >= 4.5, f"worst {ratios.min():.2f} on {colours[ratios.argmin()]}"
 
@@ -110,7 +110,8 @@ def test_step_frame_is_a_shape_on_every_cell_colour(vision):
 
     Measured on the painter's output: each map colour in turn under a drawn frame.
     """
-    cells = np.concatenate([_lut(SIGNED_CMAP), [[255, 255, 255], HATCH, GRID]]).astype(np.uint8)
+    extra = [[255, 255, 255], HATCH, GRID]
+    cells = np.concatenate([colour_table(SIGNED_CMAP), extra]).astype(np.uint8)
     worst = np.inf
     for fill in cells:
         frame = np.empty((40, 40, 3), np.uint8)

@@ -15,16 +15,14 @@ different. Images use gray.
 from __future__ import annotations
 
 import html
-import io
 from dataclasses import dataclass
 
-import matplotlib
 import numpy as np
-from PIL import Image
 
+from cnnviz.explorer.render.raster import SIGNED_CMAP, colour_table, encode_png, signed_colours
 from cnnviz.nn.backward_trace import BackwardTrace, Stage
 
-DIVERGING = "RdBu_r"
+DIVERGING = SIGNED_CMAP  # "RdBu_r", as on the explorer page
 BLOCKED = np.array([200, 200, 200], dtype=np.uint8)  # a cell the route gives no δ
 GAP = np.array([255, 255, 255], dtype=np.uint8)
 MAX_WIDTH = 880  # pixels: a picture fits beside its caption on a 1366-wide screen
@@ -32,19 +30,16 @@ MAX_HEIGHT = 640  # a batch of 8 stays within about one screen per layer
 PER_ROW = 8  # maps per row of a mosaic
 
 
-def _lut(name: str) -> np.ndarray:
-    return (matplotlib.colormaps[name](np.linspace(0, 1, 256))[:, :3] * 255).astype(np.uint8)
-
-
-_LUTS = {name: _lut(name) for name in (DIVERGING, "gray")}
-
-
 def colorize(values: np.ndarray, scale: float, *, cmap: str = DIVERGING) -> np.ndarray:
-    """``(..., 3)`` uint8 RGB: ``values`` on ``[-scale, scale]`` (gray: ``[0, scale]``)."""
-    low = 0.0 if cmap == "gray" else -scale
-    position = (np.asarray(values, dtype=np.float64) - low) / max(scale - low, 1e-300)
-    index = np.clip(np.rint(position * 255), 0, 255).astype(np.intp)
-    return _LUTS[cmap][index]
+    """``(..., 3)`` uint8 RGB: ``values`` on ``[-scale, scale]`` (gray: ``[0, scale]``).
+
+    The diverging colours are the explorer's own
+    (:func:`~cnnviz.explorer.render.raster.signed_colours`), so δ reads the same on both pages.
+    """
+    if cmap == DIVERGING:
+        return signed_colours(values, scale)
+    position = np.asarray(values, dtype=np.float64) / max(scale, 1e-300)
+    return colour_table(cmap)[np.clip(np.rint(position * 255), 0, 255).astype(np.intp)]
 
 
 def symmetric_scale(values: np.ndarray) -> float:
@@ -125,10 +120,8 @@ def picture(rgb: np.ndarray, *, scale: float = 1.0, zoom: int | None = None) -> 
 
 
 def png(rgb: np.ndarray) -> bytes:
-    """PNG bytes of an ``(H, W, 3)`` uint8 image (fast compression: it is redrawn often)."""
-    buffer = io.BytesIO()
-    Image.fromarray(rgb).save(buffer, format="PNG", compress_level=1)
-    return buffer.getvalue()
+    """PNG bytes of an ``(H, W, 3)`` uint8 image (the explorer's fast encoder: redrawn often)."""
+    return encode_png(np.ascontiguousarray(rgb), level=1)
 
 
 def as_maps(array: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
@@ -185,7 +178,8 @@ def saliency_picture(trace: BackwardTrace) -> Picture:
 
 def colour_key(scale: float) -> str:
     """HTML: a small bar of the diverging map with its end values."""
-    stops = ", ".join(f"rgb{tuple(int(v) for v in _LUTS[DIVERGING][i])}" for i in (0, 128, 255))
+    table = colour_table(DIVERGING)
+    stops = ", ".join(f"rgb{tuple(int(v) for v in table[i])}" for i in (0, 128, 255))
     return (
         f"<span style='font-size:12px'>{-scale:.2g} "
         f"<span style='display:inline-block;width:80px;height:10px;vertical-align:middle;"

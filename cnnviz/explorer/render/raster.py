@@ -56,7 +56,7 @@ def text_on(colours: np.ndarray) -> np.ndarray:
 
 
 @lru_cache(maxsize=4)
-def _lut(cmap_name: str) -> np.ndarray:
+def colour_table(cmap_name: str) -> np.ndarray:
     """``(256, 3)`` uint8 colours of a colormap, for table lookups."""
     table = colormaps[cmap_name](np.linspace(0.0, 1.0, _LUT_SIZE))[:, :3]
     return np.round(table * 255).astype(np.uint8)
@@ -66,7 +66,7 @@ def signed_colours(values: np.ndarray, limit: float) -> np.ndarray:
     """Diverging colours centred on zero: ``(..., 3)`` uint8 for ``values`` in [-limit, limit]."""
     limit = float(limit) if limit > 0 else 1.0
     scaled = np.clip((np.asarray(values) / limit + 1.0) * 0.5, 0.0, 1.0)
-    return _lut(SIGNED_CMAP)[np.round(scaled * (_LUT_SIZE - 1)).astype(np.intp)]
+    return colour_table(SIGNED_CMAP)[np.round(scaled * (_LUT_SIZE - 1)).astype(np.intp)]
 
 
 def short_number(value: float) -> str:
