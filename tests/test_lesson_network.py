@@ -43,3 +43,31 @@ def test_bad_arguments_are_named():
         N.maxpool_backward_by_definition(np.zeros((1, 4, 4)), np.zeros((1, 2, 2)), 0)
     with pytest.raises(ValueError, match=r"labels must be \(2,\)"):
         N.batch_delta_at_loss(np.ones((2, 3)) / 3, np.array([0]))
+
+
+def _as_python(latex: str) -> str:
+    """The displayed LaTeX of lesson 07's index and loss formulas, read back as Python."""
+    for old, new in [
+        (r"\lfloor", "(("), (r"\rfloor", ")//1)"), (r"\bmod", "%"), (r"\cdot", "*"),
+        (r"\mathrm{onehot}", "onehot"), (r"\ ", " "), ("H W", "(H*W)"), ("HW", "(H*W)"),
+    ]:  # fmt: skip
+        latex = latex.replace(old, new)
+    return latex.split("=", 1)[1]
+
+
+def test_the_displayed_index_and_loss_formulas_compute_what_the_code_does():
+    """A wrong symbol in lesson 07's flatten, unflatten or loss formula fails here."""
+    from cnnviz.lessons import network as N
+
+    shape = (3, 4, 5)
+    for c, i, j in [(0, 0, 0), (1, 2, 3), (2, 3, 4)]:
+        f = N.flat_index(c, i, j, shape)
+        assert eval(_as_python(N.FORMULAS["flat"]), {"c": c, "i": i, "j": j, "H": 4, "W": 5}) == f
+        shown = eval(_as_python(N.FORMULAS["unflat"]), {"f": f, "H": 4, "W": 5})
+        assert tuple(int(v) for v in shown) == N.unflatten_index(f, shape) == (c, i, j)
+    p, labels = np.array([[0.2, 0.8], [0.6, 0.4]]), np.array([1, 0])
+    names = {"p": p, "y": labels, "B": 2, "onehot": lambda y: np.eye(2)[y]}
+    shown = eval(_as_python(N.FORMULAS["loss"]), names)
+    assert np.allclose(shown, N.batch_delta_at_loss(p, labels))
+    wrong = N.FORMULAS["flat"].replace(r"i \cdot W + j", r"j \cdot W + i")
+    assert eval(_as_python(wrong), {"c": 1, "i": 2, "j": 3, "H": 4, "W": 5}) != 33
