@@ -238,4 +238,4 @@ def test_the_player_is_in_the_installed_package(tmp_path):
     )  # fmt: skip
     (wheel,) = (tmp_path / "dist").glob("cnnviz-*.whl")
     with zipfile.ZipFile(wheel) as archive:
-        assert archive.read("cnnviz/explorer/player.html").decode() == player_template()
+        assert archive.read("cnnviz/explorer/web/player.html").decode() == player_template()

@@ -31,7 +31,6 @@ import json
 import math
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from importlib import resources
 from itertools import chain
 from typing import BinaryIO
 
@@ -42,6 +41,7 @@ from cnnviz.explorer.layer import snapshot_from_settings
 from cnnviz.explorer.render import FanOutFigure
 from cnnviz.explorer.settings import Settings
 from cnnviz.explorer.trace import WALKS, Step
+from cnnviz.explorer.web import asset
 
 FORMATS = ("gif", "html", "png")
 DEFAULT_FPS = 2
@@ -225,8 +225,8 @@ def frames_to_png_sheet(
 
 
 def player_template() -> str:
-    """The HTML player, ``cnnviz/explorer/player.html`` (package data)."""
-    return resources.files("cnnviz.explorer").joinpath("player.html").read_text("utf-8")
+    """The HTML player, ``cnnviz/explorer/web/player.html`` (package data)."""
+    return asset("player.html")
 
 
 def write_html(
