@@ -40,11 +40,11 @@ from cnnviz.core.activations import ACTIVATION_NAMES
 from cnnviz.explorer.layer import LayerSnapshot, gradient_check, snapshot_from_settings
 from cnnviz.explorer.links import query_from_settings, settings_from_query
 from cnnviz.explorer.page import (  # noqa: F401 (the page's names, re-exported)
-    _NOTE_STYLE,
     ALL,
     CUSTOM,
     FEW,
     GEOMETRY_CONTROLS,
+    NOTE_STYLE,
     SPEEDS,
     ExplorerWidgets,
 )
@@ -116,7 +116,7 @@ class Explorer(ExplorerWidgets):
     def _show_notes(self, extra: list[str]) -> None:
         lines = [html.escape(str(n)) for n in [*self._notes, *extra]]
         self.note.value = (
-            f"<div style='{_NOTE_STYLE}'>{'<br>'.join(lines)}</div>" if lines else ""
+            f"<div style='{NOTE_STYLE}'>{'<br>'.join(lines)}</div>" if lines else ""
         )
 
     def _read_settings(self) -> tuple[Settings | None, str | None]:

@@ -23,7 +23,7 @@ FEW, ALL = "few", "all"  # values of the "channels shown" buttons
 SPEEDS = (1, 30)  # steps per second on Play
 DEFAULT_SPEED = 4
 GEOMETRY_CONTROLS = tuple(name for name in RANGES if name != "seed")
-_NOTE_STYLE = "color:var(--jp-warn-color0, #b35900);font-size:14px"
+NOTE_STYLE = "color:var(--jp-warn-color0, #b35900);font-size:14px"
 
 
 def _slider(name: str, value: int) -> widgets.IntSlider:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from cnnviz.core.arrays import as_count as as_count  # the lessons import it from here too
 from cnnviz.core.arrays import real_array
 from cnnviz.core.conv import IntOrPair
 from cnnviz.core.geometry import Geometry

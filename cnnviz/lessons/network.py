@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from cnnviz.lessons.checks import as_count, as_real
+from cnnviz.core.arrays import as_count
+from cnnviz.lessons.checks import as_real
 from cnnviz.nn.backward_trace import BackwardTrace, per_sample_grads
 
 FORMULAS = {

@@ -11,9 +11,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from cnnviz.core.arrays import as_count
 from cnnviz.core.conv import IntOrPair, input_grad_by_full_convolution, rot180
 from cnnviz.core.geometry import Geometry, Pair, as_pair
-from cnnviz.lessons.checks import as_count, as_geometry, as_real, single_geometry
+from cnnviz.lessons.checks import as_geometry, as_real, single_geometry
 
 __all__ = [
     "ConnectionCount",

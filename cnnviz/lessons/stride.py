@@ -11,9 +11,10 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from cnnviz.core.arrays import as_count
 from cnnviz.core.conv import IntOrPair, conv2d_backward, input_grad_contributions, rot180
 from cnnviz.core.geometry import Geometry, Pair, as_pair
-from cnnviz.lessons.checks import as_count, as_geometry, as_real, single_geometry
+from cnnviz.lessons.checks import as_geometry, as_real, single_geometry
 
 __all__ = [
     "StrideAttempt",
