@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 
 import numpy as np
@@ -43,7 +44,8 @@ def test_captions_quote_the_traces_own_counts_and_indices(trained):
     assert flat.delta_in[0, c, i, j] == flat.delta_out[0, f]
     assert f"f = {f} ↦ (c, i, j) = {(c, i, j)}" in words.caption(flat)
     assert "(f // 49, (f % 49) // 7, f % 7)" in words.caption(flat)
-    assert "rot180(W[k, c]) (⋆: full cross-correlation)" in words.caption(conv)
+    assert html.escape(words.dx_formula_text()) in words.caption(conv)  # from FORMULAS
+    assert "rot180" in words.dx_formula_text() and "crop_p" in words.dx_formula_text()
     assert "all 8 input channels" in words.caption(conv)
     assert "saliency" in words.caption(trace.stages[-1])
     assert words.heading(pool, 3).endswith("δ (16, 7, 7) → (16, 14, 14)")

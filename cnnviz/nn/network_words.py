@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from cnnviz.core.formulas import FORMULAS
 from cnnviz.nn.backward_trace import BackwardTrace, Stage
 from cnnviz.nn.network_figures import line_length
 
@@ -33,6 +34,12 @@ def heading(stage: Stage, step: int) -> str:
         f"<b>{step}. {html.escape(stage.kind)}</b> <code>{html.escape(stage.name)}</code>: "
         f"δ {shape_text(stage.shape_out)} → {shape_text(stage.shape_in)}"
     )
+
+
+def dx_formula_text() -> str:
+    """The input-gradient formula as :data:`cnnviz.core.formulas.FORMULAS` writes it."""
+    entry = FORMULAS["dx"]
+    return f"{entry.lhs.text()} = {entry.forms[0].text()}"
 
 
 def caption(stage: Stage) -> str:
@@ -73,9 +80,9 @@ def caption(stage: Stage) -> str:
     first = stage.index == 0
     return (
         f"δ ({k} maps) fans out into {'the' if c == 1 else 'all'} {c} input "
-        f"channel{'' if c == 1 else 's'}: dx[c] = Σ<sub>k</sub> δ<sub>k</sub> ⋆ "
-        f"rot180(W[k, c]) (⋆: full cross-correlation). dW and db sum over the batch and "
-        f"every position."
+        f"channel{'' if c == 1 else 's'}: {html.escape(dx_formula_text())} "
+        f"(⋆_full: full cross-correlation; s, p, d: this layer's stride, padding, dilation). "
+        f"dW and db sum over the batch and every position."
         + (" This dx is dL/d(image): the saliency map." if first else "")
     )
 
