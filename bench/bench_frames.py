@@ -28,17 +28,23 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "brows
 from servers import (  # noqa: E402
     CHROMIUM,
     CHROMIUM_ARGS,
+    EXPLORER_FIGURE,
+    picture_of,
     start_voila,
     stop_voila,
     wait_for_new_picture,
+    wait_for_picture,
 )
 
-FIGURE = "img.widget-image"
+FIGURE = EXPLORER_FIGURE
 TARGET_KB, TARGET_FPS = 30, 24
+# One observer at a time: a second one left on the figure counted every picture twice (the
+# gather walk's figures before 2 December were measured that way: halve them).
 _COUNT_PICTURES = """() => { window.cnnvizPictures = 0;
-    const img = document.querySelector('FIGURE');
-    new MutationObserver(() => window.cnnvizPictures++).observe(img,
-        {attributes: true, attributeFilter: ['src']}); }""".replace("FIGURE", FIGURE)
+    if (window.cnnvizWatch) window.cnnvizWatch.disconnect();
+    window.cnnvizWatch = new MutationObserver(() => window.cnnvizPictures++);
+    window.cnnvizWatch.observe(document.querySelector('FIGURE'),
+        {attributes: true, attributeFilter: ['data-picture']}); }""".replace("FIGURE", FIGURE)
 
 
 def _received(page) -> list[int]:
@@ -60,7 +66,7 @@ def bytes_per_step(page, sizes: list[int], steps: int) -> list[int]:
     per_step = []
     back = page.get_by_role("button", name="◀ step").first
     for _ in range(steps):
-        old = page.eval_on_selector(FIGURE, "img => img.src")
+        old = picture_of(page)
         page.wait_for_timeout(300)  # let the last step's messages arrive
         before = sum(sizes)
         back.click()
@@ -105,15 +111,11 @@ def main(argv: list[str] | None = None) -> int:
             page = browser.new_page(viewport={"width": 1366, "height": 900})
             sizes = _received(page)
             page.goto(f"{base}/voila/render/explorer.ipynb", wait_until="domcontentloaded")
-            page.wait_for_function(
-                f"document.querySelector('{FIGURE}') &&"
-                f" document.querySelector('{FIGURE}').naturalWidth > 0",
-                timeout=120_000,
-            )
+            wait_for_picture(page)
             page.wait_for_timeout(2000)
             for walk in ("scatter", "gather"):
                 if walk == "gather":
-                    old = page.eval_on_selector(FIGURE, "img => img.src")
+                    old = picture_of(page)
                     page.get_by_text("gather (per input pixel)").click()
                     _new_picture(page, old)
                 load = os.getloadavg()[0]

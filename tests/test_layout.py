@@ -16,7 +16,8 @@ PACKAGE = Path(__file__).resolve().parents[1] / "cnnviz"
 ROOMS = ["core", "explorer", "nn", "lessons"]  # in data-flow order; cli and the façades on top
 TOP = len(ROOMS)
 EXPLORER_CHAIN = [
-    "settings", "presets", "links", "layer", "trace", "render", "export", "page", "app",
+    "settings", "presets", "links", "layer", "trace", "render", "export", "page", "play_clip",
+    "app",
 ]  # fmt: skip
 
 

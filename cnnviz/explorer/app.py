@@ -48,6 +48,7 @@ from cnnviz.explorer.page import (  # noqa: F401 (the page's names, re-exported)
     SPEEDS,
     ExplorerWidgets,
 )
+from cnnviz.explorer.play_clip import PlayClip
 from cnnviz.explorer.presets import DEFAULT_PRESET, PRESETS
 from cnnviz.explorer.render.describe import gradients_alt, step_alt, step_announcement
 from cnnviz.explorer.render.fanout import (
@@ -104,6 +105,8 @@ class Explorer(ExplorerWidgets):
         self._busy = False
         self._details_pending = defer_details
         self._build_widgets()
+        self.clip = PlayClip(self.image)
+        self._epoch = 0  # a new one for each layer, window or walk the picture shows
         self._set_notes(list(notes))
         self._load()
 
@@ -168,7 +171,9 @@ class Explorer(ExplorerWidgets):
             self.step.value = self.play.value = count - 1
         finally:
             self._busy = False
+        self._epoch += 1
         self.show_step(count - 1)
+        self._send_clip()
         self.timings["control_to_image_ms"] = (time.perf_counter() - started) * 1000
         if not self._details_pending:
             self._describe_layer()
@@ -223,12 +228,22 @@ class Explorer(ExplorerWidgets):
         started = time.perf_counter()
         walk = self.figure.walk
         index = int(np.clip(index, 0, walk.count - 1))
-        self.image.show(self.figure.frame(index))
+        # while the browser plays this walk from a clip, the picture is already there
+        quiet = self.play.playing and self.clip.covers(self.figure, self._epoch)
+        self.image.show(self.figure.frame(index), step=index, epoch=self._epoch, send=not quiet)
         self.equation.value = equation_html(walk, self.figure.current,
                                             channel=self.figure.channels[0])
         self.image.alt = step_alt(self.figure)
         self.a11y.announce(step_announcement(self.figure.current, channel=self.figure.channels[0]))
         self.timings["step_ms"] = (time.perf_counter() - started) * 1000
+
+    def _send_clip(self) -> None:
+        """While Play runs, give the browser the walk's steps ahead (see explorer.play_clip)."""
+        if self.play.playing and self.figure is not None:
+            self.clip.start(self.figure, epoch=self._epoch, after=self.figure.walk.count - 1
+                            if self.figure.current is None else self.figure.current.index)
+        else:
+            self.clip.stop()
 
     # ------------------------------------------------------------------ callbacks
 
@@ -284,7 +299,9 @@ class Explorer(ExplorerWidgets):
                 self.step.value = self.play.value = count - 1
             finally:
                 self._busy = False
+            self._epoch += 1
             self.show_step(count - 1)
+            self._send_clip()
 
         self._guarded(switch)
 
@@ -297,6 +314,14 @@ class Explorer(ExplorerWidgets):
 
     def _nudge(self, delta: int) -> None:
         self.step.value = int(np.clip(self.step.value + delta, 0, self.step.max))
+
+    def _on_playing(self, change) -> None:
+        def toggle() -> None:
+            self._send_clip()
+            if not change["new"] and self.figure is not None:  # stopped: the kernel's picture
+                self.show_step(self.step.value)  # again (a whole frame after the clip)
+
+        self._guarded(toggle)
 
     def _on_speed(self, change) -> None:
         value = change["new"]

@@ -1,64 +1,41 @@
-"""The explorer's picture, sent to the browser as only what changed since the last step.
+"""The explorer's picture: a canvas in the browser fed whole frames, patches and clips.
 
-A whole frame of the course-demo preset is a 120-170 KB PNG, and one animation step changes
-only the cells around the window that moved (10-30 thousand of its 900 thousand pixels). So
-:class:`FrameView` sends a whole PNG once per layout or walk (``full``), and for each step
-only the 24-pixel tiles that differ from the previous step, each run of neighbouring tiles as
-one small PNG (``patch``). Its browser side pastes them on a canvas, in order, and shows the
-result in an ``<img class="widget-image">``, like an ``ipywidgets.Image``. A browser that
-missed a step (a second view, a reload) asks for a whole frame again.
+:class:`FrameView` sends a whole PNG once per layout (``full``) and then, per step, only the
+tiles that changed (``patch``; formats in :mod:`cnnviz.explorer.frame_codec`). Each carries
+the walk step it shows (``shown_step``) and the ``epoch`` of the figure it belongs to (a new
+epoch per layer, window or walk). Its browser side pastes them on a ``<canvas role="img">``,
+in order; a browser that missed a step (a second view, a reload) asks for a whole frame again.
 
-Patch format (``patch`` bytes): ``>H`` count, then ``count`` times ``>HHHH`` (left, top,
-width, height), then one PNG holding those boxes stacked top to bottom at its left edge (one
-image to decode per step: decoding 30 small PNGs was the browser's slowest part). ``patch_base``
-is the ``full_id``/``patch_id`` the patch applies to.
+While Play runs, the browser does not wait for the kernel at every step: the kernel sends the
+walk's steps ahead as a ``clip`` (:mod:`cnnviz.explorer.play_clip`), and the browser shows the
+step the Play control (``play``, the page's ``ipywidgets.Play``) reaches from it at once. The
+kernel then keeps painting the steps it is told about without sending them
+(:meth:`FrameView.show` with ``send=False``), and sends a whole frame when Play stops.
 
 Use::
 
     view = FrameView()
-    view.show(rgb)        # (H, W, 3) uint8; view.value is that frame as PNG bytes
+    view.show(rgb, step=3)   # (H, W, 3) uint8; view.value is that frame as PNG bytes
 """
 
 from __future__ import annotations
 
-import struct
-
 import anywidget
+import ipywidgets as widgets
 import numpy as np
 import traitlets
 
+from cnnviz.explorer.frame_codec import FULL, clip_bytes, transition
 from cnnviz.explorer.render.raster import encode_png
 from cnnviz.explorer.web import asset
 
-TILE = 24  # px: measured on course-demo, 16-32 px tiles give 17-21 KB a step, 24 the least
-FULL_ABOVE = 0.5  # send the whole frame when more than this share of it changed
-
 _ESM = asset("frame_view.js")
 
-_CSS = ".cnnviz-frame { max-width: 100%; display: block; }"
-
-
-def _changed_runs(before: np.ndarray, after: np.ndarray) -> list[tuple[int, int, int, int]]:
-    """``(top, bottom, left, right)`` pixel boxes: runs of changed tiles along each tile row."""
-    height, width, _ = after.shape
-    # compared as (H, 3W) rows: 2.3x faster than reducing over the colour axis (measured)
-    changed = after.reshape(height, 3 * width) != before.reshape(height, 3 * width)
-    rows, cols = -(-height // TILE), -(-width // TILE)
-    padded = np.zeros((rows * TILE, cols * TILE * 3), dtype=bool)
-    padded[:height, : 3 * width] = changed
-    tiles = padded.reshape(rows, TILE, cols, TILE * 3).any(axis=(1, 3))
-    boxes = []
-    for row in np.flatnonzero(tiles.any(axis=1)):
-        marks = np.diff(np.concatenate(([0], tiles[row].astype(np.int8), [0])))
-        starts, ends = np.flatnonzero(marks == 1), np.flatnonzero(marks == -1)
-        top, bottom = row * TILE, min((row + 1) * TILE, height)
-        pairs = zip(starts, ends, strict=True)
-        boxes += [(top, bottom, a * TILE, min(b * TILE, width)) for a, b in pairs]
-    return boxes
+_CSS = ".cnnviz-frame { max-width: 100%; height: auto; display: block; }"
 
 
 class FrameView(anywidget.AnyWidget):
-    """An image that sends the browser only the tiles that changed since the last frame."""
+    """A canvas that the kernel feeds only what changed, and that plays clips by itself."""
 
     _esm = _ESM
     _css = _CSS
@@ -67,11 +44,22 @@ class FrameView(anywidget.AnyWidget):
     patch = traitlets.Bytes(b"").tag(sync=True)
     patch_id = traitlets.Int(0).tag(sync=True)
     patch_base = traitlets.Int(0).tag(sync=True)
+    shown_step = traitlets.Int(-1).tag(sync=True)
+    epoch = traitlets.Int(0).tag(sync=True)
+    clip = traitlets.Bytes(b"").tag(sync=True)
+    clip_id = traitlets.Int(0).tag(sync=True)
+    clip_epoch = traitlets.Int(-1).tag(sync=True)
+    clip_count = traitlets.Int(0).tag(sync=True)
+    play = traitlets.Instance(widgets.Play, allow_none=True).tag(
+        sync=True, **widgets.widget_serialization
+    )
     alt = traitlets.Unicode("").tag(sync=True)
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self._rgb: np.ndarray | None = None
+        self._step, self._epoch = -1, 0
+        self._in_sync = False  # the browser shows exactly self._rgb
         self._sequence = 0
         self.on_msg(self._on_message)
 
@@ -80,43 +68,50 @@ class FrameView(anywidget.AnyWidget):
         """The frame on screen as PNG bytes (empty before the first :meth:`show`)."""
         return b"" if self._rgb is None else encode_png(self._rgb)
 
-    def show(self, rgb: np.ndarray) -> None:
-        """Show the ``(H, W, 3)`` uint8 frame ``rgb`` (kept, not copied: do not modify it)."""
+    def show(self, rgb: np.ndarray, *, step: int = -1, epoch: int = 0, send: bool = True) -> None:
+        """Show the ``(H, W, 3)`` uint8 frame ``rgb`` of walk step ``step`` of figure ``epoch``.
+
+        ``rgb`` is kept, not copied: do not modify it. ``send=False`` keeps it without sending
+        (the browser is playing a clip); the next frame sent is then a whole one.
+        """
         rgb = np.asarray(rgb)
         if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
             raise ValueError(f"rgb must be an (H, W, 3) uint8 array; got {rgb.shape} {rgb.dtype}")
-        before, self._rgb = self._rgb, rgb
-        if before is None or before.shape != rgb.shape:
-            self._send_full()
+        before = self._rgb if self._in_sync else None
+        self._rgb, self._step, self._epoch = rgb, int(step), int(epoch)
+        if not send:
+            self._in_sync = False
             return
-        boxes = _changed_runs(before, rgb)
-        area = sum((b - t) * (r - lft) for t, b, lft, r in boxes)
-        if area > FULL_ABOVE * rgb.shape[0] * rgb.shape[1]:
-            self._send_full()
-        elif boxes:
-            self._send_patch(boxes)
+        kind, payload = transition(before, rgb)
+        if kind == FULL:
+            self._send_full(payload)
+        elif payload != b"\x00\x00" or self.shown_step != self._step:
+            self._send_patch(payload)
+        self._in_sync = True
 
-    def _send_full(self) -> None:
+    def send_clip(self, entries: list[tuple[int, int, bytes]], *, epoch: int, count: int) -> None:
+        """Send ``(step, kind, payload)`` entries of figure ``epoch``'s walk of ``count`` steps."""
+        with self.hold_sync():
+            self.clip = clip_bytes(entries)
+            self.clip_epoch, self.clip_count = int(epoch), int(count)
+            self.clip_id += 1
+
+    def _send_full(self, png: bytes | None = None) -> None:
         self._sequence += 1
         with self.hold_sync():
-            self.full = encode_png(self._rgb)
+            self.full = encode_png(self._rgb) if png is None else png
+            self.shown_step, self.epoch = self._step, self._epoch
             self.full_id = self._sequence
 
-    def _send_patch(self, boxes: list[tuple[int, int, int, int]]) -> None:
-        width = max(right - left for _, _, left, right in boxes)
-        height = sum(bottom - top for top, bottom, _, _ in boxes)
-        strip = np.full((height, width, 3), 255, dtype=np.uint8)
-        table, y = [struct.pack(">H", len(boxes))], 0
-        for top, bottom, left, right in boxes:
-            strip[y : y + bottom - top, : right - left] = self._rgb[top:bottom, left:right]
-            table.append(struct.pack(">HHHH", left, top, right - left, bottom - top))
-            y += bottom - top
+    def _send_patch(self, patch: bytes) -> None:
         self._sequence += 1
         with self.hold_sync():
-            self.patch = b"".join(table) + encode_png(strip, level=6)
+            self.patch = patch
             self.patch_base = self._sequence - 1
+            self.shown_step, self.epoch = self._step, self._epoch
             self.patch_id = self._sequence
 
     def _on_message(self, _widget, content, _buffers) -> None:
         if isinstance(content, dict) and content.get("want") == "full" and self._rgb is not None:
             self._send_full()
+            self._in_sync = True

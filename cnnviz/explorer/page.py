@@ -134,8 +134,8 @@ class ExplorerWidgets:
                                      tooltip="the current walk as an animated GIF")
         self.download = widgets.HTML()
         self.note = widgets.HTML()
-        # only the tiles that changed since the last step travel to the browser (frame_view.py)
-        self.image = FrameView(layout=widgets.Layout(max_width="100%"))
+        # only the tiles that changed travel, and Play steps through clips in the browser
+        self.image = FrameView(play=self.play, layout=widgets.Layout(max_width="100%"))
         self.equation = widgets.HTML()
         self.agreement = widgets.HTML()
         self.check = widgets.HTML()
@@ -144,7 +144,7 @@ class ExplorerWidgets:
         self.link = widgets.HTML()
         self.gradients = widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
         self.a11y = PageA11y(play=self.play)  # names, alt texts, live region, Space to play
-        self.image.alt = "The fan-out figure"  # FrameView draws its own <img alt>
+        self.image.alt = "The fan-out figure"  # FrameView's canvas takes it as its aria-label
         self.a11y.describe(self.gradients, "The weight and bias gradients")
     def _observe(self) -> None:
         for slider in self.sliders.values():
@@ -154,6 +154,7 @@ class ExplorerWidgets:
         self.walk.observe(self._on_walk, names="value")
         self.step.observe(self._on_step, names="value")
         self.speed.observe(self._on_speed, names="value")
+        self.play.observe(self._on_playing, names="playing")
         self.channel.observe(self._on_channel, names="value")
         self.channels_shown.observe(self._on_channels_shown, names="value")
         self.filter.observe(self._on_channel, names="value")

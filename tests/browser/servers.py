@@ -95,10 +95,27 @@ def stop_voila(process: subprocess.Popen) -> None:
         process.wait(timeout=10)
 
 
-def wait_for_new_picture(page, old: str, selector: str = "img.widget-image") -> None:
-    """Wait until the figure ``selector`` shows a picture other than ``old`` (its last src)."""
+EXPLORER_FIGURE = "canvas.cnnviz-frame"  # the explorer's picture (cnnviz.explorer.frame_view)
+# Which picture a figure shows: a canvas names its frame in data-picture, an <img> by its src.
+_PICTURE = """(el) => !el ? null : el.tagName === 'CANVAS' ? (el.dataset.picture ?? null)
+    : (el.complete && el.naturalWidth > 0 ? el.src : null)"""
+_SHOWS = f"(sel) => ({_PICTURE})(document.querySelector(sel)) !== null"
+
+
+def picture_of(page, selector: str = EXPLORER_FIGURE) -> str | None:
+    """What the figure ``selector`` shows now (a canvas's frame id, an image's src), or None."""
+    return page.evaluate(f"(sel) => ({_PICTURE})(document.querySelector(sel))", selector)
+
+
+def wait_for_picture(page, selector: str = EXPLORER_FIGURE, timeout: float = 120_000) -> None:
+    """Wait until the figure ``selector`` shows a picture at all."""
+    page.wait_for_function(_SHOWS, arg=selector, timeout=timeout)
+
+
+def wait_for_new_picture(page, old: str | None, selector: str = EXPLORER_FIGURE) -> None:
+    """Wait until the figure ``selector`` shows a picture other than ``old`` (from picture_of)."""
     page.wait_for_function(
-        "([sel, old]) => { const img = document.querySelector(sel);"
-        " return img.src !== old && img.complete && img.naturalWidth > 0; }",
+        f"([sel, old]) => {{ const now = ({_PICTURE})(document.querySelector(sel));"
+        " return now !== null && now !== old; }",
         arg=[selector, old], timeout=30_000,
     )  # fmt: skip

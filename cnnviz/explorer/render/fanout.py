@@ -50,6 +50,7 @@ from cnnviz.explorer.render.raster import (
     paste_text,
     signed_colours,
 )
+from cnnviz.explorer.render.step_paint import paint_changes, paint_step
 from cnnviz.explorer.trace import WALKS, Step, Walk
 
 # the app imports these from here; they live in render.fit, shared with render.gradients
@@ -130,6 +131,7 @@ class FanOutFigure:
         self._background = self._draw_background()
         self._static = {}
         self.current: Step | None = None
+        self._last: tuple[Step, np.ndarray] | None = None  # the last frame painted, its step
 
     # ------------------------------------------------------------------ layout
 
@@ -336,54 +338,24 @@ class FanOutFigure:
         self.current = None
 
     def frame(self, index: int) -> np.ndarray:
-        """The RGB frame ``(height, width, 3)`` uint8 after step ``index`` of the walk."""
+        """The RGB frame ``(height, width, 3)`` uint8 after step ``index`` of the walk.
+
+        A new array each call; painted from the last frame of the same walk when there is one,
+        repainting only what changed (:mod:`cnnviz.explorer.render.step_paint`).
+        """
         step = self.walk.step(index)
-        self.current = step
-        frame = self._static_layer(self.walk.walk).copy()
-        untouched = ~self.layer.geometry.touched_mask()
-        for row, k in enumerate(self.filter_rows):
-            for i, c in enumerate(self.channels):
-                box = self.contrib_slots[row][i].box
-                values = step.contributions[k, c]
-                self._paint(frame, box, values, self.row_limit[k], skip=values == 0)
-                box.hatch_cells(frame, untouched)
-        for i, c in enumerate(self.channels):
-            self._paint(frame, self.dx_slots[i].box, step.dx[c], self.dx_limit,
-                        skip=step.dx[c] == 0)
-            self.dx_slots[i].box.hatch_cells(frame, untouched)
-            if self.show_below:
-                values = step.delta_below[c]
-                self._paint(frame, self.below_slots[i].box, values, self.below_limit,
-                            skip=values == 0)
-                self.below_slots[i].box.hatch_cells(frame, untouched)
-        self._highlight(frame, step)
+        static = self._static_layer(self.walk.walk)
+        last = self._last
+        if last is not None and last[0].walk == step.walk:
+            frame = paint_changes(self, static, last[1], last[0], step)
+        else:
+            frame = paint_step(self, static, step)
+        self.current, self._last = step, (step, frame)
         return frame
 
-    def _highlight(self, frame: np.ndarray, step: Step) -> None:
-        top, left, eh, ew = step.window
-        if step.walk == "scatter":
-            k, (i, j) = step.filter_index, step.delta_index
-            sh, sw = self.layer.stride
-            for n in range(len(self.channels)):
-                self.dx_slots[n].box.outline(frame, top, left, eh, ew)
-            row = self._row_of.get(k)
-            if row is None:  # that filter's row is not on screen
-                return
-            self.delta_slots[row].box.outline(frame, i, j, 1, 1)
-            self.frame_slots[row].box.outline(frame, eh - 1 + i * sh, ew - 1 + j * sw, 1, 1)
-            for n in range(len(self.channels)):
-                self.contrib_slots[row][n].box.outline(frame, top, left, eh, ew)
-                self.kernel_slots[row][n].box.outline(frame, 0, 0, *self.layer.w.shape[2:])
-            return
-        r, q = step.pixel
-        for row in range(len(self.filter_rows)):
-            self.frame_slots[row].box.outline(frame, top, left, eh, ew)
-            for n in range(len(self.channels)):
-                self.contrib_slots[row][n].box.outline(frame, r, q, 1, 1)
-        for n in range(len(self.channels)):
-            self.dx_slots[n].box.outline(frame, r, q, 1, 1)
-            if self.show_below:
-                self.below_slots[n].box.outline(frame, r, q, 1, 1)
+    def row_of(self, k: int) -> int | None:
+        """The row filter ``k`` is drawn in, or None when it is not shown."""
+        return self._row_of.get(k)
 
     def png(self, index: int) -> bytes:
         """The frame after step ``index`` as PNG bytes (fast, light compression)."""

@@ -177,6 +177,11 @@ class MapBox:
     cols: int
     row_edges: np.ndarray
     col_edges: np.ndarray
+    # a part of a map (:meth:`part`) keeps its map's text size and draws only the closing grid
+    # lines that are the map's own
+    text_cell: int | None = None
+    closes_bottom: bool = True
+    closes_right: bool = True
 
     @classmethod
     def from_bounds(
@@ -192,8 +197,22 @@ class MapBox:
 
     @property
     def cell_pixels(self) -> int:
-        """The smaller side of a cell, in pixels."""
+        """The smaller side of a cell, in pixels (of the whole map, for a part of one)."""
+        if self.text_cell is not None:
+            return self.text_cell
         return int(min(np.diff(self.row_edges).min(), np.diff(self.col_edges).min()))
+
+    def part(self, rows: slice, cols: slice) -> MapBox:
+        """Cells ``[rows, cols]`` of this map as a box that paints exactly as the map does there."""
+        r0, r1, _ = rows.indices(self.rows)
+        c0, c1, _ = cols.indices(self.cols)
+        if r1 <= r0 or c1 <= c0:
+            raise ValueError(f"rows and cols must select cells; got {rows}, {cols}")
+        return MapBox(
+            r1 - r0, c1 - c0, self.row_edges[r0 : r1 + 1], self.col_edges[c0 : c1 + 1],
+            text_cell=self.cell_pixels, closes_bottom=r1 == self.rows,
+            closes_right=c1 == self.cols,
+        )  # fmt: skip
 
     def centres(self) -> tuple[np.ndarray, np.ndarray]:
         """Row centres ``(rows,)`` and column centres ``(cols,)`` in frame pixels."""
@@ -215,8 +234,10 @@ class MapBox:
         frame[top:bottom, left:right] = colours[rows[:, None], cols[None, :]]
         frame[self.row_edges[:-1], left:right] = GRID
         frame[top:bottom, self.col_edges[:-1]] = GRID
-        frame[bottom - 1, left:right] = GRID
-        frame[top:bottom, right - 1] = GRID
+        if self.closes_bottom:
+            frame[bottom - 1, left:right] = GRID
+        if self.closes_right:
+            frame[top:bottom, right - 1] = GRID
 
     def hatch_cells(self, frame: np.ndarray, mask: np.ndarray) -> None:
         """Diagonal grey stripes over the cells where ``mask`` ``(rows, cols)`` is True."""
@@ -224,8 +245,8 @@ class MapBox:
             return
         rows, cols = self._index()
         top, left = self.row_edges[0], self.col_edges[0]
-        yy, xx = np.mgrid[0 : rows.size, 0 : cols.size]
-        stripes = ((yy + xx) % 6) < 2
+        yy, xx = np.mgrid[top : top + rows.size, left : left + cols.size]
+        stripes = ((yy + xx) % 6) < 2  # in frame pixels: a part of a map continues the stripes
         chosen = stripes & mask[rows[:, None], cols[None, :]]
         block = frame[top : top + rows.size, left : left + cols.size]
         block[chosen] = HATCH
