@@ -12,8 +12,8 @@ from PIL import Image
 
 from cnnviz.explorer.frame_codec import FULL, PATCH, read_clip
 from cnnviz.explorer.frame_view import FrameView
-from cnnviz.explorer.play_clip import MOST_STEPS, PlayClip, cycle
 from cnnviz.explorer.layer import snapshot_from_settings
+from cnnviz.explorer.play_clip import MOST_STEPS, PlayClip, cycle
 from cnnviz.explorer.presets import DEFAULT_PRESET, PRESETS
 from cnnviz.explorer.render.fanout import FanOutFigure
 from cnnviz.explorer.settings import Settings

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from servers import picture_of, wait_for_new_picture, wait_for_picture
 
 from cnnviz.explorer.presets import PRESETS
 from cnnviz.explorer.settings import RANGES
@@ -20,7 +21,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 FIRST_PAINT = 120_000  # ms: a fresh kernel on a loaded 2-core CI machine
 TRAINS_AT_START = {"06_gesture_cnn": 240_000}  # ms: lesson 06 trains its CNN before it paints
 REACT = 30_000  # ms
-FIGURE = "img.widget-image"
+FIGURE = "canvas.cnnviz-frame, img.widget-image"  # the explorer's canvas, a lesson's image
 WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 FAILING = ("serious", "critical")
 # (rule id, a string in the node's CSS selector, why it is not ours to fix). Keep it empty
@@ -31,14 +32,13 @@ UPSTREAM: list[tuple[str, str, str]] = []
 def _open(open_page, base: str, name: str, query: str = ""):
     first_paint = TRAINS_AT_START.get(name, FIRST_PAINT)
     page = open_page(f"{base}/voila/render/{name}.ipynb{query}", timeout=first_paint)
-    page.wait_for_selector(FIGURE, timeout=first_paint)
-    page.wait_for_function(
-        f"document.querySelector('{FIGURE}').naturalWidth > 0", timeout=first_paint
-    )
+    wait_for_picture(page, FIGURE, timeout=first_paint)
     # the page's own script has named the controls and described the figures
     page.wait_for_function(
         "window.cnnvizA11y && [...document.querySelectorAll('img.widget-image')]"
-        ".every(img => img.alt)", timeout=REACT,
+        ".every(img => img.alt) && [...document.querySelectorAll('canvas.cnnviz-frame')]"
+        ".every(c => c.getAttribute('role') === 'img' && c.getAttribute('aria-label'))",
+        timeout=REACT,
     )
     return page
 
@@ -113,12 +113,9 @@ def test_keyboard_alone_from_preset_menu_to_export(voila_base_url, open_page, ar
     preset = ".widget-dropdown select"  # the first menu on the page
     assert page.eval_on_selector(preset, "s => s.value") == PRESETS["course-demo"].title
     for _ in range(2):  # down the menu without opening it, to the 16-step uneven-overlap
-        figure = page.eval_on_selector(FIGURE, "img => img.src")
+        figure = picture_of(page)
         page.keyboard.press("ArrowDown")
-        page.wait_for_function(
-            "old => document.querySelector('img.widget-image').src !== old", arg=figure,
-            timeout=REACT,
-        )
+        wait_for_new_picture(page, figure)
     assert page.eval_on_selector(preset, "s => s.value") == PRESETS["uneven-overlap"].title
     order = _tab_until(page, lambda f: f["name"] == "Export GIF")
     names = [f["name"] for f in order]
@@ -142,19 +139,17 @@ def test_keyboard_alone_from_preset_menu_to_export(voila_base_url, open_page, ar
 
     # arrows move the step while the step control has focus
     last = _step_readout(page)
-    figure = page.eval_on_selector(FIGURE, "img => img.src")
+    figure = picture_of(page)
     assert last == 15  # the walk ends on its last step
     for _ in range(10):
         page.keyboard.press("ArrowLeft")
-    page.wait_for_function(
-        "old => document.querySelector('img.widget-image').src !== old", arg=figure,
-        timeout=REACT,
-    )
+    wait_for_new_picture(page, figure)
     assert _step_readout(page) == last - 10
     live = page.locator(".cnnviz-live [aria-live='polite']")
     live.filter(has_text="Step 6 of 16").wait_for(timeout=REACT)
     page.wait_for_function(
-        "() => document.querySelector('img.widget-image').alt.includes('Step 6 of 16')",
+        "() => document.querySelector('canvas.cnnviz-frame').getAttribute('aria-label')"
+        ".includes('Step 6 of 16')",
         timeout=REACT,
     )
 

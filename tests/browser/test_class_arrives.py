@@ -19,16 +19,16 @@ import os
 import time
 
 import pytest
-from servers import start_voila, stop_voila
+from servers import EXPLORER_FIGURE, start_voila, stop_voila
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 STUDENTS = 12
 WAIT = 150  # s: generous on a loaded 2-core CI machine (seen: last figure after 32-41 s)
-FIGURE = "img.widget-image"
-# the figure is up: an Image widget holding a real picture, on screen
+FIGURE = EXPLORER_FIGURE
+# the figure is up: the explorer's canvas holding a real picture, on screen
 FIGURE_SHOWN = f"""() => [...document.querySelectorAll('{FIGURE}')]
-    .some(img => img.complete && img.naturalWidth > 100 && img.offsetParent !== null)"""
+    .some(c => c.dataset.picture && c.width > 100 && c.offsetParent !== null)"""
 DROPPED = "Timeout waiting for IOPub output"  # Voila's log line for each page that lost outputs
 
 

@@ -6,6 +6,7 @@ Screenshots go to ``test-artifacts/`` (light and dark theme, each preset, while 
 from __future__ import annotations
 
 import pytest
+from servers import EXPLORER_FIGURE, picture_of, wait_for_new_picture, wait_for_picture
 
 from cnnviz.explorer.presets import PRESETS
 
@@ -14,15 +15,12 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 FIRST_PAINT = 120_000  # ms: a fresh kernel on a loaded 2-core CI machine
 REACT = 30_000  # ms
 ERROR_WORDS = ("Traceback", "Error", "could not be drawn", "Exception")
-FIGURE = "img.widget-image"
+FIGURE = EXPLORER_FIGURE
 
 
 def _explorer(open_page, base: str, query: str = "", **size):
     page = open_page(f"{base}/voila/render/explorer.ipynb{query}", **size)
-    page.wait_for_selector(FIGURE, timeout=FIRST_PAINT)
-    page.wait_for_function(
-        f"document.querySelector('{FIGURE}').naturalWidth > 0", timeout=FIRST_PAINT
-    )
+    wait_for_picture(page, timeout=FIRST_PAINT)
     return page
 
 
@@ -37,17 +35,12 @@ def _shot(page, path, tall: bool = True) -> None:
         page.set_viewport_size(size)
 
 
-def _figure_src(page) -> str:
-    return page.eval_on_selector(FIGURE, "img => img.src")
+def _figure_src(page) -> str | None:
+    return picture_of(page)  # the canvas's picture counter (was the <img>'s src)
 
 
-def _wait_new_picture(page, old_src: str) -> None:
-    page.wait_for_function(
-        "([sel, old]) => { const img = document.querySelector(sel);"
-        " return img.src !== old && img.complete && img.naturalWidth > 0; }",
-        arg=[FIGURE, old_src],
-        timeout=REACT,
-    )
+def _wait_new_picture(page, old_src: str | None) -> None:
+    wait_for_new_picture(page, old_src)
 
 
 def _assert_clean(page) -> None:
@@ -90,9 +83,10 @@ def test_explorer_draws_reacts_and_plays(voila_base_url, open_page, artifacts):
 
     # Play: frames advance
     sources = page.evaluate(
-        """() => { window.cnnvizFrames = 0; const img = document.querySelector('img.widget-image');
-        new MutationObserver(() => window.cnnvizFrames++).observe(img,
-            {attributes: true, attributeFilter: ['src']}); return 0; }"""
+        """() => { window.cnnvizFrames = 0; const figure = document.querySelector('FIGURE');
+        new MutationObserver(() => window.cnnvizFrames++).observe(figure,
+            {attributes: true, attributeFilter: ['data-picture']}); return 0; }""".replace(
+            "FIGURE", FIGURE)
     )
     assert sources == 0
     page.locator(".widget-play button").first.click()
@@ -158,8 +152,8 @@ def test_depth_10_shows_all_channels_without_sideways_scrolling(voila_base_url, 
     page = _explorer(open_page, voila_base_url, "?preset=depth-10")
     assert page.get_by_text("all 10 at once", exact=True).is_visible()
     assert not page.get_by_text("first channel", exact=True).is_visible()
-    width = page.eval_on_selector(FIGURE, "img => img.naturalWidth")
-    shown = page.eval_on_selector(FIGURE, "img => img.getBoundingClientRect().width")
+    width = page.eval_on_selector(FIGURE, "canvas => canvas.width")
+    shown = page.eval_on_selector(FIGURE, "canvas => canvas.getBoundingClientRect().width")
     assert shown >= width - 1, f"the figure is scaled down from {width} to {shown} px"
     overflow = page.evaluate(
         "document.documentElement.scrollWidth - document.documentElement.clientWidth"

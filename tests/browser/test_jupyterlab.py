@@ -10,7 +10,14 @@ import subprocess
 import sys
 
 import pytest
-from servers import NOTEBOOKS, _free_port, _wait_until_up
+from servers import (
+    NOTEBOOKS,
+    _free_port,
+    _wait_until_up,
+    picture_of,
+    wait_for_new_picture,
+    wait_for_picture,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -48,23 +55,19 @@ def test_explorer_runs_in_jupyterlab(jupyterlab_url, open_page, artifacts):
     page.wait_for_timeout(3000)  # let the kernel start and the cell settle
     page.locator(".jp-CodeCell").first.click()
     page.keyboard.press("Shift+Enter")
-    page.wait_for_function(
-        "document.querySelector('img.widget-image')?.naturalWidth > 0", timeout=120_000
-    )
+    wait_for_picture(page, timeout=120_000)
     # the page's accessibility script runs in JupyterLab too: names and alternative text
     page.wait_for_function(
-        "document.querySelector('img.widget-image').alt.startsWith('Fan-out grid')"
+        "document.querySelector('canvas.cnnviz-frame').getAttribute('aria-label')"
+        ".startsWith('Fan-out grid')"
         " && [...document.querySelectorAll('.noUi-handle')]"
         ".some(h => h.getAttribute('aria-label') === 'stride s')", timeout=30_000,
     )
-    before = page.eval_on_selector("img.widget-image", "img => img.src")
+    before = picture_of(page)
     slider = page.locator(".widget-slider", has=page.get_by_text("stride s", exact=True))
     slider.locator(".noUi-handle").focus()
     page.keyboard.press("ArrowLeft")
-    page.wait_for_function(
-        "old => document.querySelector('img.widget-image').src !== old", arg=before,
-        timeout=30_000,
-    )
+    wait_for_new_picture(page, before)
     page.screenshot(path=str(artifacts / "jupyterlab-explorer.png"))
     outputs = page.inner_text(".jp-OutputArea")
     assert "Traceback" not in outputs and "Error" not in outputs

@@ -17,7 +17,7 @@ import re
 
 import psutil
 import pytest
-from servers import start_voila, stop_voila
+from servers import start_voila, stop_voila, wait_for_picture
 
 from cnnviz.explorer.kernel_watch import GONE_SENTENCE, RECONNECT_GRACE_MS
 
@@ -42,11 +42,7 @@ def _open_explorer(chromium, base: str):
     page.kernel_ids = []
     page.on("websocket", lambda ws: page.kernel_ids.extend(KERNEL_ID.findall(ws.url)))
     page.goto(f"{base}/voila/render/explorer.ipynb", wait_until="domcontentloaded")
-    page.wait_for_function(
-        "() => { const img = document.querySelector('img.widget-image');"
-        " return img && img.naturalWidth > 0; }",
-        timeout=FIRST_PAINT,
-    )
+    wait_for_picture(page, timeout=FIRST_PAINT)
     page.wait_for_selector("[data-watching=kernel]", state="attached", timeout=FIRST_PAINT)
     # the details the page draws after its first picture (the watch tells the kernel it shows)
     page.get_by_text("finite-difference check").wait_for(timeout=FIRST_PAINT)

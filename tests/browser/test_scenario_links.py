@@ -6,21 +6,16 @@ from __future__ import annotations
 from urllib.parse import quote
 
 import pytest
+from servers import wait_for_picture
 
 from cnnviz.explorer.presets import PRESETS
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 FIRST_PAINT = 120_000  # ms: a fresh kernel on a loaded 2-core CI machine
-FIGURE = "img.widget-image"
-
-
 def _open(open_page, base: str, query: str):
     page = open_page(f"{base}/voila/render/explorer.ipynb?{query}")
-    page.wait_for_function(
-        f"[...document.querySelectorAll('{FIGURE}')].some(i => i.naturalWidth > 0)",
-        timeout=FIRST_PAINT,
-    )
+    wait_for_picture(page, timeout=FIRST_PAINT)
     return page
 
 
