@@ -153,7 +153,7 @@ def browser_measurements(repeats: int = 12, seconds: float = 6.0) -> None:
             started = time.perf_counter()
             page.goto(f"{base}/voila/render/explorer.ipynb")
             page.wait_for_function(
-                "document.querySelector('img.widget-image')?.naturalWidth > 0", timeout=120_000)
+                "document.querySelector('canvas.cnnviz-frame')?.dataset.picture", timeout=120_000)
             print(f"Browser (Chromium, Voila on loopback): first picture "
                   f"{time.perf_counter() - started:.1f} s after opening the page")
             _key_to_picture(page, repeats)
@@ -164,9 +164,12 @@ def browser_measurements(repeats: int = 12, seconds: float = 6.0) -> None:
         server.wait(timeout=15)
 
 
-_WATCH = """() => { const img = document.querySelector('img.widget-image');
+# a picture painted on the explorer's canvas changes its data-picture (web/frame_view.js)
+_WATCH = """() => { const figure = document.querySelector('canvas.cnnviz-frame');
   window.cnnvizLoads = [];
-  img.addEventListener('load', () => window.cnnvizLoads.push(performance.now()));
+  if (window.cnnvizWatch) window.cnnvizWatch.disconnect();
+  window.cnnvizWatch = new MutationObserver(() => window.cnnvizLoads.push(performance.now()));
+  window.cnnvizWatch.observe(figure, {attributes: true, attributeFilter: ['data-picture']});
   return true; }"""
 
 

@@ -46,11 +46,12 @@ CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--no-first-run",
 ]
-# What "the page shows its figure" means: an Image widget (the explorer's step figure) has
-# loaded a real picture, not just an empty placeholder.
-DEFAULT_SELECTOR = "img.widget-image"
-_FIGURE_SHOWN = """selector => [...document.querySelectorAll(selector)]
-    .some(img => img.complete && img.naturalWidth > 100 && img.offsetParent !== null)"""
+# What "the page shows its figure" means: the explorer's canvas (or, with --selector, an
+# Image widget of another page) holds a real picture, not just an empty placeholder.
+DEFAULT_SELECTOR = "canvas.cnnviz-frame"
+_FIGURE_SHOWN = """selector => [...document.querySelectorAll(selector)].some(el =>
+    el.offsetParent !== null && (el.tagName === 'CANVAS' ? !!el.dataset.picture && el.width > 100
+    : el.complete && el.naturalWidth > 100))"""
 WIDGET_VIEW = b"application/vnd.jupyter.widget-view+json"  # a widget's output in the page
 OUT = ROOT / "bench" / "out"
 
@@ -170,7 +171,8 @@ async def open_class(
                     await page.screenshot(path=str(shot), full_page=True)
                     state = await page.evaluate(
                         "() => document.readyState + ', ' + document.body.innerText.length"
-                        " + ' chars, ' + document.querySelectorAll('.widget-image').length"
+                        " + ' chars, '"
+                        " + document.querySelectorAll('.widget-image, .cnnviz-frame').length"
                         " + ' images'"
                     )
                 except Exception:  # noqa: BLE001 - diagnostics only
