@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import io
 import struct
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
@@ -83,6 +84,13 @@ def test_a_new_size_or_a_browser_that_asks_gets_a_whole_frame():
         view.show(np.zeros((4, 4), np.uint8))
 
 
+def _in_own_loop(play) -> None:
+    """Run the coroutine function ``play`` on a fresh event loop of its own thread, as a
+    kernel's loop would run it (another test may have left this thread's loop running)."""
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, play()).result()
+
+
 def _replay(canvas: np.ndarray, kind: int, payload: bytes) -> np.ndarray:
     if kind == FULL:
         return _decode(payload).copy()
@@ -140,7 +148,7 @@ def test_play_clip_sends_the_cycle_in_chunks_while_the_kernel_idles():
         clip.start(figure, epoch=4, after=0)  # all sent already: nothing again
         await asyncio.sleep(0.01)
 
-    asyncio.run(play())
+    _in_own_loop(play)
     assert [step for _, _, step in received] == list(range(count))
     assert {(epoch, total) for epoch, total, _ in received} == {(4, count)}
     assert view.clip_id == -(-count // 4)  # CHUNK steps a message
@@ -161,7 +169,7 @@ def test_without_an_event_loop_or_for_long_walks_play_asks_the_kernel():
         clip.start(long, epoch=2, after=0)
         await asyncio.sleep(0.01)
 
-    asyncio.run(play())
+    _in_own_loop(play)
     assert view.clip_id == 0
 
 
