@@ -55,6 +55,10 @@ COMMANDS: dict[str, tuple[str, ...]] = {
         "cnnviz.cli", "weights_arguments", "gesture_weights",
         "train the network page's gesture CNN from a seed and save its weights (.npz)",
     ),  # fmt: skip
+    "glyph-atlas": (
+        "cnnviz.cli_atlas", "atlas_arguments", "glyph_atlas",
+        "render the painter's glyphs with matplotlib's FreeType into its atlas (.npz)",
+    ),  # fmt: skip
 }
 
 OUT_HELP = (

@@ -239,3 +239,6 @@ def test_the_player_is_in_the_installed_package(tmp_path):
     (wheel,) = (tmp_path / "dist").glob("cnnviz-*.whl")
     with zipfile.ZipFile(wheel) as archive:
         assert archive.read("cnnviz/explorer/web/player.html").decode() == player_template()
+        # the painter's glyph atlas: without it every label would need matplotlib's FreeType
+        atlas = ROOT / "cnnviz" / "explorer" / "render" / "glyph_atlas.npz"
+        assert archive.read("cnnviz/explorer/render/glyph_atlas.npz") == atlas.read_bytes()

@@ -19,9 +19,9 @@ from __future__ import annotations
 import base64
 import html
 import re
+from typing import TYPE_CHECKING
 
 import numpy as np
-from matplotlib.figure import Figure
 
 from cnnviz.explorer.layer import LayerSnapshot
 from cnnviz.explorer.render.fanout import FanOutFigure
@@ -29,6 +29,9 @@ from cnnviz.explorer.render.fit import window_words
 from cnnviz.explorer.render.text import equation_html
 from cnnviz.explorer.render.text import signed_text as _n
 from cnnviz.explorer.trace import Step
+
+if TYPE_CHECKING:  # the explorer page never imports matplotlib (0.2 s of every kernel's start)
+    from matplotlib.figure import Figure
 
 _TAG = re.compile(r"<[^>]+>")
 _BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
@@ -143,6 +146,8 @@ def _spoken(title: str) -> str:
 
 def figure_alt(figure: Figure) -> str:
     """Alternative text of a matplotlib figure: its title and its panels' titles, as drawn."""
+    from matplotlib.figure import Figure  # already imported by whoever made the figure
+
     if not isinstance(figure, Figure):
         raise TypeError(f"figure must be a matplotlib Figure; got {type(figure).__name__}")
     titles = [figure._suptitle.get_text()] if figure._suptitle is not None else []

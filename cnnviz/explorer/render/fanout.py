@@ -7,9 +7,10 @@ Along the bottom: ``dx[c] = Σ_k`` and, below it, ``δ_below[c] = dx[c] ⊙ σ'(
 
 The layout (where each map goes) is computed once per layer; titles, labels, maps and numbers
 are painted into one RGB array with :mod:`cnnviz.explorer.render.raster` (glyphs from matplotlib's
-FreeType fonts). Measured: a matplotlib figure with the same titles took ~40 ms to build and
-draw, and ~0.37 ms per value printed as a Text artist; painting takes ~2 ms to build and
-~8 ms per frame for the default preset. :meth:`FanOutFigure.frame` updates the frame from a
+FreeType fonts, pre-rendered in :mod:`~cnnviz.explorer.render.atlas`). Measured: a matplotlib
+figure with the same titles took ~40 ms to build and draw, and ~0.37 ms per value printed as a
+Text artist; painting takes ~2 ms to build and ~8 ms per frame for the default preset.
+:meth:`FanOutFigure.frame` updates the frame from a
 :class:`~cnnviz.explorer.trace.Step`.
 
 Use::

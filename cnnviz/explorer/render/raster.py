@@ -3,8 +3,11 @@
 matplotlib lays the figure out and draws what never changes (titles, labels) once; every
 value map is then painted here, because it is 20-60x faster than asking matplotlib to draw
 hundreds of text artists per frame (measured: about 0.37 ms per text artist with Agg, against
-a few microseconds to paste a cached glyph bitmap). Glyphs come from matplotlib's own FreeType
-font, so the numbers look like the rest of the figure.
+a few microseconds to paste a cached glyph bitmap). Glyphs are matplotlib's own FreeType
+rendering of DejaVu Sans, so the numbers look like the rest of the figure; they come from the
+glyph atlas shipped with the package (:mod:`~cnnviz.explorer.render.atlas`) and the colour map's
+table is computed here, so that painting a page never imports matplotlib (a class of 60 kernels
+starting together pays that import 60 times).
 """
 
 from __future__ import annotations
@@ -15,8 +18,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from matplotlib import colormaps, font_manager
-from matplotlib.ft2font import FT2Font, LoadFlags
+
+from cnnviz.explorer.render.atlas import atlas_image, freetype_image
 
 SIGNED_CMAP = "RdBu_r"  # ColorBrewer diverging, readable with the common colour-vision types
 HIGHLIGHT = (230, 159, 0)  # Okabe-Ito orange: stands apart from the map's reds and blues
@@ -31,6 +34,13 @@ DARK_TEXT = (20, 20, 20)
 LIGHT_TEXT = (255, 255, 255)
 CELL_DARK_TEXT = (0, 0, 0)  # numbers on cells: black, not DARK_TEXT, keeps >= 4.5:1 on mid blues
 _LUT_SIZE = 256
+# ColorBrewer's RdBu, 11 classes (colorbrewer2.org), the anchors of matplotlib's "RdBu";
+# "RdBu_r" runs them from blue to red.
+_RDBU = (
+    (103, 0, 31), (178, 24, 43), (214, 96, 77), (244, 165, 130), (253, 219, 199),
+    (247, 247, 247), (209, 229, 240), (146, 197, 222), (67, 147, 195), (33, 102, 172),
+    (5, 48, 97),
+)  # fmt: skip
 
 
 _CHANNEL = np.arange(256) / 255.0
@@ -57,9 +67,24 @@ def text_on(colours: np.ndarray) -> np.ndarray:
 
 @lru_cache(maxsize=4)
 def colour_table(cmap_name: str) -> np.ndarray:
-    """``(256, 3)`` uint8 colours of a colormap, for table lookups."""
-    table = colormaps[cmap_name](np.linspace(0.0, 1.0, _LUT_SIZE))[:, :3]
-    return np.round(table * 255).astype(np.uint8)
+    """``(256, 3)`` uint8 colours of a colormap, for table lookups.
+
+    :data:`SIGNED_CMAP` is computed here as matplotlib's ``LinearSegmentedColormap`` does
+    (straight lines between evenly spaced anchors, sampled 256 times): the same table
+    (tests/test_colour_access.py) without importing matplotlib. Other names ask matplotlib.
+    """
+    if cmap_name == SIGNED_CMAP:
+        anchors = np.array(_RDBU[::-1], dtype=np.float64) / 255.0
+        where = np.linspace(0.0, 1.0, _LUT_SIZE)
+        spots = np.linspace(0.0, 1.0, len(anchors))
+        table = np.stack([np.interp(where, spots, anchors[:, n]) for n in range(3)], axis=1)
+    else:
+        from matplotlib import colormaps
+
+        table = colormaps[cmap_name](np.linspace(0.0, 1.0, _LUT_SIZE))[:, :3]
+    table = np.round(table * 255).astype(np.uint8)
+    table.flags.writeable = False
+    return table
 
 
 def signed_colours(values: np.ndarray, limit: float) -> np.ndarray:
@@ -87,24 +112,16 @@ def short_number(value: float) -> str:
     return text
 
 
-@lru_cache(maxsize=2)
-def _font(bold: bool = False) -> FT2Font:
-    weight = "bold" if bold else "normal"
-    properties = font_manager.FontProperties(family="DejaVu Sans", weight=weight)
-    return FT2Font(font_manager.findfont(properties))
-
-
 @lru_cache(maxsize=4096)
 def glyphs(text: str, pixels: int, bold: bool = False, crop_rows: bool = True) -> np.ndarray:
     """Coverage bitmap of ``text`` about ``pixels`` tall: ``(h, w)`` float32 in [0, 1].
 
     ``crop_rows=False`` keeps the font's line box, so labels of one size share a baseline.
+    Composed from the glyph atlas; a character or size it lacks is drawn by FreeType.
     """
-    font = _font(bold)
-    font.set_size(pixels * 0.75, 96)  # points at 96 dpi: 0.75 pt per pixel
-    font.set_text(text, 0.0, flags=LoadFlags.FORCE_AUTOHINT)
-    font.draw_glyphs_to_bitmap(antialiased=True)
-    image = np.asarray(font.get_image(), dtype=np.float32) / 255.0
+    drawn = atlas_image(text, pixels, bold)
+    image, descent = drawn if drawn is not None else freetype_image(text, pixels, bold)
+    image = image.astype(np.float32) / 255.0
     inked = np.flatnonzero(image.max(axis=0) > 0)
     if inked.size:
         image = image[:, inked[0] : inked[-1] + 1]
@@ -113,7 +130,7 @@ def glyphs(text: str, pixels: int, bold: bool = False, crop_rows: bool = True) -
         image = image[rows[0] : rows[-1] + 1]
     elif not crop_rows:
         # pad below so that every label's baseline sits the same distance above its bottom
-        descent = int(round(font.get_descent() / 64))
+        descent = int(round(descent / 64))
         room = int(np.ceil(0.3 * pixels))
         image = np.pad(image, ((0, max(0, room - descent)), (0, 0)))
     image.flags.writeable = False
