@@ -28,13 +28,17 @@ $(VENV)/.test-installed: $(VENV)/.app-installed requirements-dev.txt requirement
 	touch $@
 
 # The server's settings (theme, tracebacks, kernel culling, preheating) live in voila.json.
+# compileall: every student's kernel imports cnnviz; compiled once here, not once per kernel
+# where the environment forbids writing .pyc files (0.07-0.1 CPU s a student, bench/README.md).
 app: $(VENV)/.app-installed
+	$(PY) -m compileall -q cnnviz
 	cd notebooks && ../$(VENV)/bin/voila explorer.ipynb --no-browser --port=$(PORT) \
 		--Voila.ip=$(HOST) --Voila.config_file_paths="['$(CURDIR)']" \
 		$(if $(THEME),--theme=$(THEME))
 
 # The whole-network page (notebooks/network.ipynb), served the same way: `make network`.
 network: $(VENV)/.app-installed
+	$(PY) -m compileall -q cnnviz
 	cd notebooks && ../$(VENV)/bin/voila network.ipynb --no-browser --port=$(PORT) \
 		--Voila.ip=$(HOST) --Voila.config_file_paths="['$(CURDIR)']" \
 		$(if $(THEME),--theme=$(THEME))

@@ -247,6 +247,9 @@ def fetch_class(url: str, students: int, timeout: float) -> tuple[list[float], f
 
 
 def run_once(args: argparse.Namespace, students: int) -> dict[str, object]:
+    # as `make app` serves it: cnnviz compiled once (this machine's shells set
+    # PYTHONDONTWRITEBYTECODE, so otherwise every kernel compiles it again)
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "cnnviz")], check=True)
     port = free_port()
     notebook = args.notebook
     if args.preheat and notebook == "explorer.ipynb":
