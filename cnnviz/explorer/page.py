@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipywidgets as widgets
 import numpy as np
+from ipywidgets.widgets.widget_string import HTMLStyle
 
 from cnnviz.core.activations import ACTIVATION_NAMES
 from cnnviz.explorer.a11y import PageA11y
@@ -26,7 +27,8 @@ GEOMETRY_CONTROLS = tuple(name for name in RANGES if name != "seed")
 NOTE_STYLE = "color:var(--jp-warn-color0, #b35900);font-size:14px"
 
 
-def _slider(name: str, value: int) -> widgets.IntSlider:
+def _slider(name: str, value: int, *, layout: widgets.Layout,
+            style: widgets.SliderStyle) -> widgets.IntSlider:
     low, high, label = RANGES[name]
     return widgets.IntSlider(
         value=int(np.clip(value, low, high)),
@@ -34,8 +36,8 @@ def _slider(name: str, value: int) -> widgets.IntSlider:
         max=high,
         description=label,
         continuous_update=False,
-        style={"description_width": "120px"},
-        layout=widgets.Layout(width="300px"),
+        style=style,
+        layout=layout,
     )
 
 
@@ -76,7 +78,14 @@ class ExplorerWidgets:
             style={"description_width": "60px"},
             layout=widgets.Layout(width="440px"),
         )
-        self.sliders = {name: _slider(name, getattr(s, name)) for name in RANGES}
+        # one Layout and one style for all ten sliders (none of them is ever changed): every
+        # widget model is a message to the kernel, the server and the browser when a student
+        # opens the page, and the page had 132 of them (48 Layouts)
+        layout = widgets.Layout(width="300px")
+        style = widgets.SliderStyle(description_width="120px")
+        self.sliders = {
+            name: _slider(name, getattr(s, name), layout=layout, style=style) for name in RANGES
+        }
         self.activation = widgets.Dropdown(
             options=[(name if name != "relu" else "ReLU", name) for name in ACTIVATION_NAMES],
             value=s.activation,
@@ -132,20 +141,25 @@ class ExplorerWidgets:
         """Export, notes, the figures, the sentences and the accessibility glue."""
         self.export = widgets.Button(description="Export GIF", icon="download",
                                      tooltip="the current walk as an animated GIF")
-        self.download = widgets.HTML()
-        self.note = widgets.HTML()
+        self._text_look = widgets.Layout(), HTMLStyle()  # shared: never changed
+        self.download = self._html()
+        self.note = self._html()
         # only the tiles that changed travel, and Play steps through clips in the browser
         self.image = FrameView(play=self.play, layout=widgets.Layout(max_width="100%"))
-        self.equation = widgets.HTML()
-        self.agreement = widgets.HTML()
-        self.check = widgets.HTML()
-        self.zero_zone = widgets.HTML()
-        self.ledger = widgets.HTML()
-        self.link = widgets.HTML()
+        self.equation = self._html()
+        self.agreement = self._html()
+        self.check = self._html()
+        self.zero_zone = self._html()
+        self.ledger = self._html()
+        self.link = self._html()
         self.gradients = widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
         self.a11y = PageA11y(play=self.play)  # names, alt texts, live region, Space to play
         self.image.alt = "The fan-out figure"  # FrameView's canvas takes it as its aria-label
         self.a11y.describe(self.gradients, "The weight and bias gradients")
+    def _html(self, value: str = "") -> widgets.HTML:
+        layout, style = self._text_look
+        return widgets.HTML(value, layout=layout, style=style)
+
     def _observe(self) -> None:
         for slider in self.sliders.values():
             slider.observe(self._on_setting, names="value")
@@ -178,7 +192,7 @@ class ExplorerWidgets:
                                layout=widgets.Layout(flex_flow="row wrap",
                                                      align_items="center"))
         details = widgets.HBox(
-            [self.gradients, widgets.VBox([widgets.HTML("<b>Shape ledger</b>"), self.ledger])],
+            [self.gradients, widgets.VBox([self._html("<b>Shape ledger</b>"), self.ledger])],
             layout=widgets.Layout(flex_flow="row wrap", grid_gap="16px"),
         )
         self.watch = KernelWatch(controls=[
@@ -200,8 +214,8 @@ class ExplorerWidgets:
                 self.agreement,
                 widgets.HBox([self.check]),
                 self.zero_zone,
-                widgets.HTML(conventions_html()),
-                widgets.HTML("<h2 style='font-size:17px'>Weight and bias gradients</h2>"),
+                self._html(conventions_html()),
+                self._html("<h2 style='font-size:17px'>Weight and bias gradients</h2>"),
                 details,
                 self.link,
                 self.a11y.widget,
