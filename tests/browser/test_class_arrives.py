@@ -24,7 +24,7 @@ from servers import EXPLORER_FIGURE, start_voila, stop_voila
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 STUDENTS = 12
-WAIT = 150  # s: generous on a loaded 2-core CI machine (seen: last figure after 32-41 s)
+WAIT = 150  # s: generous on a loaded 2-core CI machine (seen: last figure after 32-49 s)
 FIGURE = EXPLORER_FIGURE
 # the figure is up: the explorer's canvas holding a real picture, on screen
 FIGURE_SHOWN = f"""() => [...document.querySelectorAll('{FIGURE}')]
