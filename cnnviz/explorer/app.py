@@ -239,11 +239,12 @@ class Explorer(ExplorerWidgets):
 
     def _send_clip(self) -> None:
         """While Play runs, give the browser the walk's steps ahead (see explorer.play_clip)."""
-        if self.play.playing and self.figure is not None:
-            self.clip.start(self.figure, epoch=self._epoch, after=self.figure.walk.count - 1
-                            if self.figure.current is None else self.figure.current.index)
-        else:
+        figure = self.figure
+        if not self.play.playing or figure is None:
             self.clip.stop()
+            return
+        shown = figure.walk.count - 1 if figure.current is None else figure.current.index
+        self.clip.start(figure, epoch=self._epoch, after=shown)
 
     # ------------------------------------------------------------------ callbacks
 
