@@ -66,7 +66,8 @@ def _ours(violations: list[dict]) -> list[str]:
 
 
 @pytest.mark.parametrize(
-    "name", ["explorer", "00_start_here", "02_depth", "06_gesture_cnn", "network"]
+    "name", ["explorer", "00_start_here", "01_single_channel", "02_depth", "03_stride",
+             "04_weights_and_bias", "05_padding_dilation_overlap", "06_gesture_cnn", "network"]
 )
 def test_axe_finds_no_serious_violation_of_ours(voila_base_url, open_page, artifacts, name):
     page = _open(open_page, voila_base_url, name)
