@@ -7,7 +7,8 @@ computation: ``Correlate`` prints ``⋆`` and slides the kernel without flipping
 prints ``∗`` and flips it. Tests parse the printed LaTeX back with an independent checker
 (``tests/latex_checker.py``, on ``scipy.signal``) and compare.
 
-Conventions (one sample; indices count from 0, as in NumPy):
+Conventions (one sample; array positions count from 0, as in NumPy; the page numbers filters
+and channels from 1, see ``cnnviz.core.conventions.INDEX_CONVENTION``):
 
 * ``a ⋆ b``: cross-correlation, what deep-learning libraries call convolution (no flip);
   ``a ∗ b``: convolution, which turns ``b`` half a turn first. ``full`` pads ``a`` with
