@@ -100,26 +100,23 @@ def paint_changes(
     frame of step ``before`` of the same walk, by repainting only what differs."""
     frame = last.copy()
     untouched = ~figure.layer.geometry.touched_mask()
-    gone = outlines(figure, before)
-    framed = {id(box) for box, *_ in gone + outlines(figure, step)}
-    changing = {id(box) for box, _, _ in changing_maps(figure, step)}
+    gone, coming = outlines(figure, before), outlines(figure, step)
+    old = {id(box): values for box, values, _ in changing_maps(figure, before)}
     for box, *cells in gone:  # a fixed map: its static pixels wipe the old frame off
-        if id(box) not in changing:
+        if id(box) not in old:
             rows, cols = _cell_slices(box, *cells)
             y, x = box.row_edges[[rows.start, rows.stop]], box.col_edges[[cols.start, cols.stop]]
             frame[y[0] : y[1], x[0] : x[1]] = static[y[0] : y[1], x[0] : x[1]]
-    old = {id(box): values for box, values, _ in changing_maps(figure, before)}
     for box, values, limit in changing_maps(figure, step):
         dirty = values != old[id(box)]
-        if id(box) in framed:
-            for outline in gone + outlines(figure, step):
-                if outline[0] is box:
-                    dirty[_cell_slices(box, *outline[1:])] = True
+        for framed, *cells in gone + coming:  # cells an orange frame leaves or enters
+            if framed is box:
+                dirty[_cell_slices(box, *cells)] = True
         if dirty.any():
             rows, cols = _bounds(dirty)
             _paint_map(frame, box.part(rows, cols), values[rows, cols], limit,
                        untouched[rows, cols])
-    _draw_outlines(frame, outlines(figure, step))
+    _draw_outlines(frame, coming)
     return frame
 
 
