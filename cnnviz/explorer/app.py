@@ -156,7 +156,6 @@ class Explorer(ExplorerWidgets):
             layer, walk=self.walk.value, first_channel=first, channels_shown=shown,
             first_filter=first_filter,
         )
-        count = self.figure.walk.count
         self._busy = True
         try:
             self._set_channel_choices(layer.depth, fit, choice if many else FEW)
@@ -167,13 +166,9 @@ class Explorer(ExplorerWidgets):
             self.filter.max = max(1, layer.filters - rows + 1)
             self.filter.value = first_filter + 1
             self.filter.layout.display = "" if layer.filters > rows else "none"
-            self.step.max = self.play.max = count - 1
-            self.step.value = self.play.value = count - 1
         finally:
             self._busy = False
-        self._epoch += 1
-        self.show_step(count - 1)
-        self._send_clip()
+        self._show_walk_end()
         self.timings["control_to_image_ms"] = (time.perf_counter() - started) * 1000
         if not self._details_pending:
             self._describe_layer()
@@ -237,6 +232,19 @@ class Explorer(ExplorerWidgets):
         self.a11y.announce(step_announcement(self.figure.current, channel=self.figure.channels[0]))
         self.timings["step_ms"] = (time.perf_counter() - started) * 1000
 
+    def _show_walk_end(self) -> None:
+        """A new figure or walk: Play and the step move to its last step, drawn as a new epoch."""
+        last = self.figure.walk.count - 1
+        self._busy = True
+        try:
+            self.step.max = self.play.max = last
+            self.step.value = self.play.value = last
+        finally:
+            self._busy = False
+        self._epoch += 1
+        self.show_step(last)
+        self._send_clip()
+
     def _send_clip(self) -> None:
         """While Play runs, give the browser the walk's steps ahead (see explorer.play_clip)."""
         figure = self.figure
@@ -293,16 +301,7 @@ class Explorer(ExplorerWidgets):
 
         def switch() -> None:
             self.figure.set_walk(change["new"])
-            count = self.figure.walk.count
-            self._busy = True
-            try:
-                self.step.max = self.play.max = count - 1
-                self.step.value = self.play.value = count - 1
-            finally:
-                self._busy = False
-            self._epoch += 1
-            self.show_step(count - 1)
-            self._send_clip()
+            self._show_walk_end()
 
         self._guarded(switch)
 
