@@ -152,44 +152,34 @@ def browser_measurements(repeats: int = 12, seconds: float = 6.0) -> None:
             page = browser.new_page(viewport={"width": 1366, "height": 768})
             started = time.perf_counter()
             page.goto(f"{base}/voila/render/explorer.ipynb")
-            page.wait_for_function(
-                "document.querySelector('canvas.cnnviz-frame')?.dataset.picture", timeout=120_000)
+            fixtures.wait_for_picture(page)
             print(f"Browser (Chromium, Voila on loopback): first picture "
                   f"{time.perf_counter() - started:.1f} s after opening the page")
-            _key_to_picture(page, repeats)
-            _play_fps(page, seconds)
+            _key_to_picture(page, fixtures, repeats)
+            _play_fps(page, fixtures, seconds)
             browser.close()
     finally:
         server.terminate()
         server.wait(timeout=15)
 
 
-# a picture painted on the explorer's canvas changes its data-picture (web/frame_view.js)
-_WATCH = """() => { const figure = document.querySelector('canvas.cnnviz-frame');
-  window.cnnvizLoads = [];
-  if (window.cnnvizWatch) window.cnnvizWatch.disconnect();
-  window.cnnvizWatch = new MutationObserver(() => window.cnnvizLoads.push(performance.now()));
-  window.cnnvizWatch.observe(figure, {attributes: true, attributeFilter: ['data-picture']});
-  return true; }"""
-
-
-def _key_to_picture(page, repeats: int) -> None:
-    page.evaluate(_WATCH)
+def _key_to_picture(page, servers, repeats: int) -> None:
+    servers.watch_pictures(page)
     slider = page.locator(".widget-slider", has=page.get_by_text("stride s", exact=True))
     handle = slider.locator(".noUi-handle")
     samples = []
     for i in range(repeats):
         handle.focus()
-        count = page.evaluate("window.cnnvizLoads.length")
+        count = len(servers.pictures_seen(page))
         pressed = page.evaluate("performance.now()")
         page.keyboard.press("ArrowLeft" if i % 2 == 0 else "ArrowRight")
-        page.wait_for_function(f"window.cnnvizLoads.length > {count}", timeout=30_000)
-        samples.append(page.evaluate(f"window.cnnvizLoads[{count}]") - pressed)
+        page.wait_for_function(f"window.cnnvizPictures.length > {count}", timeout=30_000)
+        samples.append(servers.pictures_seen(page)[count][0] - pressed)
         page.wait_for_timeout(400)  # let the rest of the callback (text, dW, check) finish
-    print(f"  stride key press -> new picture loaded: {_summary(samples)}")
+    print(f"  stride key press -> new picture painted: {_summary(samples)}")
 
 
-def _play_fps(page, seconds: float) -> None:
+def _play_fps(page, servers, seconds: float) -> None:
     page.get_by_text("gather (per input pixel)").click()
     page.wait_for_timeout(800)
     speed = page.locator(".widget-slider", has=page.get_by_text("steps/s", exact=True))
@@ -198,12 +188,12 @@ def _play_fps(page, seconds: float) -> None:
     page.wait_for_timeout(500)
     buttons = page.locator(".widget-play button")
     buttons.nth(2).click()  # repeat, so a short walk keeps playing
-    page.evaluate(_WATCH)
+    servers.watch_pictures(page)
     buttons.nth(0).click()
     page.wait_for_timeout(1000)
-    first = page.evaluate("window.cnnvizLoads.length")
+    first = len(servers.pictures_seen(page))
     page.wait_for_timeout(seconds * 1000)
-    frames = page.evaluate("window.cnnvizLoads.length") - first
+    frames = len(servers.pictures_seen(page)) - first
     buttons.nth(0).click()
     print(f"  Play at 30 steps/s asked (gather walk, default preset): {frames / seconds:.1f} "
           f"new pictures per second over {seconds:.0f} s")

@@ -28,23 +28,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "brows
 from servers import (  # noqa: E402
     CHROMIUM,
     CHROMIUM_ARGS,
-    EXPLORER_FIGURE,
     picture_of,
+    pictures_seen,
     start_voila,
     stop_voila,
     wait_for_new_picture,
     wait_for_picture,
+    watch_pictures,
 )
 
-FIGURE = EXPLORER_FIGURE
 TARGET_KB, TARGET_FPS = 30, 24
-# One observer at a time: a second one left on the figure counted every picture twice (the
-# gather walk's figures before 2 December were measured that way: halve them).
-_COUNT_PICTURES = """() => { window.cnnvizPictures = 0;
-    if (window.cnnvizWatch) window.cnnvizWatch.disconnect();
-    window.cnnvizWatch = new MutationObserver(() => window.cnnvizPictures++);
-    window.cnnvizWatch.observe(document.querySelector('FIGURE'),
-        {attributes: true, attributeFilter: ['data-picture']}); }""".replace("FIGURE", FIGURE)
 
 
 def _received(page) -> list[int]:
@@ -58,9 +51,6 @@ def _received(page) -> list[int]:
     return sizes
 
 
-_new_picture = wait_for_new_picture  # one copy, in tests/browser/servers.py
-
-
 def bytes_per_step(page, sizes: list[int], steps: int) -> list[int]:
     """Bytes received for each of ``steps`` presses of "◀ step"."""
     per_step = []
@@ -70,7 +60,7 @@ def bytes_per_step(page, sizes: list[int], steps: int) -> list[int]:
         page.wait_for_timeout(300)  # let the last step's messages arrive
         before = sum(sizes)
         back.click()
-        _new_picture(page, old)
+        wait_for_new_picture(page, old)
         page.wait_for_timeout(300)
         per_step.append(sum(sizes) - before)
     return per_step
@@ -84,11 +74,11 @@ def pictures_per_second(page, seconds: float) -> float:
     page.wait_for_timeout(500)
     play = page.locator(".widget-play")
     play.locator("button").nth(2).click()  # repeat
-    page.evaluate(_COUNT_PICTURES)
+    watch_pictures(page)  # one observer: a second one had counted the gather walk twice
     play.locator("button").nth(0).click()  # play
     started = time.monotonic()
     page.wait_for_timeout(seconds * 1000)
-    shown = page.evaluate("window.cnnvizPictures")
+    shown = len(pictures_seen(page))
     rate = shown / (time.monotonic() - started)
     play.locator("button").nth(0).click()  # pause
     play.locator("button").nth(2).click()  # repeat off
@@ -117,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
                 if walk == "gather":
                     old = picture_of(page)
                     page.get_by_text("gather (per input pixel)").click()
-                    _new_picture(page, old)
+                    wait_for_new_picture(page, old)
                 load = os.getloadavg()[0]
                 steps = bytes_per_step(page, sizes, args.steps)
                 fps = pictures_per_second(page, args.seconds)

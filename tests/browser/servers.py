@@ -102,6 +102,25 @@ _PICTURE = """(el) => !el ? null : el.tagName === 'CANVAS' ? (el.dataset.picture
 _SHOWS = f"(sel) => ({_PICTURE})(document.querySelector(sel)) !== null"
 
 
+# Every picture the explorer's canvas paints changes its data-picture (web/frame_view.js): one
+# observer at a time (a second one left behind counted every picture twice).
+_WATCH = """(sel) => { if (window.cnnvizWatch) window.cnnvizWatch.disconnect();
+    const figure = document.querySelector(sel); window.cnnvizPictures = [];
+    window.cnnvizWatch = new MutationObserver(
+        () => window.cnnvizPictures.push([performance.now(), figure.dataset.step]));
+    window.cnnvizWatch.observe(figure, {attributes: true, attributeFilter: ['data-picture']}); }"""
+
+
+def watch_pictures(page, selector: str = EXPLORER_FIGURE) -> None:
+    """From now on, note each picture the canvas ``selector`` paints (:func:`pictures_seen`)."""
+    page.evaluate(_WATCH, selector)
+
+
+def pictures_seen(page) -> list[tuple[float, str]]:
+    """``(performance.now() ms, walk step)`` of each picture since :func:`watch_pictures`."""
+    return [tuple(entry) for entry in page.evaluate("window.cnnvizPictures")]
+
+
 def picture_of(page, selector: str = EXPLORER_FIGURE) -> str | None:
     """What the figure ``selector`` shows now (a canvas's frame id, an image's src), or None."""
     return page.evaluate(f"(sel) => ({_PICTURE})(document.querySelector(sel))", selector)

@@ -6,7 +6,14 @@ Screenshots go to ``test-artifacts/`` (light and dark theme, each preset, while 
 from __future__ import annotations
 
 import pytest
-from servers import EXPLORER_FIGURE, picture_of, wait_for_new_picture, wait_for_picture
+from servers import (
+    EXPLORER_FIGURE,
+    picture_of,
+    pictures_seen,
+    wait_for_new_picture,
+    wait_for_picture,
+    watch_pictures,
+)
 
 from cnnviz.explorer.presets import PRESETS
 
@@ -33,14 +40,6 @@ def _shot(page, path, tall: bool = True) -> None:
     page.screenshot(path=str(path))
     if tall:
         page.set_viewport_size(size)
-
-
-def _figure_src(page) -> str | None:
-    return picture_of(page)  # the canvas's picture counter (was the <img>'s src)
-
-
-def _wait_new_picture(page, old_src: str | None) -> None:
-    wait_for_new_picture(page, old_src)
 
 
 def _assert_clean(page) -> None:
@@ -72,26 +71,20 @@ def test_explorer_draws_reacts_and_plays(voila_base_url, open_page, artifacts):
     _assert_clean(page)
 
     # stride: keyboard on the slider handle, and the picture changes
-    before = _figure_src(page)
+    before = picture_of(page)
     assert _readout(page, "stride s") == "2"
     handle = _slider_handle(page, "stride s")
     handle.focus()
     page.keyboard.press("ArrowLeft")
-    _wait_new_picture(page, before)
+    wait_for_new_picture(page, before)
     assert _readout(page, "stride s") == "1"
     _shot(page, artifacts / "explorer-stride-1.png")
 
     # Play: frames advance
-    sources = page.evaluate(
-        """() => { window.cnnvizFrames = 0; const figure = document.querySelector('FIGURE');
-        new MutationObserver(() => window.cnnvizFrames++).observe(figure,
-            {attributes: true, attributeFilter: ['data-picture']}); return 0; }""".replace(
-            "FIGURE", FIGURE)
-    )
-    assert sources == 0
+    watch_pictures(page)
     page.locator(".widget-play button").first.click()
     page.wait_for_timeout(2500)
-    frames = page.evaluate("window.cnnvizFrames")
+    frames = len(pictures_seen(page))
     _shot(page, artifacts / "explorer-playing.png", tall=False)
     page.locator(".widget-play button").first.click()  # pause
     assert frames >= 4, f"only {frames} frames in 2.5 s of Play"
@@ -105,9 +98,9 @@ def test_every_preset_draws(voila_base_url, open_page, artifacts, walk):
     for name, preset in PRESETS.items():
         if name == "course-demo":
             continue
-        before = _figure_src(page)
+        before = picture_of(page)
         page.locator(".widget-dropdown select").first.select_option(label=preset.title)
-        _wait_new_picture(page, before)
+        wait_for_new_picture(page, before)
         _shot(page, artifacts / f"explorer-preset-{name}.png")
         _assert_clean(page)
 
@@ -161,9 +154,9 @@ def test_depth_10_shows_all_channels_without_sideways_scrolling(voila_base_url, 
     assert overflow <= 0, f"page scrolls sideways by {overflow} px"
     _shot(page, artifacts / "explorer-depth-10-all-channels.png", tall=False)
     _shot(page, artifacts / "explorer-depth-10-all-channels-tall.png")
-    before = _figure_src(page)
+    before = picture_of(page)
     page.get_by_text("4 at a time, bigger cells", exact=True).click()
-    _wait_new_picture(page, before)
+    wait_for_new_picture(page, before)
     assert page.get_by_text("first channel", exact=True).is_visible()
     _shot(page, artifacts / "explorer-depth-10-four-channels.png", tall=False)
     _assert_clean(page)

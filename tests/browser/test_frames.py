@@ -17,7 +17,14 @@ import statistics
 import numpy as np
 import pytest
 from PIL import Image
-from servers import EXPLORER_FIGURE, picture_of, wait_for_new_picture, wait_for_picture
+from servers import (
+    EXPLORER_FIGURE,
+    picture_of,
+    pictures_seen,
+    wait_for_new_picture,
+    wait_for_picture,
+    watch_pictures,
+)
 
 from cnnviz.explorer.layer import snapshot_from_settings
 from cnnviz.explorer.presets import DEFAULT_PRESET, PRESETS
@@ -29,17 +36,11 @@ FIGURE = EXPLORER_FIGURE
 STEPS = 6
 MOST_PER_STEP = 30 * 1024  # bytes (issue 12)
 _SHOWN_PIXELS = """(sel) => document.querySelector(sel).toDataURL('image/png').split(',')[1]"""
-_COUNT = """(sel) => { window.cnnvizSeen = new Set(); const figure = document.querySelector(sel);
-    new MutationObserver(() => window.cnnvizSeen.add(figure.dataset.step)).observe(figure,
-        {attributes: true, attributeFilter: ['data-picture']}); }"""
 
 
 def _shown(page) -> np.ndarray:
     png = base64.b64decode(page.evaluate(_SHOWN_PIXELS, FIGURE))
     return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))
-
-
-_new_picture = wait_for_new_picture  # one copy, in tests/browser/servers.py
 
 
 def test_a_step_sends_at_most_30_kb_and_shows_the_kernels_frame(voila_base_url, open_page):
@@ -61,7 +62,7 @@ def test_a_step_sends_at_most_30_kb_and_shows_the_kernels_frame(voila_base_url, 
         old = picture_of(page)
         before = sum(received)
         page.get_by_role("button", name="◀ step").first.click()
-        _new_picture(page, old)
+        wait_for_new_picture(page, old)
         page.wait_for_timeout(300)
         per_step.append(sum(received) - before)
     assert max(per_step) <= MOST_PER_STEP, per_step
@@ -75,11 +76,11 @@ def test_a_step_sends_at_most_30_kb_and_shows_the_kernels_frame(voila_base_url, 
     page.keyboard.press("End")
     play = page.locator(".widget-play")
     play.locator("button").nth(2).click()  # repeat
-    page.evaluate(_COUNT, FIGURE)
+    watch_pictures(page)
     play.locator("button").nth(0).click()
     page.wait_for_timeout(3000)
     play.locator("button").nth(0).click()  # pause
-    seen = page.evaluate("[...window.cnnvizSeen]")
+    seen = {step for _, step in pictures_seen(page)}
     assert len(seen) >= figure.walk.count // 2, f"Play showed only the steps {sorted(seen)}"
     assert int(page.eval_on_selector(FIGURE, "c => c.dataset.clipSteps")) == figure.walk.count
     page.wait_for_timeout(1500)  # the kernel's whole frame for the step Play stopped on

@@ -77,7 +77,7 @@ async function render({ model, el, host }) {
     current = id; at = step; epoch = figure; painted += 1;
   }
 
-  model.on("change:full_id", () => {
+  function onFull() {
     const [view, id] = [model.get("full"), model.get("full_id")];
     const [step, figure] = [model.get("shown_step"), model.get("epoch")];
     enqueue(async () => {
@@ -85,8 +85,8 @@ async function render({ model, el, host }) {
       await drawFull(bytesOf(view, 0, view.byteLength));
       shownBy(id, step, figure);
     });
-  });
-  model.on("change:patch_id", () => {
+  }
+  function onPatch() {
     const [view, id, base] = [model.get("patch"), model.get("patch_id"), model.get("patch_base")];
     const [step, figure] = [model.get("shown_step"), model.get("epoch")];
     enqueue(async () => {
@@ -97,24 +97,11 @@ async function render({ model, el, host }) {
       await drawPatch(new DataView(view.buffer, view.byteOffset, view.byteLength));
       shownBy(id, step, figure);
     });
-  });
-
-  const [full, fullId, step0, epoch0] = [model.get("full"), model.get("full_id"),
-                                          model.get("shown_step"), model.get("epoch")];
-  enqueue(async () => {
-    if (!full || !full.byteLength) return;
-    await drawFull(bytesOf(full, 0, full.byteLength));
-    shownBy(fullId, step0, epoch0);
-  });
-  const [patch, patchId, patchBase] = [model.get("patch"), model.get("patch_id"),
-                                       model.get("patch_base")];
-  if (patchId > fullId) {
-    enqueue(async () => {
-      if (patchBase !== current) { model.send({ want: "full" }); return; }
-      await drawPatch(new DataView(patch.buffer, patch.byteOffset, patch.byteLength));
-      shownBy(patchId, step0, epoch0);
-    });
   }
+  model.on("change:full_id", onFull);
+  model.on("change:patch_id", onPatch);
+  onFull();  // what the model holds already (a reload, a second view)
+  if (model.get("patch_id") > model.get("full_id")) onPatch();
 
   // ------------------------------------------------------------------ Play from clips
   let play = null;
