@@ -30,6 +30,7 @@ from cnnviz.explorer.render.raster import encode_png
 TILE = 24  # px: measured on course-demo, 16-32 px tiles give 17-21 KB a step, 24 the least
 FULL_ABOVE = 0.5  # send the whole frame when more than this share of it changed
 PATCH, FULL = 0, 1  # kinds of a clip's entries
+NO_CHANGE = struct.pack(">H", 0)  # a patch of no boxes
 
 Box = tuple[int, int, int, int]  # top, bottom, left, right in pixels
 
@@ -56,7 +57,7 @@ def changed_runs(before: np.ndarray, after: np.ndarray) -> list[Box]:
 def patch_bytes(rgb: np.ndarray, boxes: list[Box]) -> bytes:
     """The patch for ``boxes`` of ``rgb`` ``(H, W, 3)`` uint8: the table, then one PNG."""
     if not boxes:
-        return struct.pack(">H", 0)
+        return NO_CHANGE
     width = max(right - left for _, _, left, right in boxes)
     height = sum(bottom - top for top, bottom, _, _ in boxes)
     strip = np.full((height, width, 3), 255, dtype=np.uint8)

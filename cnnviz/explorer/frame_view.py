@@ -25,7 +25,7 @@ import ipywidgets as widgets
 import numpy as np
 import traitlets
 
-from cnnviz.explorer.frame_codec import FULL, clip_bytes, transition
+from cnnviz.explorer.frame_codec import FULL, NO_CHANGE, clip_bytes, transition
 from cnnviz.explorer.render.raster import encode_png
 from cnnviz.explorer.web import asset
 
@@ -85,7 +85,7 @@ class FrameView(anywidget.AnyWidget):
         kind, payload = transition(before, rgb)
         if kind == FULL:
             self._send_full(payload)
-        elif payload != b"\x00\x00" or self.shown_step != self._step:
+        elif payload != NO_CHANGE or self.shown_step != self._step:
             self._send_patch(payload)
         self._in_sync = True
 
