@@ -22,9 +22,9 @@ from cnnviz.cli import (
     OneLineParser,
 )
 from cnnviz.cli import main as cli
+from cnnviz.cli.output import ProgressBar
 from cnnviz.explorer.export import gif_bytes
 from cnnviz.explorer.presets import PRESETS
-from cnnviz.output import ProgressBar
 
 ROOT = Path(__file__).resolve().parent.parent
 # single-channel: one filter, 3x3 output -> 9 scatter steps, 25 gather steps; quick to draw.
@@ -312,7 +312,7 @@ def test_progress_bar_draws_in_place_on_a_terminal_and_ends_the_line(monkeypatch
     stream = Terminal()
     bar = ProgressBar(stream, label="gif", unit="frames", width=10)
     clock = iter(range(1, 100))  # a second between calls: every call draws
-    monkeypatch.setattr("cnnviz.output.time.perf_counter", lambda: float(next(clock)))
+    monkeypatch.setattr("cnnviz.cli.output.time.perf_counter", lambda: float(next(clock)))
     for done in range(1, 5):
         bar(done, 4)
     text = stream.getvalue()

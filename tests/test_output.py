@@ -20,7 +20,7 @@ import pytest
 from PIL import Image
 
 from cnnviz.cli import main as cli
-from cnnviz.output import OutputError, Target, check_target, open_target
+from cnnviz.cli.output import OutputError, Target, check_target, open_target
 
 ROOT = Path(__file__).resolve().parent.parent
 SMALL = ["export", "--preset", "single-channel", "--quiet"]

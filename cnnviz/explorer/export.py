@@ -18,7 +18,7 @@ To a file or any binary stream::
     with open("walk.gif", "wb") as stream:
         export_figure(fan_out_figure(settings, "scatter"), stream, "gif")
 
-The command line (``python -m cnnviz export``) lives in :mod:`cnnviz.cli`.
+The command line (``python -m cnnviz export``) lives in :mod:`cnnviz.cli.commands`.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 matplotlib only (no widgets, no pyplot): every function returns a new
 :class:`matplotlib.figure.Figure` on an Agg canvas, so nothing piles up in pyplot's registry.
 
-``python -m cnnviz gesture-samples --out docs/gestures.png`` (:mod:`cnnviz.cli`) writes the
+``python -m cnnviz gesture-samples --out docs/gestures.png`` (:mod:`cnnviz.cli.commands`) writes the
 picture of samples per class that the README shows.
 """
 

@@ -1,6 +1,6 @@
 """Train the small gesture CNN: one loop shared by the command line and the notebook.
 
-``python -m cnnviz train-gestures [--seed S] [--epochs E]`` (in :mod:`cnnviz.cli`) draws a
+``python -m cnnviz train-gestures [--seed S] [--epochs E]`` (in :mod:`cnnviz.cli.commands`) draws a
 training set and a held-out test set (:mod:`cnnviz.nn.gestures`), trains :func:`gesture_network`
 with Adam, shows a terminal progress bar, and ends with the line ``test accuracy: 0.xxx``.
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import argparse
 
-from cnnviz.cli import OUT_HELP, _wrote
-from cnnviz.cli_options import UsageError
-from cnnviz.output import STDOUT, check_target, open_target
+from cnnviz.cli.commands import OUT_HELP, _wrote
+from cnnviz.cli.options import UsageError
+from cnnviz.cli.output import STDOUT, check_target, open_target
 
 
 def atlas_arguments(parser: argparse.ArgumentParser) -> None:

@@ -11,7 +11,7 @@ Promises kept for every command:
 - Every numeric option has a range, shown in ``--help`` with the reason (time, memory), and
   checked before any work starts.
 - No traceback on any input. Ctrl-C stops with exit code 130 and leaves no partial file.
-- ``--out`` is written safely (see :mod:`cnnviz.output`): ``-`` is standard output, a symlink
+- ``--out`` is written safely (see :mod:`cnnviz.cli.output`): ``-`` is standard output, a symlink
   is followed to its target, anything but a regular file is refused.
 """
 
@@ -24,39 +24,41 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 
-from cnnviz.cli_options import (  # noqa: F401 (re-exported for the commands' tests)
+from cnnviz.cli.options import (  # noqa: F401 (re-exported for the commands' tests)
     Limits,
     OneLineParser,
     UsageError,
     checked_numbers,
     limited,
 )
-from cnnviz.output import STDOUT, OutputError, ProgressBar, Target, check_target, open_target
+from cnnviz.cli.output import STDOUT, OutputError, ProgressBar, Target, check_target, open_target
 
 COMMANDS: dict[str, tuple[str, ...]] = {
-    "presets": ("cnnviz.cli", "presets_arguments", "presets", "list the named scenarios"),
+    "presets": (
+        "cnnviz.cli.commands", "presets_arguments", "presets", "list the named scenarios",
+    ),  # fmt: skip
     "export": (
-        "cnnviz.cli", "export_arguments", "export",
+        "cnnviz.cli.commands", "export_arguments", "export",
         "write a step animation as GIF, standalone HTML or PNG sheet",
     ),  # fmt: skip
     "train-gestures": (
-        "cnnviz.cli", "train_arguments", "train_gestures",
+        "cnnviz.cli.commands", "train_arguments", "train_gestures",
         "train the small gesture CNN on synthetic data",
     ),  # fmt: skip
     "gesture-samples": (
-        "cnnviz.cli", "samples_arguments", "gesture_samples",
+        "cnnviz.cli.commands", "samples_arguments", "gesture_samples",
         "draw samples of each gesture class as a PNG (docs/gestures.png)",
     ),  # fmt: skip
     "handout": (
-        "cnnviz.cli", "handout_arguments", "handout",
+        "cnnviz.cli.commands", "handout_arguments", "handout",
         "write the class handout (formulas, shapes, a worked example) as an A4 PDF",
     ),  # fmt: skip
     "gesture-weights": (
-        "cnnviz.cli", "weights_arguments", "gesture_weights",
+        "cnnviz.cli.commands", "weights_arguments", "gesture_weights",
         "train the network page's gesture CNN from a seed and save its weights (.npz)",
     ),  # fmt: skip
     "glyph-atlas": (
-        "cnnviz.cli_atlas", "atlas_arguments", "glyph_atlas",
+        "cnnviz.cli.atlas", "atlas_arguments", "glyph_atlas",
         "render the painter's glyphs with matplotlib's FreeType into its atlas (.npz)",
     ),  # fmt: skip
 }
