@@ -137,8 +137,8 @@ def added_lines(geometry: Geometry, axis: int) -> tuple[list[int], list[int]]:
     those of them no forward window reads (so their gradient is 0; the others carry some)."""
     g = _checked(geometry)
     size, a = g.input_size[axis], output_padding(g)[axis]
-    read = (g.touched_rows, g.touched_cols)[axis]()
-    added = list(range(size - a, size))
+    read = g.touched_mask().any(axis=1 - axis)  # (size,): some pixel of the line is read
+    added = list(range(max(0, size - a), size))
     return added, [n for n in added if not read[n]]
 
 
@@ -198,8 +198,6 @@ def _unread(read: np.ndarray, noun: str) -> list[str]:
     unread = np.flatnonzero(~read)
     if unread.size == 0:
         return []
-    if seen.size == 0:
-        return [f"no window reads any {noun}"]
     first, last = int(seen[0]), int(seen[-1])
     groups = [
         ([n for n in unread if n < first], f"before {noun} {first}, the first any window reads"),
@@ -214,6 +212,11 @@ def _unread(read: np.ndarray, noun: str) -> list[str]:
 def zero_zone_sentence(geometry: Geometry) -> str:
     """Which input rows and columns no window reads, and why; only real rows are named."""
     g = _checked(geometry)
+    if not g.touched_rows().any() or not g.touched_cols().any():
+        (h, w) = g.input_size
+        return (f"No window reads any input pixel (rows {lines_words(list(range(h)))}, columns "
+                f"{lines_words(list(range(w)))}): the taps land only in the padding and the "
+                "gaps between them, so every gradient is exactly 0.")
     clauses = _unread(g.touched_rows(), "row") + _unread(g.touched_cols(), "column")
     if not clauses:
         return "Every input pixel is read by at least one window, so every pixel can receive " \
