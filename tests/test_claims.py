@@ -22,7 +22,6 @@ from cnnviz.core.claims import (
     DEPTH_SLICE_FORMULA,
     added_lines,
     depth_answer,
-    dw_recipe,
     output_padding_sentence,
 )
 from cnnviz.core.formulas import FORMULAS, dw_needs_crop
@@ -426,3 +425,12 @@ def test_plain_text_of_the_zone_is_what_a_screen_reader_gets():
     layer = snapshot_from_settings(Settings(stride=2, dilation=2, input_height=7,
                                             input_width=6))
     assert "Zero-gradient zone:" in plain_text(zero_zone_html(layer))
+
+
+def test_overlap_at_the_issues_example():
+    """s2, d2: many pixels are read 0 times, and the dips sit inside the map."""
+    layer = snapshot_from_settings(Settings(input_height=7, input_width=7, stride=2,
+                                            padding=1, dilation=2))
+    text = _plain(zero_zone_html(layer))
+    listed = re.search(r"read by ([\d, or]+) kernel taps", text).group(1)
+    assert listed.startswith("0, ") and "only the border is read less" not in text
