@@ -253,6 +253,12 @@ def test_depth_answer_words_for_every_count(filters, depth):
     else:
         assert f"adds over the {k_word} filters" in answer
     assert depth_answer("one", "ten") == depth_answer(1, 10)
+    layer = snapshot_from_settings(Settings(depth=depth, filters=filters, input_height=5,
+                                            input_width=4, kernel_height=2, kernel_width=3,
+                                            stride=2, padding=1, dilation=2, seed=depth))
+    truth = reference.conv2d_backward(layer.delta[None], layer.x[None], layer.w, 2, 1, 2)[0][0]
+    assert np.allclose(_dx_by_the_named_route(answer, layer), truth, atol=1e-9)
+    assert np.allclose(_dx_by_the_named_bank(answer, layer), truth, atol=1e-9)
 
 
 def test_depth_answer_refuses_bad_counts():
