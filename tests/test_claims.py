@@ -440,3 +440,16 @@ def test_overlap_at_the_issues_example():
     text = _plain(zero_zone_html(layer))
     listed = re.search(r"read by ([\d, or]+) kernel taps", text).group(1)
     assert listed.startswith("0, ") and "only the border is read less" not in text
+
+
+def test_array_brackets_hold_only_array_indices():
+    """Issue 19 item 10 (page part): no page number inside array brackets ("δbelow[2][1, 3]")."""
+    layer = snapshot_from_settings(Settings(depth=3, filters=2, stride=2, dilation=2))
+    for name in ("scatter", "gather"):
+        walk = Walk(layer, name)
+        for index in (0, len(walk) // 2, len(walk) - 1):
+            for c in range(layer.depth):
+                text = _plain(equation_html(walk, walk.step(index), channel=c))
+                assert not re.search(r"\]\[", text.replace("dx[c][", "")), text
+                said = re.search(r"channel (\d+): δbelow\[(\d+), (\d+)\]", text)
+                assert said and int(said.group(1)) == c + 1, text
