@@ -462,3 +462,55 @@ def test_no_wrong_answer_feedback_states_the_answer(lesson, key):
             assert not feedback.correct
             said = _numbers(feedback.message) - _numbers(typed)
             assert not said & secret, (seed, feedback.message, item.answer)
+
+
+# ------------------------------------------------- the "how" sentences hold their numbers
+
+_HOW_SPANS = {  # key -> (text before the arithmetic, text after it)
+    "output-size": ("H_o = ", ", by"),
+    "transposed-size": ("+ 1 = ", ", by"),
+    "dilated-output": ("= ", " (the kernel"),
+    "learned-count": ("= ", ", counted"),
+    "flatten-index": ("= ", " (C order"),
+}
+
+
+def _evaluate(expression: str) -> float:
+    text = expression.replace("·", "*").replace("−", "-").replace("⌊", "floor(").replace("⌋", ")")
+    assert re.fullmatch(r"[0-9+\-*/() floor]+", text), text
+    return eval(text, {"__builtins__": {}}, {"floor": math.floor})  # noqa: S307 (checked above)
+
+
+@pytest.mark.parametrize("key", list(_HOW_SPANS))
+def test_the_how_sentence_computes_the_answer(key):
+    """The "how" shown with the answer is built from the draw's numbers: its arithmetic,
+    evaluated here, gives the answer the independent route gives."""
+    lesson = next(lesson for lesson, k in CASES if k == key)
+    before, after = _HOW_SPANS[key]
+    for seed in SEEDS:
+        item = exercise(lesson, key, seed)
+        expression = item.how.split(before, 1)[1].split(after, 1)[0]
+        assert _evaluate(expression) == _flat(ROUTES[key](item)[0])[0], (seed, item.how)
+
+
+def test_the_padded_delta_how_counts_its_rows():
+    for seed in SEEDS:
+        item = exercise("03", "padded-delta-size", seed)
+        dilated = re.search(r"^(.*) = (\d+) after dilating, plus k − 1 = (\d+) zeros", item.how)
+        assert _evaluate(dilated.group(1)) == int(dilated.group(2))
+        total = int(dilated.group(2)) + 2 * int(dilated.group(3))
+        assert total == _flat(ROUTES["padded-delta-size"](item)[0])[0]
+
+
+def test_the_weight_grad_how_says_where_the_crop_is():
+    """Issue 19, 1: the correlation is larger than the kernel exactly along an axis where
+    (H + 2p − k) mod s ≠ 0; the sentence's size and axes against scipy's correlation."""
+    for seed in SEEDS:
+        item = exercise("04", "weight-grad", seed)
+        g = _g(item)
+        corr = signal.correlate2d(np.pad(g["x"], 1), _dilated(g["δ"], 2), mode="valid")
+        assert f"is {corr.shape[0]}×{corr.shape[1]}, larger than the 2×2 kernel" in item.how
+        for axis, length in zip(("rows", "columns"), corr.shape, strict=True):
+            assert (f"along the {axis}: " in item.how) == (length > 2), (seed, item.how)
+        for clause in re.findall(r"\(([^)]*)\) mod 2 = (\d) ≠ 0", item.how):
+            assert _evaluate(clause[0]) % 2 == int(clause[1]) != 0

@@ -71,11 +71,17 @@ def bias_grad(rng: np.random.Generator) -> dict | None:
     }  # fmt: skip
 
 
-def _crop_words(size: int, padding: int, kernel: int, stride: int) -> str:
-    """``"(3 + 2·1 − 2) mod 2 = 1 ≠ 0"``: the crop condition along one axis, as computed."""
-    rest = (size + 2 * padding - kernel) % stride
-    sign = "≠" if rest else "="
-    return f"({size} + 2·{padding} − {kernel}) mod {stride} = {rest} {sign} 0"
+def crop_words(size: tuple[int, int], padding: int, kernel: int, stride: int) -> str:
+    """Where ``x_padded ⋆ dilate_s(δ)`` is larger than the kernel (dilation 1), as a clause
+    built from the crop condition ``(H + 2p − k) mod s ≠ 0`` along each axis, e.g.
+    ``"along the rows: (3 + 2·1 − 2) mod 2 = 1 ≠ 0"``; ``""`` when it is not larger."""
+    parts = []
+    for axis, length in zip(("rows", "columns"), size, strict=True):
+        rest = (length + 2 * padding - kernel) % stride
+        if rest:
+            parts.append(f"along the {axis}: ({length} + 2·{padding} − {kernel}) mod {stride} "
+                         f"= {rest} ≠ 0")  # fmt: skip
+    return "; ".join(parts)
 
 
 def weight_grad(rng: np.random.Generator) -> dict | None:
@@ -102,9 +108,9 @@ def weight_grad(rng: np.random.Generator) -> dict | None:
         "label": f"dL/dw[{u}, {v}]",
         "answer": dw[u, v],
         "how": f"Σ_i Σ_j δ[i, j] · x_padded[2i + {u}, 2j + {v}]. x_padded ⋆ dilate(δ) is "
-        f"{corr.shape[0]}×{corr.shape[1]} here, larger than the kernel where "
-        f"{_crop_words(h, 1, 2, 2)} (rows) or {_crop_words(w, 1, 2, 2)} (columns), and dW is "
-        "its top-left 2×2; by the core's conv2d_backward.",
+        f"{corr.shape[0]}×{corr.shape[1]}, larger than the 2×2 kernel "
+        f"{crop_words((h, w), 1, 2, 2)}; dW is its top-left 2×2. By the core's "
+        "conv2d_backward.",
         "mistakes": [
             ("padding forgotten", unpadded[0, 0, u, v],
              "you read x without its padding; the windows read the padded input, so shift by "
