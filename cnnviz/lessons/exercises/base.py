@@ -324,3 +324,14 @@ def no_turn_or_twice(framed: str = "the padded δ", kernel: str = "w") -> tuple:
         f"half turn, {framed} ⋆ rot180({kernel}), the same as {framed} ∗ {kernel}.",
     )  # fmt: skip
 
+
+def flipped_weight_grad(dw: np.ndarray, tap: tuple[int, int], delta: str = "δ") -> tuple:
+    """The "flipped" mistake of a dW question: the entry of rot180(dW), as if dW needed the half
+    turn that only dx needs. ``delta`` names what x is correlated with (``"dilate(δ)"``)."""
+    u, v = tap
+    return (
+        "flipped", dw[dw.shape[0] - 1 - u, dw.shape[1] - 1 - v],
+        f"you turned the kernel half a turn; dW is a plain ⋆ correlation of x with {delta}, "
+        "no rot180.",
+    )  # fmt: skip
+

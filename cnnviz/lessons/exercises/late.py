@@ -12,7 +12,7 @@ import numpy as np
 from cnnviz.core.activations import activate, derivative
 from cnnviz.core.conv import conv2d_backward, rot180
 from cnnviz.core.geometry import Geometry, output_length
-from cnnviz.lessons.exercises.base import no_turn_or_twice, turned_twice
+from cnnviz.lessons.exercises.base import flipped_weight_grad, no_turn_or_twice, turned_twice
 from cnnviz.lessons.exercises.base import small_numbers as _ints
 from cnnviz.lessons.padding import input_grad_before_crop
 from cnnviz.lessons.single_channel import gather_input_grad
@@ -283,7 +283,6 @@ def batch_weight_grad(rng: np.random.Generator) -> dict | None:
              "batch, so add every sample's share."),
             ("averaged", dw[u, v] / 3,
              "you divided by N; the mean loss already put 1/N inside δ, so the shares are added."),
-            ("flipped", dw[1 - u, 1 - v],
-             "you turned the kernel half a turn; dW is a plain ⋆ correlation of x with δ."),
+            flipped_weight_grad(dw, (u, v)),
         ],
     }  # fmt: skip

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from cnnviz.core.conv import conv2d, conv2d_backward, dilate, pad_input
+from cnnviz.lessons.exercises.base import flipped_weight_grad
 from cnnviz.lessons.exercises.base import small_numbers as _ints
 from cnnviz.nn.layers import Conv2D
 
@@ -118,9 +119,7 @@ def weight_grad(rng: np.random.Generator) -> dict | None:
             ("stride forgotten", undilated[u, v],
              "you moved the window one pixel per δ entry; at stride 2 window (i, j) starts at "
              "(2i, 2j)."),
-            ("flipped", dw[1 - u, 1 - v],
-             "you turned the kernel half a turn; dW is a plain ⋆ correlation of x with "
-             "dilate(δ), no rot180."),
+            flipped_weight_grad(dw, (u, v), "dilate(δ)"),
             ("cropped the wrong end", corr[u + rh, v + rw],
              "you kept the bottom-right 2×2 of x_padded ⋆ dilate(δ); entry (u, v) of that "
              "correlation is kernel tap (u, v), and the kernel's taps are 0 and 1: the extra "
@@ -155,8 +154,6 @@ def weight_grad_dilated(rng: np.random.Generator) -> dict | None:
             ("dilation forgotten", corr[u, v],
              "you read x at (i + u, j + v); with dilation 2 tap (u, v) reads x[i + 2u, j + 2v], "
              "so dW takes every 2nd entry of x ⋆ δ."),
-            ("flipped", dw[1 - u, 1 - v],
-             "you turned the kernel half a turn; dW is a plain ⋆ correlation of x with δ, "
-             "no rot180."),
+            flipped_weight_grad(dw, (u, v)),
         ],
     }  # fmt: skip
