@@ -10,6 +10,7 @@ the answer never equals a mistake. Nothing here imports the exercise generators'
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 
@@ -19,12 +20,14 @@ import reference as ref
 import torch
 from scipy import signal
 
-from cnnviz.lessons.exercises import BANK, LESSONS, exercise
+from cnnviz.lessons.exercises import BANK, LESSONS
+from cnnviz.lessons.exercises import exercise as _draw
 
 torch.set_num_threads(1)
 SEEDS = range(200)
 CASES = [(lesson, key) for lesson in LESSONS for key, _ in BANK[lesson]]
 APART = 0.01  # two values closer than this could be typed as one (two-decimal rounding)
+exercise = functools.cache(_draw)  # each draw once for the whole module (read-only use)
 
 
 def _n(item) -> dict:
