@@ -186,7 +186,7 @@ def padded_delta_size(item):
         "not dilated": ho + 2 * (k - 1),
         "zeros after the last": ho * s + 2 * (k - 1),
         "not padded": len(row),
-        "padded by k": len(row) + 2 * k,
+        "padded by kh": len(row) + 2 * k,
     }
 
 
@@ -287,7 +287,7 @@ def window_count(item):
     return ref.reads(h, k, 2)[p, q], {
         "stride forgotten": ref.reads(h, k, 1)[p, q],
         "one axis only": rows,
-        "k squared": k * k,
+        "kh·kw": k * k,
     }
 
 
@@ -307,7 +307,7 @@ def dilated_output(item):
     h, k, d, p = n["H"], n["k"], n["d"], n["p"]
     return ref.output_size(h, k, 1, p, d)[0], {
         "dilation forgotten": ref.output_size(h, k, 1, p, 1)[0],
-        "span d·k": h + 2 * p - d * k + 1,
+        "span d·kh": h + 2 * p - d * k + 1,
         "padding forgotten": ref.output_size(h, k, 1, 0, d)[0],
     }
 
@@ -499,7 +499,7 @@ def test_the_how_sentence_computes_the_answer(key):
 def test_the_padded_delta_how_counts_its_rows():
     for seed in SEEDS:
         item = exercise("03", "padded-delta-size", seed)
-        dilated = re.search(r"^(.*) = (\d+) after dilating, plus k − 1 = (\d+) zeros", item.how)
+        dilated = re.search(r"^(.*) = (\d+) after dilating, plus kh − 1 = (\d+) zeros", item.how)
         assert _evaluate(dilated.group(1)) == int(dilated.group(2))
         total = int(dilated.group(2)) + 2 * int(dilated.group(3))
         assert total == _flat(ROUTES["padded-delta-size"](item)[0])[0]

@@ -407,3 +407,23 @@ def test_lesson_04_has_dw_with_a_crop_and_with_dilation():
         item = exercise("04", "weight-grad-dilated", seed)
         assert "dilation 2" in item.question
         assert "dilation forgotten" in {m.name for m in item.mistakes}
+
+
+RETIRED = {  # the course's one symbol table: k is the filter index, p the padding
+    "k as the kernel size": re.compile(r"(?<![\w{])k\s*[−-]\s*1(?!\d)|(?<![\w{])k\s*[×·]\s*k\b"
+                                       r"|\bd[(·]k\b|\bby k\b"),
+    "p as a pixel row": re.compile(r"\b[xwδ]\[p\s*[,−+-]|\(p,\s*q\)|\(p \+ 1"),
+    "a page number inside array brackets": re.compile(r"\w\[\d+\]\[\d+,\s*\d+\]"),
+    "full convolution with rot180 (turned twice)": re.compile(r"full convolution[^.⋆]*rot180"),
+}
+
+
+def test_exercise_words_use_the_symbol_table():
+    """Issue 19: one symbol table used everywhere; the exercises' questions, hows and
+    sentences use kh × kw for the kernel, r, q for a pixel, p only for the padding."""
+    for lesson, key in CASES:
+        for seed in range(6):
+            item = exercise(lesson, key, seed)
+            for text in [*_texts(item), item.label, *(m.name for m in item.mistakes)]:
+                for meaning, pattern in RETIRED.items():
+                    assert not pattern.search(text), (lesson, key, meaning, text)

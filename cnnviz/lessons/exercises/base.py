@@ -335,3 +335,13 @@ def flipped_weight_grad(dw: np.ndarray, tap: tuple[int, int], delta: str = "δ")
         "no rot180.",
     )  # fmt: skip
 
+
+def dilation_forgotten(value: object, dilation: int, kernel: int) -> tuple:
+    """The "dilation forgotten" mistake of a size question: the kernel's span is
+    d(kh − 1) + 1 rows, not kh."""
+    span = dilation * (kernel - 1) + 1
+    return (
+        "dilation forgotten", value,
+        f"you left out the dilation: the kernel spans d(kh − 1) + 1 = {span} rows.",
+    )  # fmt: skip
+

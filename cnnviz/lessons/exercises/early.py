@@ -17,7 +17,7 @@ from cnnviz.core.conv import (
     rot180,
 )
 from cnnviz.core.geometry import Geometry, output_length
-from cnnviz.lessons.exercises.base import no_turn_or_twice, turned_twice
+from cnnviz.lessons.exercises.base import dilation_forgotten, no_turn_or_twice, turned_twice
 from cnnviz.lessons.exercises.base import small_numbers as _ints
 from cnnviz.lessons.single_channel import count_connections, gather_input_grad
 
@@ -43,8 +43,7 @@ def output_size(rng: np.random.Generator) -> dict | None:
         "mistakes": [
             ("padding forgotten", output_length(h, k, s, 0, d),
              f"you left out the padding: the padded input is {h} + 2·{p} rows tall."),
-            ("dilation forgotten", output_length(h, k, s, p, 1),
-             f"you left out the dilation: the kernel spans d(k − 1) + 1 = {d * (k - 1) + 1} rows."),
+            dilation_forgotten(output_length(h, k, s, p, 1), d, k),
             ("stride forgotten", output_length(h, k, 1, p, d),
              f"you counted every window position; at stride {s} only one in {s} is "
              "computed, so divide by the stride."),
@@ -131,7 +130,7 @@ def weight_uses(rng: np.random.Generator) -> dict | None:
         "how": "Once per output position: H_o · W_o, by the core's connection count.",
         "mistakes": [
             ("all connections", count.connections,
-             "that is the number of connections; each weight is only one of the k·k taps "
+             "that is the number of connections; each weight is only one of the kh·kw taps "
              "of each window."),
             ("input pixels", h * h,
              "that is the number of input pixels; a weight is used once per window position, "
@@ -163,14 +162,14 @@ def dx_entry(rng: np.random.Generator) -> dict | None:
         "mistakes": [
             ("no rot180", no_flip[p, q],
              "you slid w over the padded δ without turning it half a turn; the weight "
-             "linking δ[i, j] to x[p, q] is w[p − i, q − j], read backwards: rot180(w)."),
+             "linking δ[i, j] to x[r, q] is w[r − i, q − j], read backwards: rot180(w)."),
             turned_twice(twice[p, q]),
             ("own window only", delta[p, q] * w[0, 0],
              "you kept only the window that starts at this pixel; every window covering it "
              "sends back δ · w, so add them all."),
             ("read forward", ahead[p, q],
-             "you read δ forward (δ[p + u, q + v]) as the forward pass reads x; the windows "
-             "covering x[p, q] start at or before it, so δ[p − u, q − v] reaches it."),
+             "you read δ forward (δ[r + u, q + v]) as the forward pass reads x; the windows "
+             "covering x[r, q] start at or before it, so δ[r − u, q − v] reaches it."),
         ],
         "same": [no_turn_or_twice()],
     }  # fmt: skip

@@ -12,7 +12,12 @@ import numpy as np
 from cnnviz.core.activations import activate, derivative
 from cnnviz.core.conv import conv2d_backward, rot180
 from cnnviz.core.geometry import Geometry, output_length
-from cnnviz.lessons.exercises.base import flipped_weight_grad, no_turn_or_twice, turned_twice
+from cnnviz.lessons.exercises.base import (
+    dilation_forgotten,
+    flipped_weight_grad,
+    no_turn_or_twice,
+    turned_twice,
+)
 from cnnviz.lessons.exercises.base import small_numbers as _ints
 from cnnviz.lessons.padding import input_grad_before_crop
 from cnnviz.lessons.single_channel import gather_input_grad
@@ -45,8 +50,8 @@ def window_count(rng: np.random.Generator) -> dict | None:
             ("one axis only", rows,
              "you counted along the rows only; a window must cover the row and the column, so "
              "multiply the two counts."),
-            ("k squared", k * k,
-             "k·k is the count away from the border when every position starts a window; "
+            ("kh·kw", k * k,
+             "kh·kw is the count away from the border when every position starts a window; "
              "stride and border change it."),
         ],
     }  # fmt: skip
@@ -73,7 +78,7 @@ def padding_crop(rng: np.random.Generator) -> dict | None:
         f"({p} + 1, {q} + 1) there; by the core's conv2d_backward.",
         "mistakes": [
             ("no crop", padded[p, q],
-             "you read the padded grid without cropping; x[p, q] sits at (p + 1, q + 1) there, "
+             "you read the padded grid without cropping; x[r, q] sits at (r + 1, q + 1) there, "
              "and the border belongs to the padding zeros."),
             ("no rot180", no_flip[p, q],
              "you slid w over δ without turning it half a turn (rot180)."),
@@ -97,13 +102,13 @@ def dilated_output(rng: np.random.Generator) -> dict | None:
         ),
         "label": "H_o",
         "answer": answer,
-        "how": f"H + 2p − d(k − 1) = {h} + {2 * p} − {d * (k - 1)} (the kernel spans "
+        "how": f"H + 2p − d(kh − 1) = {h} + {2 * p} − {d * (k - 1)} (the kernel spans "
         f"{d * (k - 1) + 1} rows), by the core's Geometry.",
         "mistakes": [
-            ("dilation forgotten", output_length(h, k, 1, p, 1),
-             f"you left out the dilation: the kernel spans d(k − 1) + 1 = {d * (k - 1) + 1} rows."),
-            ("span d·k", h + 2 * p - d * k + 1,
-             f"you took the span as d·k = {d * k}; it is d(k − 1) + 1: no gap after the last tap."),
+            dilation_forgotten(output_length(h, k, 1, p, 1), d, k),
+            ("span d·kh", h + 2 * p - d * k + 1,
+             f"you took the span as d·kh = {d * k}; it is d(kh − 1) + 1: no gap after the "
+             "last tap."),
             ("padding forgotten", output_length(h, k, 1, 0, d),
              "you left out the padding: add 2p rows first."),
         ],

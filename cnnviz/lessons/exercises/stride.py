@@ -31,7 +31,7 @@ def padded_delta_size(rng: np.random.Generator) -> dict | None:
         ),
         "label": "rows of the padded, dilated δ",
         "answer": framed.shape[0],
-        "how": f"({ho} − 1)·{s} + 1 = {dilated.shape[0]} after dilating, plus k − 1 = {k - 1} "
+        "how": f"({ho} − 1)·{s} + 1 = {dilated.shape[0]} after dilating, plus kh − 1 = {k - 1} "
         "zeros on each side, by the core's dilate and pad.",
         "mistakes": [
             ("not dilated", ho + 2 * (k - 1),
@@ -39,9 +39,9 @@ def padded_delta_size(rng: np.random.Generator) -> dict | None:
             ("zeros after the last", ho * s + 2 * (k - 1),
              "you put zeros after the last entry too; they go only between entries."),
             ("not padded", dilated.shape[0],
-             "you forgot the full padding: k − 1 zeros on each side, so every overlap counts."),
-            ("padded by k", dilated.shape[0] + 2 * k,
-             "you padded by k; a full correlation pads by k − 1 on each side."),
+             "you forgot the full padding: kh − 1 zeros on each side, so every overlap counts."),
+            ("padded by kh", dilated.shape[0] + 2 * k,
+             "you padded by kh; a full correlation pads by kh − 1 on each side."),
         ],
     }  # fmt: skip
 
@@ -76,7 +76,7 @@ def stride_dx_entry(rng: np.random.Generator) -> dict | None:
         "given": (("δ", delta), ("w", w)),
         "label": f"dL/dx[{p}, {q}]",
         "answer": dx[p, q],
-        "how": "Dilate δ (one zero between entries), pad it by k − 1 = 2, then ⋆ rot180(w) at "
+        "how": "Dilate δ (one zero between entries), pad it by kh − 1 = 2, then ⋆ rot180(w) at "
         "stride 1; by the core's conv2d_backward.",
         "mistakes": mistakes,
         "same": [no_turn_or_twice("the padded, dilated δ")],
@@ -97,13 +97,13 @@ def transposed_size(rng: np.random.Generator) -> dict | None:
         ),
         "label": "rows of the transposed output",
         "answer": answer,
-        "how": f"(H_o − 1)·s − 2p + d(k − 1) + output_padding + 1 = ({ho} − 1)·{s} − 2·{p} + "
+        "how": f"(H_o − 1)·s − 2p + d(kh − 1) + output_padding + 1 = ({ho} − 1)·{s} − 2·{p} + "
         f"{k - 1} + 0 + 1, by the lessons' transposed_output_size.",
         "mistakes": [
             ("times stride", ho * s,
              "you multiplied by the stride; only the H_o − 1 gaps between δ's entries stretch."),
             ("kernel forgotten", (ho - 1) * s + 1,
-             "that is the dilated δ; the kernel adds its extent d(k − 1) and the padding takes "
+             "that is the dilated δ; the kernel adds its extent d(kh − 1) and the padding takes "
              "2p away."),
             ("padding added", answer + 4 * p,
              "you added the padding; the forward pass padded the input, so the transposed one "

@@ -29,7 +29,7 @@ def learned_count(rng: np.random.Generator) -> dict | None:
         ),
         "label": "the learned numbers",
         "answer": weights + layer.params["b"].size,
-        "how": f"K·C·k·k weights + K biases = {k_filters}·{c}·{k}·{k} + {k_filters}, counted "
+        "how": f"K·C·kh·kw weights + K biases = {k_filters}·{c}·{k}·{k} + {k_filters}, counted "
         "from the network layer's parameters.",
         "mistakes": [
             ("bias forgotten", weights, "you forgot the biases: one per filter."),
