@@ -18,10 +18,13 @@ import numpy as np
 import pytest
 import reference as ref
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import signal
 
 from cnnviz.lessons.exercises import BANK, LESSONS
 from cnnviz.lessons.exercises import exercise as _draw
+from cnnviz.lessons.exercises.weights import crop_words
 
 torch.set_num_threads(1)
 SEEDS = range(200)
@@ -517,3 +520,23 @@ def test_the_weight_grad_how_says_where_the_crop_is():
             assert (f"along the {axis}: " in item.how) == (length > 2), (seed, item.how)
         for clause in re.findall(r"\(([^)]*)\) mod 2 = (\d) ≠ 0", item.how):
             assert _evaluate(clause[0]) % 2 == int(clause[1]) != 0
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    height=st.integers(1, 12), width=st.integers(1, 12), kernel=st.integers(1, 5),
+    stride=st.integers(1, 4), padding=st.integers(0, 3),
+)  # fmt: skip
+def test_the_crop_clause_holds_at_every_geometry(height, width, kernel, stride, padding):
+    """crop_words (the dW crop clause, dilation 1) names exactly the axes along which
+    x_padded ⋆ dilate_s(δ), computed by scipy, is larger than the kernel."""
+    if min(height, width) + 2 * padding < kernel:
+        return
+    ho, wo = ref.output_size((height, width), kernel, stride, padding)
+    spread = _dilated(np.ones((ho, wo)), stride)
+    corr = signal.correlate2d(np.ones((height + 2 * padding, width + 2 * padding)), spread,
+                              mode="valid")  # fmt: skip
+    clause = crop_words((height, width), padding, kernel, stride)
+    assert ("along the rows" in clause) == (corr.shape[0] > kernel)
+    assert ("along the columns" in clause) == (corr.shape[1] > kernel)
+    assert corr.shape[0] >= kernel and corr.shape[1] >= kernel
