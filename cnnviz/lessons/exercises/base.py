@@ -1,8 +1,11 @@
 """What an exercise is: a question with the student's own numbers, the core's answer, and the
 classic mistakes, each with the value it gives (computed with the core) and one sentence.
 
-A typed answer is read (:func:`read_numbers`), compared with the answer, then with each mistake's
-value; the first match decides the feedback. Nothing here draws or wires widgets.
+A typed answer is read (:func:`read_typed`: a number with two or more decimals stands for
+its rounding), compared with the answer, then with each mistake's value; the first match
+decides the feedback. :func:`draw` turns a generator's fields into an Exercise: routes that
+give one value share their sentence or the numbers are drawn again, and no wrong-answer
+sentence may state the answer. Nothing here wires widgets.
 """
 
 from __future__ import annotations
@@ -146,7 +149,7 @@ class Exercise:
     mistakes : the classic wrong routes that apply to this draw, each with its value here
     kind : ``"number"`` (one) or ``"numbers"`` (a shape, a map's entries, ...)
     atol : how far a typed number may be from the answer
-    numbers : the drawn whole numbers the question states, ``(name, value)`` (sizes, indices)
+    numbers : the drawn numbers the question states, ``(name, value)`` (sizes, indices, ...)
     """
 
     lesson: str

@@ -1,8 +1,10 @@
-"""Exercises for lessons 00-03: sizes, one channel, depth, stride.
+"""Exercises for lessons 00-02: sizes, one channel, depth (lesson 03 is in :mod:`.stride`).
 
 Each generator draws small whole numbers (easy by hand) and returns the question, the core's
 answer and the classic mistakes, each mistake's value computed with the core taking the wrong
-route. :func:`cnnviz.lessons.exercises.base.draw` redraws until every mistake is told apart.
+route, listed only where that route applies to the draw; ``numbers`` holds the drawn
+numbers the question states. :func:`cnnviz.lessons.exercises.base.draw` merges routes that
+always agree into one sentence and redraws until every mistake is told apart.
 """
 
 from __future__ import annotations
