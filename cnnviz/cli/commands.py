@@ -57,6 +57,9 @@ COMMANDS: dict[str, tuple[str, ...]] = {
         "cnnviz.cli.commands", "weights_arguments", "gesture_weights",
         "train the network page's gesture CNN from a seed and save its weights (.npz)",
     ),  # fmt: skip
+    "answers": (
+        "cnnviz.cli.answers", "print the teacher's answer sheet for a class seed (?seed=N)",
+    ),  # fmt: skip
     "glyph-atlas": (
         "cnnviz.cli.atlas", "atlas_arguments", "glyph_atlas",
         "render the painter's glyphs with matplotlib's FreeType into its atlas (.npz)",
