@@ -27,7 +27,7 @@ import numpy as np  # noqa: E402
 import psutil  # noqa: E402
 
 from cnnviz import conv2d, conv2d_backward  # noqa: E402
-from cnnviz.core import _fast  # noqa: E402
+from cnnviz.core import budget as _fast  # noqa: E402
 
 W = np.ones((1, 1, 3, 3))
 REFUSED = {
