@@ -236,7 +236,7 @@ def train_gestures(args: argparse.Namespace) -> int:
 
     checked_numbers(args, TRAIN_LIMITS)
     from cnnviz.nn.gestures import CLASS_NAMES, train_test_split
-    from cnnviz.nn.training import accuracy, gesture_network, train
+    from cnnviz.nn.training import Diverged, accuracy, gesture_network, train
 
     started = time.perf_counter()
     train_set, test_set = train_test_split(args.train_count, args.test_count, seed=args.seed)
@@ -246,10 +246,14 @@ def train_gestures(args: argparse.Namespace) -> int:
     )
     network = gesture_network(seed=args.seed)
     print(network.describe())
-    history = train(
-        network, train_set, epochs=args.epochs, batch_size=args.batch_size,
-        learning_rate=args.learning_rate, seed=args.seed, on_progress=_epoch_bar(),
-    )  # fmt: skip
+    try:
+        history = train(
+            network, train_set, epochs=args.epochs, batch_size=args.batch_size,
+            learning_rate=args.learning_rate, seed=args.seed, on_progress=_epoch_bar(),
+        )  # fmt: skip
+    except Diverged as error:
+        print(f"error: {error} (--learning-rate)", file=sys.stderr)
+        return 1
     if not all(math.isfinite(loss) for loss in history.train_loss):
         print("error: training diverged (the loss is not finite); try a smaller "
               "--learning-rate", file=sys.stderr)  # fmt: skip

@@ -51,6 +51,22 @@ def real_array(value: object, name: str, ndim: int, layout: str) -> np.ndarray:
     return array
 
 
+def any_rank(value: object, name: str, min_ndim: int, layout: str) -> np.ndarray:
+    """``value`` as a numeric array (ints or floats, not converted) of rank ``>= min_ndim``."""
+    if isinstance(value, np.ndarray) and value.ndim >= 2:
+        array = value
+    elif isinstance(value, (np.ndarray, list, tuple, numbers.Number)):
+        array = real_array(value, name, np.ndim(value), layout) if np.ndim(value) else None
+    else:
+        raise TypeError(f"{name} must be a numeric array {layout}; got {type(value).__name__}")
+    if array is None or array.ndim < min_ndim:
+        shape = np.shape(value)
+        raise ValueError(f"{name} must have at least {min_ndim} dimensions {layout}; got {shape}")
+    if array.dtype.kind not in "iuf":
+        raise TypeError(f"{name} must hold real numbers; got dtype {array.dtype}")
+    return array
+
+
 def as_count(value: object, name: str, minimum: int = 1) -> int:
     """``value`` as an int ``>= minimum`` (bools refused), or a TypeError/ValueError naming it.
 

@@ -203,9 +203,7 @@ def dilate(delta: np.ndarray, stride: IntOrPair) -> np.ndarray:
            [3, 0, 4]])
     """
     sh, sw = as_pair(stride, "stride", 1)
-    delta = np.asarray(delta)
-    if delta.ndim < 2:
-        raise ValueError(f"delta must have at least 2 dimensions (..., H, W); got {delta.shape}")
+    delta = arrays.any_rank(delta, "delta", 2, "(..., H, W)")
     ho, wo = delta.shape[-2:]
     if ho == 0 or wo == 0:
         raise ValueError(f"delta must not be empty in its last two axes; got {delta.shape}")
@@ -221,11 +219,7 @@ def rot180(kernel: np.ndarray) -> np.ndarray:
 
     ``a ∗ kernel`` (convolution) is ``a ⋆ rot180(kernel)`` (cross-correlation).
     """
-    kernel = np.asarray(kernel)
-    if kernel.ndim < 2:
-        raise ValueError(
-            f"kernel must have at least 2 dimensions (..., kh, kw); got {kernel.shape}"
-        )
+    kernel = arrays.any_rank(kernel, "kernel", 2, "(..., kh, kw)")
     budget.check_result(kernel.shape, kernel.dtype, "rot180", f"kernel of shape {kernel.shape}")
     return kernel[..., ::-1, ::-1].copy()
 
@@ -233,7 +227,7 @@ def rot180(kernel: np.ndarray) -> np.ndarray:
 def pad_input(x: np.ndarray, padding: IntOrPair) -> np.ndarray:
     """Zero-pad the last two axes: ``(..., H, W)`` -> ``(..., H+2ph, W+2pw)``, a new array."""
     ph, pw = as_pair(padding, "padding", 0)
-    x = np.asarray(x)
+    x = arrays.any_rank(x, "x", 2, "(..., H, W)")
     shape = x.shape[:-2] + (x.shape[-2] + 2 * ph, x.shape[-1] + 2 * pw)
     budget.check_result(shape, x.dtype, "pad_input", f"padding {(ph, pw)}")
     out = np.zeros(shape, dtype=x.dtype)
