@@ -123,6 +123,6 @@ def test_the_estimate_of_every_route_is_within_a_quarter_of_the_measured_peak():
                      f"{row['measured'] / 2**20:.1f} | {ratio:.2f}")  # fmt: skip
     print("\n".join(table))
     assert len(rows) == 18
-    bad = [line for row, line in zip(rows, table[1:]) if
+    bad = [line for row, line in zip(rows, table[1:], strict=True) if
            abs(row["measured"] / row["estimate"] - 1) > 0.25]  # fmt: skip
     assert not bad, "\n".join(table)

@@ -12,12 +12,13 @@ import pytest
 
 from cnnviz.nn import training
 from cnnviz.nn.gestures import Gestures, make_gestures
-from cnnviz.nn.layers import Adam, Conv2D, Dense, Flatten, ReLU, Sequential
+from cnnviz.nn.layers import Conv2D, Dense, Flatten, ReLU, Sequential
+from cnnviz.nn.optim import Adam
 
 
 def _small():
-    network = Sequential([Conv2D(1, 2, 3, seed=0), ReLU(), Flatten(), Dense(2 * 10 * 10, 8, seed=1)],
-                         input_shape=(1, 12, 12))  # fmt: skip
+    layers = [Conv2D(1, 2, 3, seed=0), ReLU(), Flatten(), Dense(2 * 10 * 10, 8, seed=1)]
+    network = Sequential(layers, input_shape=(1, 12, 12))
     return network, make_gestures(16, seed=0, size=12)
 
 
