@@ -101,6 +101,21 @@ def check_contributions(
     check_work(nbytes, what=what, blame=blame(geometry, f"input_size {geometry.input_size}"))
 
 
+def check_parameters(count: int, dtype: object, what: str, blame: str) -> np.dtype:
+    """The float dtype of a layer's ``count`` parameters, after the guard for making them.
+
+    He initialisation draws float64 and casts: both arrays count, before either exists.
+    """
+    try:
+        checked = np.dtype(dtype)
+    except TypeError:
+        checked = None
+    if checked not in (np.dtype(np.float32), np.dtype(np.float64)):
+        raise TypeError(f"dtype must be float32 or float64; got {dtype!r}")
+    check_work((8 + checked.itemsize) * count, what=what, blame=blame)
+    return checked
+
+
 def check_result(shape: tuple[int, ...], dtype: np.dtype, what: str, blame: str) -> None:
     """The guard for a function whose one new array is ``shape``."""
     total = np.dtype(dtype).itemsize

@@ -24,8 +24,8 @@ from collections.abc import Iterator, Sequence
 
 import numpy as np
 
-from cnnviz.core.arrays import as_count, real_array
-from cnnviz.core.budget import check_work
+from cnnviz.core.arrays import as_count, numeric_array
+from cnnviz.core.budget import check_parameters
 from cnnviz.core.conv import IntOrPair, conv2d, conv2d_backward
 from cnnviz.core.geometry import Geometry
 from cnnviz.nn.losses import softmax, softmax_cross_entropy  # noqa: F401  (re-exported)
@@ -35,31 +35,7 @@ Shape = tuple[int, ...]
 
 
 def _rng(seed: int | np.random.Generator | None) -> np.random.Generator:
-    if seed is not None and not isinstance(seed, np.random.Generator):
-        seed = as_count(seed, "seed", 0)
     return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-
-
-def _weights_dtype(dtype: object, count: int, what: str, blame: str) -> np.dtype:
-    """The parameters' float dtype, after the size guard for ``count`` weights of ``what``.
-
-    He initialisation draws float64 and casts: both arrays count, before either exists.
-    """
-    try:
-        checked = np.dtype(dtype)
-    except TypeError:
-        checked = None
-    if checked not in (np.dtype(np.float32), np.dtype(np.float64)):
-        raise TypeError(f"dtype must be float32 or float64; got {dtype!r}")
-    check_work((8 + checked.itemsize) * count, what=what, blame=blame)
-    return checked
-
-
-def _batch(x: object, name: str, layer: Layer, ndim: int, layout: str) -> np.ndarray:
-    """``x`` as a float array of rank ``ndim`` (a batch), or an error naming it and the layer."""
-    if not isinstance(x, np.ndarray) or x.dtype.kind != "f" or x.ndim != ndim:
-        x = real_array(x, name, ndim, f"{layout} for {layer!r}")
-    return x
 
 
 class Layer:
@@ -130,9 +106,8 @@ class Conv2D(Layer):
             "dilation": probe.dilation,
         }
         fan_in = self.in_channels * self.kernel_size[0] * self.kernel_size[1]
-        blame = (f"in_channels {self.in_channels} x out_channels {self.out_channels} x "
-                 f"kernel_size {self.kernel_size}")  # fmt: skip
-        dtype = _weights_dtype(dtype, self.out_channels * fan_in, "Conv2D's weights", blame)
+        blame = f"in_channels, out_channels, kernel_size {in_channels, out_channels, kernel_size}"
+        dtype = check_parameters(self.out_channels * fan_in, dtype, "Conv2D's weights", blame)
         w = _rng(seed).normal(
             0.0, np.sqrt(2.0 / fan_in), (self.out_channels, self.in_channels, *self.kernel_size)
         )
@@ -164,7 +139,7 @@ class Conv2D(Layer):
         return (self.out_channels, ho, wo)
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        self.x = _batch(x, "x", self, 4, f"(N, {self.in_channels}, H, W)")
+        self.x = numeric_array(x, "x", 4, f"(N, {self.in_channels}, H, W) for {self!r}")
         return conv2d(self.x, self.params["w"], self.params["b"], **self.settings)
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
@@ -319,9 +294,8 @@ class Dense(Layer):
         super().__init__()
         self.in_features = as_count(in_features, "in_features")
         self.out_features = as_count(out_features, "out_features")
-        count = self.in_features * self.out_features
-        blame = f"in_features {self.in_features} x out_features {self.out_features}"
-        dtype = _weights_dtype(dtype, count, "Dense's weights", blame)
+        blame = f"in_features x out_features {self.in_features} x {self.out_features}"
+        dtype = check_parameters(self.in_features * self.out_features, dtype, "Dense's", blame)
         w = _rng(seed).normal(
             0.0, np.sqrt(2.0 / self.in_features), (self.in_features, self.out_features)
         )
@@ -342,7 +316,7 @@ class Dense(Layer):
         return (self.out_features,)
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        x = _batch(x, "x", self, 2, f"(N, {self.in_features})")
+        x = numeric_array(x, "x", 2, f"(N, {self.in_features}) for {self!r}")
         if x.shape[1] != self.in_features:
             raise ValueError(f"x must be (N, {self.in_features}) for {self!r}; got {x.shape}")
         self.x = x

@@ -149,19 +149,11 @@ def train(
 
     Raises
     ------
-    TypeError, ValueError
-        Before training, naming what cannot work: the network, the data (shapes, NaN or inf
-        pixels, labels), the counts, the learning rate.
-    Diverged
-        When the loss stops being finite mid-run (one line saying where).
+    TypeError, ValueError, Diverged
+        Before training, naming what cannot work; Diverged when the loss turns NaN mid-run.
     """
-    epochs = as_count(epochs, "epochs", 1)
-    batch_size = as_count(batch_size, "batch_size", 1)
-    _check_data(network, train_set, "train_set")
-    if test_set is not None:
-        _check_data(network, test_set, "test_set")
-    rng = np.random.default_rng(as_count(seed, "seed", 0))
-    optimizer = Adam(network, learning_rate=learning_rate)
+    epochs, batch_size, rng = _checked(network, train_set, test_set, epochs, batch_size, seed)
+    optimizer = Adam(network, learning_rate=learning_rate)  # checks the learning rate
     history = History()
     started = time.perf_counter()
     for epoch in range(1, epochs + 1):
@@ -178,6 +170,15 @@ def train(
         _epoch(network, optimizer, train_set, order, batch_size, test_set, history, report)
     history.seconds = time.perf_counter() - started
     return history
+
+
+def _checked(network, train_set, test_set, epochs, batch_size, seed) -> tuple:
+    """``(epochs, batch_size, rng)`` once every argument of :func:`train` is checked."""
+    epochs, batch_size = as_count(epochs, "epochs", 1), as_count(batch_size, "batch_size", 1)
+    _check_data(network, train_set, "train_set")
+    if test_set is not None:
+        _check_data(network, test_set, "test_set")
+    return epochs, batch_size, np.random.default_rng(as_count(seed, "seed", 0))
 
 
 class Diverged(ArithmeticError):
