@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cnnviz import conv2d, conv2d_backward, dilate, pad_input, rot180
+from cnnviz import conv2d, conv2d_backward, conv2d_gradient_errors, dilate, pad_input, rot180
 from cnnviz.nn.layers import Conv2D, Dense, Flatten, MaxPool2D, ReLU, Sequential
 from cnnviz.nn.losses import softmax_cross_entropy
 
@@ -31,6 +31,8 @@ def test_the_conv_core_takes_an_empty_batch(settings, dtype):
     assert pad_input(x, 1).shape == (0, 2, 9, 8)
     assert dilate(np.zeros((0, 3, 2, 2)), 2).shape == (0, 3, 3, 3)
     assert rot180(np.zeros((0, 3, 2, 2))).shape == (0, 3, 2, 2)
+    errors = conv2d_gradient_errors(x, w, np.ones(3, dtype), np.zeros(z.shape, dtype), **settings)
+    assert set(errors.values()) == {0.0}
 
 
 def test_every_nn_layer_takes_an_empty_batch():
