@@ -47,6 +47,8 @@ _WHERE = {
     "weight_grad_by_correlation": "cnnviz.core.conv",
 }
 
+_ROOMS = ("core", "explorer", "nn", "lessons", "cli")
+
 __all__ = [
     "Geometry",
     "as_pair",
@@ -66,6 +68,8 @@ __all__ = [
 
 def __getattr__(name: str) -> object:
     """Import a public name's module on first use, and keep the name here from then on."""
+    if name in _ROOMS:  # `import cnnviz; cnnviz.core` worked when this file imported the core
+        return importlib.import_module(f"cnnviz.{name}")
     if name not in _WHERE:
         raise AttributeError(f"module 'cnnviz' has no attribute {name!r}")
     value = getattr(importlib.import_module(_WHERE[name]), name)
