@@ -10,9 +10,13 @@ from __future__ import annotations
 
 import html
 
+import numpy as np
+
 from cnnviz.core.conventions import BLOG, INDEX_CONVENTION, SYMBOLS, backward_side_by_side
 from cnnviz.core.formulas import FORMULAS, Formula
-from cnnviz.core.maps2d import convolve_2d, correlate_2d
+from cnnviz.core.maps2d import convolve_2d, correlate_2d, dilate_map, every_map, pad_map
+from cnnviz.core.notation import Array, Crop, Num
+from cnnviz.explorer.render.text import depth_answer
 
 __all__ = [
     "FORMULAS",
@@ -21,9 +25,15 @@ __all__ = [
     "correlate_2d",
     "formula",
     "conventions_markdown",
+    "depth_answer_markdown",
     "formula_markdown",
     "show_conventions",
+    "show_depth_answer",
     "show_formula",
+    "show_notation",
+    "symbol_table_markdown",
+    "operations_markdown",
+    "operations_text",
 ]
 
 
@@ -89,3 +99,90 @@ def show_conventions() -> None:
     from IPython.display import Markdown, display
 
     display(Markdown(conventions_markdown()))
+
+
+def depth_answer_markdown(depth: str = "ten", filters: str = "one") -> str:
+    """The depth answer, literally, right under the page's own ⋆ and ∗ (lesson 02, the handout).
+
+    The two definitions are the conventions box's rows (one definition for the whole course),
+    so the answer's ⋆, ∗ and rot180 are read with the meanings printed just above them.
+    """
+    rows = "\n".join(f"| ${s.latex}$ | {s.name} | {_escape(s.meaning)} |"
+                     for s in SYMBOLS if s.text in ("a ⋆ b", "a ∗ b"))  # fmt: skip
+    return (
+        "| symbol | name | what it does |\n|---|---|---|\n"
+        f"{rows}\n\n**The answer.** {_escape(depth_answer(depth=depth, filters=filters))}"
+    )
+
+
+def show_depth_answer(depth: str = "ten", filters: str = "one") -> None:
+    """Display :func:`depth_answer_markdown` in a notebook."""
+    from IPython.display import Markdown, display
+
+    display(Markdown(depth_answer_markdown(depth, filters)))
+
+
+# The course's symbols, one meaning each (lesson 00 shows this table once; the lessons and the
+# handout use these letters and tests/test_lesson_words.py scans for a retired meaning).
+SYMBOL_TABLE = (
+    ("C", "the input's depth: its number of channels, c = 1 … C on the page"),
+    ("K", "the number of filters, k = 1 … K on the page; k is only ever a filter"),
+    ("kh × kw", "the kernel's height and width (one slice of a filter)"),
+    ("s, p, d", "stride, padding (p is only ever the padding), dilation"),
+    ("e = d(kh − 1) + 1", "the rows a dilated kernel spans (its extent)"),
+    ("H × W, Ho × Wo", "the input's size, the output's (and δ's) size"),
+    ("(i, j), (u, v), (r, q)", "an output position, a kernel tap, an input pixel: array "
+     "positions, counted from 0"),
+)
+
+
+def _matrix(values: np.ndarray) -> str:
+    rows = r" \\ ".join(" & ".join(f"{v:g}" for v in row) for row in values)
+    return rf"\begin{{bmatrix}} {rows} \end{{bmatrix}}"
+
+
+def symbol_table_markdown() -> str:
+    """Lesson 00's symbol table: every letter the course uses, with its one meaning."""
+    rows = "\n".join(f"| {symbol} | {meaning} |" for symbol, meaning in SYMBOL_TABLE)
+    return "| symbol | meaning |\n|---|---|\n" + rows
+
+
+# The four operations the formulas are built from: (LaTeX, plain text, what it does). Lesson 00
+# and the handout both print them from here.
+OPERATIONS = (
+    (r"\mathrm{pad}_p(m)", "pad_p(m)", "p zeros on every side"),
+    (r"\mathrm{dilate}_s(m)", "dilate_s(m)", "s − 1 zeros between neighbours (rows and columns)"),
+    (r"\mathrm{every}_d(m)", "every_d(m)", "every d-th row and column, starting at 0"),
+    (r"\mathrm{crop}_a^{n}(m)", "crop_a^(n)(m)", "rows and columns a to a + n − 1; a row or "
+     "column past the end of m is filled with zeros"),
+)  # fmt: skip
+
+
+def operations_text() -> str:
+    """The four operations in one plain line (the handout)."""
+    return " · ".join(f"{text}: {meaning}" for _, text, meaning in OPERATIONS) + "."
+
+
+def operations_markdown() -> str:
+    """pad, dilate, every and crop, each defined and shown on a small map.
+
+    The examples are computed by the very routines the formulas evaluate with
+    (:mod:`cnnviz.core.maps2d`, and the formulas' :class:`~cnnviz.core.notation.Crop`).
+    """
+    m = np.array([[1.0, 2.0], [3.0, 4.0]])
+    big = np.arange(1.0, 10.0).reshape(3, 3)
+    crop = Crop(Array("m", (), "m"), Num(1), Num(3)).evaluate({"m": big})
+    examples = [("pad_1", m, pad_map(m, 1)), ("dilate_2", m, dilate_map(m, 2)),
+                ("every_2", big, every_map(big, 2)), ("crop_1^(3)", big, crop)]  # fmt: skip
+    lines = ["| operation | what it does | example |", "|---|---|---|"]
+    for (latex, _, meaning), (name, before, after) in zip(OPERATIONS, examples, strict=True):
+        lines.append(f"| ${latex}$ | {meaning}. | {name}: ${_matrix(before)} \\mapsto "
+                     f"{_matrix(after)}$ |")  # fmt: skip
+    return "\n".join(lines)
+
+
+def show_notation() -> None:
+    """Display the symbol table and the four operations in a notebook (lesson 00)."""
+    from IPython.display import Markdown, display
+
+    display(Markdown(symbol_table_markdown() + "\n\n" + operations_markdown()))
