@@ -154,8 +154,13 @@ def dw_crop_sentence(geometry: Geometry) -> str:
 # ----------------------------------------------------------------------- lesson 03: the routes
 
 
+def _step(pair: tuple[int, int]) -> str:
+    """A stride or dilation as a subscript: ``2``, or ``(2,3)`` when the axes differ."""
+    return str(pair[0]) if pair[0] == pair[1] else f"({pair[0]},{pair[1]})"
+
+
 def _kernel_name(g: Geometry) -> str:
-    return "w" if g.dilation == (1, 1) else f"dilate_{g.dilation[0]}(w)"
+    return "w" if g.dilation == (1, 1) else f"dilate_{_step(g.dilation)}(w)"
 
 
 def stride_route_sentence(geometry: Geometry) -> str:
@@ -166,20 +171,25 @@ def stride_route_sentence(geometry: Geometry) -> str:
     full = tuple(a + e - 1 for a, e in zip(dilated, g.kernel_extent, strict=True))
     kernel = _kernel_name(g)
     text = (
-        f"A stride-1 full correlation ⋆ of dilate_{g.stride[0]}(δ) ({_size(dilated)}) with "
+        f"A stride-1 full correlation ⋆ of dilate_{_step(g.stride)}(δ) ({_size(dilated)}) with "
         f"rot180({kernel}), which is the same as a full convolution ∗ of it with {kernel} as it "
         f"is, gives a {_size(full)} map"
     )
     if any(g.padding):
         text += (f"; crop_p drops the padding, {g.padding[0]} row(s) at the top and bottom and "
                  f"{g.padding[1]} column(s) at each side")
-    reached = [min(f - p, n) for f, p, n in zip(full, g.padding, g.input_size, strict=True)]
-    text += f": dL/dx's rows 0–{reached[0] - 1} and columns 0–{reached[1] - 1}."
+    reached = [max(min(f - p, n), 0) for f, p, n in zip(full, g.padding, g.input_size,
+                                                         strict=True)]  # fmt: skip
+    if min(reached) == 0:
+        return text + ": all of it lies in the padding, so dL/dx is 0 everywhere."
+    text += f": dL/dx's rows {_span(0, reached[0] - 1)} and columns {_span(0, reached[1] - 1)}."
     left = [n - r for n, r in zip(g.input_size, reached, strict=True)]
     if any(left):
         parts = [f"{AXES[a][0 if left[a] == 1 else 1]} {_span(reached[a], g.input_size[a] - 1)}"
                  for a in (0, 1) if left[a]]  # fmt: skip
-        text += f" {' and '.join(parts).capitalize()} get nothing: no window read them."
+        one = sum(left) == 1
+        text += (f" {' and '.join(parts).capitalize()} {'gets' if one else 'get'} nothing: no "
+                 f"window read {'it' if one else 'them'}.")
     return text
 
 
