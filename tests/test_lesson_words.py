@@ -150,7 +150,9 @@ def test_the_handout_prints_the_depth_answer_under_its_conventions(pages):
     texts = [t.get_text() for t in pages[0].texts]
     flat = [" ".join(t.split()) for t in texts]
     conventions = next(i for i, t in enumerate(flat) if t.startswith("⋆ cross-correlation"))
-    assert flat[conventions + 1] == " ".join(" ".join(depth_lines()).split())
+    answer, *example = depth_lines()
+    assert flat[conventions + 1] == " ".join(answer.split())
+    assert flat[conventions + 2] == " ".join(" ".join(example).split())
 
 
 def test_lesson_03_states_its_routes_from_functions_and_checks_outside_cnnviz():

@@ -12,11 +12,12 @@ import html
 
 import numpy as np
 
+from cnnviz.core.claims import depth_answer
 from cnnviz.core.conventions import BLOG, INDEX_CONVENTION, SYMBOLS, backward_side_by_side
 from cnnviz.core.formulas import FORMULAS, Formula
 from cnnviz.core.maps2d import convolve_2d, correlate_2d, dilate_map, every_map, pad_map
 from cnnviz.core.notation import Array, Crop, Num
-from cnnviz.explorer.render.text import depth_answer
+from cnnviz.core.symbols import SymbolRow, symbol_table, symbol_table_markdown
 
 __all__ = [
     "FORMULAS",
@@ -31,7 +32,6 @@ __all__ = [
     "show_depth_answer",
     "show_formula",
     "show_notation",
-    "symbol_table_markdown",
     "operations_markdown",
     "operations_text",
 ]
@@ -122,45 +122,24 @@ def show_depth_answer(depth: str = "ten", filters: str = "one") -> None:
     display(Markdown(depth_answer_markdown(depth, filters)))
 
 
-# The course's symbols, one meaning each (lesson 00 shows this table once; the lessons and the
-# handout use these letters and tests/test_lesson_words.py scans for a retired meaning).
-SYMBOL_TABLE = (
-    ("C", "the input's depth: its number of channels, c = 1 … C on the page"),
-    ("K", "the number of filters, k = 1 … K on the page; k is only ever a filter"),
-    ("kh × kw", "the kernel's height and width (one slice of a filter)"),
-    ("s, p, d", "stride, padding (p is only ever the padding), dilation"),
-    ("e = d(kh − 1) + 1", "the rows a dilated kernel spans (its extent)"),
-    ("H × W, Ho × Wo", "the input's size, the output's (and δ's) size"),
-    ("(i, j), (u, v), (r, q)", "an output position, a kernel tap, an input pixel: array "
-     "positions, counted from 0"),
-)
-
-
 def _matrix(values: np.ndarray) -> str:
     rows = r" \\ ".join(" & ".join(f"{v:g}" for v in row) for row in values)
     return rf"\begin{{bmatrix}} {rows} \end{{bmatrix}}"
 
 
-def symbol_table_markdown() -> str:
-    """Lesson 00's symbol table: every letter the course uses, with its one meaning."""
-    rows = "\n".join(f"| {symbol} | {meaning} |" for symbol, meaning in SYMBOL_TABLE)
-    return "| symbol | meaning |\n|---|---|\n" + rows
+# The four operations the formulas are built from, in the order lesson 00 shows them; their
+# meanings are the course's one symbol table's (cnnviz.core.symbols).
+OPERATIONS = ("pad_p(m)", "dilate_s(m)", "every_s(m)", "crop_t^n(m)")
 
 
-# The four operations the formulas are built from: (LaTeX, plain text, what it does). Lesson 00
-# and the handout both print them from here.
-OPERATIONS = (
-    (r"\mathrm{pad}_p(m)", "pad_p(m)", "p zeros on every side"),
-    (r"\mathrm{dilate}_s(m)", "dilate_s(m)", "s − 1 zeros between neighbours (rows and columns)"),
-    (r"\mathrm{every}_d(m)", "every_d(m)", "every d-th row and column, starting at 0"),
-    (r"\mathrm{crop}_a^{n}(m)", "crop_a^(n)(m)", "rows and columns a to a + n − 1; a row or "
-     "column past the end of m is filled with zeros"),
-)  # fmt: skip
+def _operation_rows() -> list[SymbolRow]:
+    rows = {row.text: row for row in symbol_table("operations")}
+    return [rows[name] for name in OPERATIONS]
 
 
 def operations_text() -> str:
     """The four operations in one plain line (the handout)."""
-    return " · ".join(f"{text}: {meaning}" for _, text, meaning in OPERATIONS) + "."
+    return " · ".join(f"{row.text}: {row.meaning}" for row in _operation_rows()) + "."
 
 
 def operations_markdown() -> str:
@@ -173,11 +152,11 @@ def operations_markdown() -> str:
     big = np.arange(1.0, 10.0).reshape(3, 3)
     crop = Crop(Array("m", (), "m"), Num(1), Num(3)).evaluate({"m": big})
     examples = [("pad_1", m, pad_map(m, 1)), ("dilate_2", m, dilate_map(m, 2)),
-                ("every_2", big, every_map(big, 2)), ("crop_1^(3)", big, crop)]  # fmt: skip
+                ("every_2", big, every_map(big, 2)), ("crop_1^3", big, crop)]  # fmt: skip
     lines = ["| operation | what it does | example |", "|---|---|---|"]
-    for (latex, _, meaning), (name, before, after) in zip(OPERATIONS, examples, strict=True):
-        lines.append(f"| ${latex}$ | {meaning}. | {name}: ${_matrix(before)} \\mapsto "
-                     f"{_matrix(after)}$ |")  # fmt: skip
+    for row, (name, before, after) in zip(_operation_rows(), examples, strict=True):
+        lines.append(f"| ${row.latex}$ | {_escape(row.meaning)}. | {name}: ${_matrix(before)} "
+                     f"\\mapsto {_matrix(after)}$ |")  # fmt: skip
     return "\n".join(lines)
 
 
@@ -185,4 +164,5 @@ def show_notation() -> None:
     """Display the symbol table and the four operations in a notebook (lesson 00)."""
     from IPython.display import Markdown, display
 
-    display(Markdown(symbol_table_markdown() + "\n\n" + operations_markdown()))
+    display(Markdown(symbol_table_markdown() + "\n\nThe four operations, each on a small map:\n\n"
+                     + operations_markdown()))

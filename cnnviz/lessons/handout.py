@@ -152,7 +152,9 @@ def _formulas(flow: Flow) -> None:
     column.put(TITLE, gap=0.012, fontsize=15, weight="bold")
     column.put_wrapped(CONVENTIONS, gap=0.006, fontsize=9, linespacing=1.4, family=TEXT_FONT)
     # the depth answer right under the page's own ⋆ and ∗, with its 2×2×2 example
-    column.put_wrapped("\n".join(depth_lines()), gap=0.014, fontsize=9, linespacing=1.3,
+    answer, *example = depth_lines()
+    column.put_wrapped(answer, gap=0.003, fontsize=8.5, linespacing=1.2, family=TEXT_FONT)
+    column.put_wrapped(" ".join(example), gap=0.012, fontsize=8.5, linespacing=1.2,
                        family=TEXT_FONT)  # fmt: skip
     names = _formula_names()
     for key, heading, per_row, together in GROUPS:  # _group puts every formula in one
@@ -237,7 +239,7 @@ def _panels(column: Column, example: dict[str, object]) -> list:
               ("pad₂(dilate₂(δ))", example["padded"]), ("w", example["w"]),
               ("rot180(w)", example["rot"]), ("dL/dx (5×5)", example["dx"])]  # fmt: skip
     widths = [np.shape(values)[1] for _, values in panels]
-    cell = 0.031  # figure width per map cell
+    cell = 0.024  # figure width per map cell
     gutter = (column.width - cell * sum(widths)) / (len(panels) - 1)
     aspect = A4[0] / A4[1]
     top = column.y - 0.024  # room for the titles

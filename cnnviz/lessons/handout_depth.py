@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from cnnviz.core.claims import depth_answer
 from cnnviz.core.conv import conv2d_backward, rot180
-from cnnviz.lessons.formulas import FORMULAS, depth_answer
+from cnnviz.lessons.formulas import FORMULAS
 
 __all__ = ["DEPTH_DELTA", "DEPTH_FILTER", "depth_example", "depth_lines"]
 
@@ -55,7 +56,7 @@ def depth_lines() -> list[str]:
         page = str(c + 1).translate(SUBSCRIPTS)  # channel c + 1 on the page is dx[c] in NumPy
         lines.append(
             f"dx{page} = δ₁ ⋆full rot180(W₁,{page}) = δ₁ ⋆full {_matrix(rot180(w[c]))} "
-            f"= {_matrix(dx[c])}"
+            f"= {_matrix(dx[c])}{';' if c == 0 else '.'}"
         )
     lines.append("Two maps, one per slice: nothing is added over the depth (with K filters, "
                  "each channel's map adds over the filters k).")  # fmt: skip

@@ -14,6 +14,7 @@ from __future__ import annotations
 from math import gcd
 
 from cnnviz.core.arrays import as_count
+from cnnviz.core.claims import dw_sizes
 from cnnviz.core.geometry import Geometry
 from cnnviz.lessons.checks import as_geometry
 
@@ -49,11 +50,12 @@ def _plural(count: int, one: str, many: str) -> str:
 
 
 def correlation_size(geometry: Geometry) -> tuple[int, int]:
-    """Shape of ``pad_p(x) ⋆ dilate_s(δ)`` (valid): ``H + 2p − (Ho − 1)s`` along each axis."""
-    g = as_geometry(geometry)
-    return tuple(
-        n - (o - 1) * s for n, o, s in zip(g.padded_size, g.output_size, g.stride, strict=True)
-    )
+    """Shape of ``pad_p(x) ⋆ dilate_s(δ)`` (valid): ``H + 2p − (Ho − 1)s`` along each axis.
+
+    The core's :func:`cnnviz.core.claims.dw_sizes` computes it (the page's dW caption uses the
+    same sizes).
+    """
+    return dw_sizes(as_geometry(geometry)).correlation
 
 
 def dw_needs_crop(geometry: Geometry) -> tuple[bool, bool]:
@@ -62,10 +64,8 @@ def dw_needs_crop(geometry: Geometry) -> tuple[bool, bool]:
     That happens exactly when ``(H + 2p − e) mod s ≠ 0``: the windows stop that many rows
     before the padded input's end, and the correlation slides that many rows further.
     """
-    g = as_geometry(geometry)
-    return tuple(
-        (n - e) % s != 0 for n, e, s in zip(g.padded_size, g.kernel_extent, g.stride, strict=True)
-    )
+    sizes = dw_sizes(as_geometry(geometry))
+    return tuple(n != e for n, e in zip(sizes.correlation, sizes.extent, strict=True))
 
 
 def extra_row_inputs(geometry: Geometry, axis: int = 0) -> list[int]:
