@@ -38,7 +38,7 @@ RETIRED = {
     "turned twice (full convolution with rot180)": re.compile(
         r"full convolution[^.⋆]*?\bwith\s*\$?\\?(mathrm\{)?rot180"),
     "the crop's wrong reason": re.compile(r"row and column no window read"),
-    "a visible cell under Voila": re.compile(r"visible cell"),
+    "code a Voila page hides": re.compile(r"visible\s+cell|below\s+the\s+imports|the\s+cell\s+after"),
     "the series ends at lesson 5": re.compile(r"[Tt]hat is the series"),
 }
 
@@ -113,6 +113,7 @@ def test_the_scan_catches_the_retired_lines():
         "$\\mathrm{rot180}(w)$ gives a 5×5 map",
         "(they are the input row and column no window read)",
         "is checked against the `cnnviz` core in a visible cell",
+        "the map formulas, from their one definition, are below\nthe imports",
         "That is the series. Back to [the start](00_start_here.ipynb)",
         "entry still sends $\\delta_{i,j} \\cdot w$ through all $k \\times k$ taps of its",
         "Full: every overlap counts (pad k − 1).",
