@@ -38,7 +38,8 @@ RETIRED = {
     "turned twice (full convolution with rot180)": re.compile(
         r"full convolution[^.⋆]*?\bwith\s*\$?\\?(mathrm\{)?rot180"),
     "the crop's wrong reason": re.compile(r"row and column no window read"),
-    "code a Voila page hides": re.compile(r"visible\s+cell|below\s+the\s+imports|the\s+cell\s+after"),
+    "code a Voila page hides": re.compile(r"visible\s+cell|below\s+the\s+imports"
+                                          r"|the\s+cell\s+after"),
     "the series ends at lesson 5": re.compile(r"[Tt]hat is the series"),
 }
 
