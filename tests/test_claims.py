@@ -253,6 +253,12 @@ def test_depth_answer_words_for_every_count(filters, depth):
     else:
         assert f"adds over the {k_word} filters" in answer
     assert depth_answer("one", "ten") == depth_answer(1, 10)
+    layer = snapshot_from_settings(Settings(depth=depth, filters=filters, input_height=5,
+                                            input_width=4, kernel_height=2, kernel_width=3,
+                                            stride=2, padding=1, dilation=2, seed=depth))
+    truth = reference.conv2d_backward(layer.delta[None], layer.x[None], layer.w, 2, 1, 2)[0][0]
+    assert np.allclose(_dx_by_the_named_route(answer, layer), truth, atol=1e-9)
+    assert np.allclose(_dx_by_the_named_bank(answer, layer), truth, atol=1e-9)
 
 
 def test_depth_answer_refuses_bad_counts():
@@ -434,3 +440,16 @@ def test_overlap_at_the_issues_example():
     text = _plain(zero_zone_html(layer))
     listed = re.search(r"read by ([\d, or]+) kernel taps", text).group(1)
     assert listed.startswith("0, ") and "only the border is read less" not in text
+
+
+def test_array_brackets_hold_only_array_indices():
+    """Issue 19 item 10 (page part): no page number inside array brackets ("δbelow[2][1, 3]")."""
+    layer = snapshot_from_settings(Settings(depth=3, filters=2, stride=2, dilation=2))
+    for name in ("scatter", "gather"):
+        walk = Walk(layer, name)
+        for index in (0, len(walk) // 2, len(walk) - 1):
+            for c in range(layer.depth):
+                text = _plain(equation_html(walk, walk.step(index), channel=c))
+                assert not re.search(r"\]\[", text.replace("dx[c][", "")), text
+                said = re.search(r"channel (\d+): δbelow\[(\d+), (\d+)\]", text)
+                assert said and int(said.group(1)) == c + 1, text

@@ -149,7 +149,7 @@ def _below_text(layer: LayerSnapshot, step: Step, c: int) -> str:
     slope = layer.sigma_prime[c, r, q]
     return (
         f"<br>Layer below ({layer.activation}, σ'(z) = {DERIVATIVE_FORMULAS[layer.activation]}): "
-        f"δ{_sub('below')}[{c + 1}][{r}, {q}] = dx ⊙ σ'(z) = {_n(step.dx[c, r, q])} × "
+        f"channel {c + 1}: δ{_sub('below')}[{r}, {q}] = dx ⊙ σ'(z) = {_n(step.dx[c, r, q])} × "
         f"{_n(slope)} = {_n(step.delta_below[c, r, q])}"
     )
 
