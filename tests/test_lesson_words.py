@@ -216,6 +216,7 @@ def test_every_lesson_shows_its_generated_navigation(path):
 
 def test_each_lesson_links_the_next_and_a_missing_notebook_is_left_out(tmp_path):
     files = [lesson.file for lesson in course.LESSONS]
+    assert course.available(tmp_path) == list(course.LESSONS)  # not the lessons' folder
     assert files == sorted(files) and files[-1] == "08_your_model.ipynb"
     for name in files[:-1]:
         (tmp_path / name).write_text("{}")

@@ -52,8 +52,14 @@ def _folder(notebooks: str | Path | None) -> Path:
 
 
 def available(notebooks: str | Path | None = None) -> list[Lesson]:
-    """The lessons whose notebook exists in ``notebooks`` (default: the repository's folder)."""
+    """The lessons whose notebook exists in ``notebooks`` (default: the repository's folder).
+
+    A folder without lesson 00 is not the lessons' folder (an installed package run from
+    elsewhere): then every listed lesson is returned, so a page still shows its links.
+    """
     folder = _folder(notebooks)
+    if not (folder / LESSONS[0].file).is_file():
+        return list(LESSONS)
     return [lesson for lesson in LESSONS if (folder / lesson.file).is_file()]
 
 
