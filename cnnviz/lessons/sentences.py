@@ -265,4 +265,5 @@ def interior_reads(geometry: Geometry, axis: int = 0) -> list[int]:
     line = Geometry((n, 1), (k, 1), stride=(s, 1), padding=(p, 0), dilation=(d, 1))
     reads = line.window_counts()[:, 0]  # one axis alone: (H,)
     e, o = line.kernel_extent[0], line.output_size[0]
-    return [int(r) for r in reads[max(e - 1 - p, 0) : min((o - 1) * s - p, n - 1) + 1]]
+    first, last = max(e - 1 - p, 0), min((o - 1) * s - p, n - 1)
+    return [int(reads[r]) for r in range(first, last + 1)]  # empty when last < first
