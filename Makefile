@@ -3,7 +3,8 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 PORT   ?= 8866
-# `make app HOST=0.0.0.0` serves the class's network; `make app THEME=dark` overrides voila.json.
+# `make app HOST=0.0.0.0` serves the class's network; `make app THEME=dark` changes the default
+# theme (cnnviz/serve/settings.py; a link's ?theme=dark|light still chooses per page).
 HOST   ?= 127.0.0.1
 THEME  ?=
 # One BLAS thread: two give nothing at these sizes, and while another process ran they stalled
@@ -27,20 +28,21 @@ $(VENV)/.test-installed: $(VENV)/.app-installed requirements-dev.txt requirement
 	$(PY) -m pip install -q -r requirements-oracle.txt
 	touch $@
 
-# The server's settings (theme, tracebacks, kernel culling, preheating) live in voila.json.
+# The server's settings (theme, tracebacks, kernel culling, link overrides) live in
+# cnnviz/serve/settings.py; deploy/voila.py hands them to Voila.
 # compileall: every student's kernel imports cnnviz; compiled once here, not once per kernel
 # where the environment forbids writing .pyc files (0.07-0.1 CPU s a student, bench/README.md).
 app: $(VENV)/.app-installed
 	$(PY) -m compileall -q cnnviz
 	cd notebooks && ../$(VENV)/bin/voila explorer.ipynb --no-browser --port=$(PORT) \
-		--Voila.ip=$(HOST) --Voila.config_file_paths="['$(CURDIR)']" \
+		--Voila.ip=$(HOST) --Voila.config_file_paths="['$(CURDIR)/deploy']" \
 		$(if $(THEME),--theme=$(THEME))
 
 # The whole-network page (notebooks/network.ipynb), served the same way: `make network`.
 network: $(VENV)/.app-installed
 	$(PY) -m compileall -q cnnviz
 	cd notebooks && ../$(VENV)/bin/voila network.ipynb --no-browser --port=$(PORT) \
-		--Voila.ip=$(HOST) --Voila.config_file_paths="['$(CURDIR)']" \
+		--Voila.ip=$(HOST) --Voila.config_file_paths="['$(CURDIR)/deploy']" \
 		$(if $(THEME),--theme=$(THEME))
 
 # The browser tests drive Debian's Chromium when it is there; otherwise Playwright's own build.
