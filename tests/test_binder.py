@@ -308,10 +308,14 @@ def test_server_config_keeps_what_the_users_config_already_holds(tmp_path):
     tool = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(tool)
     target = tmp_path / "jupyter_server_config.json"
-    target.write_text(json.dumps({"ServerApp": {"open_browser": False},
-                                  "VoilaExecutor": {"timeout": 30, "iopub_timeout": 4}}))
+    target.write_text(json.dumps({
+        "ServerApp": {"open_browser": False, "jpserver_extensions": {"other": True}},
+        "VoilaExecutor": {"timeout": 30, "iopub_timeout": 4},
+    }))  # fmt: skip
     written = tool.write(target)
-    assert written["ServerApp"] == {"open_browser": False}
+    assert written["ServerApp"] == {
+        "open_browser": False, "jpserver_extensions": {"other": True, "cnnviz.serve.web": True}
+    }
     expected = settings.SERVER_SECTIONS["VoilaExecutor"]
     assert written["VoilaExecutor"] == {"timeout": 30, **expected}
     assert written["KernelManager"]["transport"] == "ipc"

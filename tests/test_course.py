@@ -133,3 +133,43 @@ def test_course_server_is_voila_with_the_make_app_settings():
     assert args.seed == 3
     with pytest.raises(SystemExit):
         course._arguments(["--seed", "-4"])
+
+
+def test_binder_server_serves_the_landing_page_at_course(tmp_path):
+    """On Binder (and the hub) the settings enable cnnviz.serve.web: /course is the same page,
+    its links pointing at that server's Voila under notebooks/."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
+    env = dict(os.environ, JUPYTER_CONFIG_DIR=str(tmp_path), JUPYTER_CONFIG_PATH="",
+               PYTHONPATH=path)  # fmt: skip
+    subprocess.run([sys.executable, "tools/voila_server_config.py"], cwd=ROOT, env=env,
+                   check=True, capture_output=True, timeout=60)  # fmt: skip
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "jupyter_server", f"--port={port}", "--no-browser",
+         "--ServerApp.ip=127.0.0.1", "--allow-root"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        deadline, html = time.monotonic() + 60, None
+        while html is None and time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/course", timeout=2) as r:
+                    html = r.read().decode()
+            except OSError:
+                time.sleep(0.3)
+        assert html is not None, "no landing page at /course"
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    hrefs = [href for href, _ in links_of(html)]
+    assert "/voila/render/notebooks/explorer.ipynb" in hrefs
+    assert "/voila/render/notebooks/01_single_channel.ipynb" in hrefs

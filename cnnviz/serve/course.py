@@ -16,11 +16,11 @@ import socket
 import sys
 from pathlib import Path
 
-import tornado.web
 from voila.app import Voila
 
-from cnnviz.serve.landing import MAX_SEED, landing_html
-from cnnviz.serve.settings import THEMES, theme_from_query
+from cnnviz.serve.landing import MAX_SEED
+from cnnviz.serve.settings import THEMES
+from cnnviz.serve.web import LandingHandler
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = ROOT / "notebooks"
@@ -47,19 +47,6 @@ def lan_address(host: str) -> str:
         return "127.0.0.1"
 
 
-class LandingHandler(tornado.web.RequestHandler):
-    """``GET /``: the landing page, for the served folder (``?theme=dark|light`` honoured)."""
-
-    def initialize(self, folder: Path, seed: int | None = None) -> None:
-        self.folder, self.seed = folder, seed
-
-    def get(self) -> None:
-        theme = theme_from_query(self.get_query_argument("theme", None))
-        self.set_header("Content-Type", "text/html; charset=utf-8")
-        self.set_header("Cache-Control", "no-cache")
-        self.finish(landing_html(self.folder, "voila/render/", theme=theme, seed=self.seed))
-
-
 class CourseVoila(Voila):
     """Voila serving a folder, with the landing page at its root and the address announced."""
 
@@ -69,7 +56,8 @@ class CourseVoila(Voila):
         landing = (
             self.server_url.rstrip("/") + "/",
             LandingHandler,
-            {"folder": Path(self.root_dir), "seed": self.class_seed},
+            {"folder": Path(self.root_dir), "render_url": "voila/render/",
+             "seed": self.class_seed},
         )
         # first: tornado takes the first pattern that matches, and Voila's tree also wants "/"
         return [landing, *super().init_handlers()]
