@@ -66,7 +66,7 @@ def start_voila(port: int, *, preheat: int, notebook: str) -> subprocess.Popen:
     """Voila as ``make app`` starts it, optionally with a pool of preheated kernels."""
     command = [
         sys.executable, "-m", "voila", notebook, "--no-browser", f"--port={port}",
-        "--Voila.ip=127.0.0.1", f"--Voila.config_file_paths=['{ROOT}']",
+        "--Voila.ip=127.0.0.1", f"--Voila.config_file_paths=['{ROOT / 'deploy'}']",
     ]
     if preheat:
         command += ["--preheat_kernel=True", f"--pool_size={preheat}"]
