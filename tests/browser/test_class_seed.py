@@ -79,6 +79,14 @@ def _cells(tables: list) -> list[float]:
     return [float(cell.replace("−", "-")) for table in tables for row in table for cell in row]
 
 
+def _assert_the_sheet_asks(seen: list[tuple[str, list]], sheet: list[tuple]) -> None:
+    """The sheet's questions are the page's, in page order, with the same numbers."""
+    assert [question for question, _, _ in sheet] == [question for question, _ in seen]
+    # the page shows 3 significant digits, the sheet numpy's: the same numbers
+    for (_, numbers, _), (_, tables) in zip(sheet, seen, strict=True):
+        assert _cells(tables) == pytest.approx(numbers, rel=5e-3, abs=1e-9)
+
+
 def test_the_class_seed_gives_two_students_the_same_numbers(course, chromium, artifacts):
     base, _ = course
     contexts = []
@@ -111,11 +119,7 @@ def test_the_class_seed_gives_two_students_the_same_numbers(course, chromium, ar
 
         # the teacher's sheet asks the same questions with the same numbers, in page order
         for name, seed in (("A", SEED), ("C", OTHER_SEED)):
-            sheet = _sheet_questions(_sheet(seed))
-            assert [q for q, _, _ in sheet] == [q for q, _ in seen[name]], name
-            # the page shows 3 significant digits, the sheet numpy's: the same numbers
-            for (_, numbers, _), (_, tables) in zip(sheet, seen[name], strict=True):
-                assert _cells(tables) == pytest.approx(numbers, rel=5e-3, abs=1e-9), name
+            _assert_the_sheet_asks(seen[name], _sheet_questions(_sheet(seed)))
 
         # ... and its answers are the ones the page reveals for them
         answers = [answer for _, _, answer in _sheet_questions(_sheet(SEED))]
