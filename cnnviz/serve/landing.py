@@ -18,12 +18,12 @@ from pathlib import Path
 from urllib.parse import quote, urlencode
 
 from cnnviz.explorer.presets import PRESETS
+from cnnviz.lessons.exercises import MAX_SEED  # one range: the exercises'
 from cnnviz.serve.settings import theme_from_query
 
 LESSON_NAME = re.compile(r"(\d\d)_[A-Za-z0-9_]+\.ipynb")
 EXPLORER, NETWORK = "explorer.ipynb", "network.ipynb"
 # A class seed must be a plain whole number the exercises accept.
-MAX_SEED = 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -104,8 +104,8 @@ def landing_html(
     theme : str, optional
         ``"light"`` or ``"dark"``: added to every link. Anything else is ignored.
     seed : int, optional
-        A class seed (0 to 2**31 − 1) added to every lesson link as ``?seed=``, so that the
-        whole class gets the same exercise numbers.
+        A class seed (0 to 2**32 − 1, the exercises' range) added to every lesson link as
+        ``?seed=``, so that the whole class gets the same exercise numbers.
 
     Returns
     -------
