@@ -98,7 +98,7 @@ def test_class_seed_goes_on_lesson_links_only_and_theme_on_every_link():
     ("kwargs", "error", "name"),
     [
         ({"seed": -1}, ValueError, "seed"),
-        ({"seed": 2**31}, ValueError, "seed"),
+        ({"seed": 2**32}, ValueError, "seed"),
         ({"seed": "7"}, TypeError, "seed"),
         ({"seed": True}, TypeError, "seed"),
         ({"render_url": "voila/render"}, ValueError, "render_url"),
