@@ -319,7 +319,7 @@ def turned_twice(value: object, framed: str = "the padded δ", kernel: str = "w"
 
 def no_turn_or_twice(framed: str = "the padded δ", kernel: str = "w") -> tuple:
     """One sentence for "no rot180" and "turned twice", which always give the same number:
-    ``{framed} ∗ rot180({kernel}) = {framed} ⋆ {kernel}``."""
+    a convolution with the turned kernel turns it back, which is ``{framed} ⋆ {kernel}``."""
     return (
         ("no rot180", "turned twice"), "no rot180 or turned twice",
         f"you slid {kernel} over {framed} as it is, or turned it twice (∗ with "

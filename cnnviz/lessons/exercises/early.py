@@ -148,7 +148,7 @@ def dx_entry(rng: np.random.Generator) -> dict | None:
     p, q = (int(v) for v in rng.integers(1, 3, size=2))
     dx = conv2d_backward(delta[None, None], np.zeros((1, 1, 4, 4)), w[None, None])[0][0, 0]
     no_flip = gather_input_grad(delta, w, 4, flip=False)
-    twice = gather_input_grad(delta, rot180(w), 4)  # δ ∗ rot180(w): ∗ turns the turned w back
+    twice = gather_input_grad(delta, rot180(w), 4)  # convolving with the turned w turns it back
     ahead = conv2d(np.pad(delta, ((0, 1), (0, 1)))[None, None], w[None, None])[0, 0]
     return {
         "numbers": {"p": p, "q": q},
