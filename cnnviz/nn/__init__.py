@@ -7,7 +7,6 @@
 """
 
 from cnnviz.nn.layers import (
-    Adam,
     Conv2D,
     Dense,
     Flatten,
@@ -18,6 +17,7 @@ from cnnviz.nn.layers import (
     softmax,
     softmax_cross_entropy,
 )
+from cnnviz.nn.optim import Adam
 
 __all__ = [
     "Adam",

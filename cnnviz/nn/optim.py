@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
-if TYPE_CHECKING:  # only for the type hint: layers need no optimizer
-    from cnnviz.nn.layers import Sequential
+from cnnviz.nn.layers import Sequential  # one way: the optimizer needs layers, not the reverse
 
 
 class Adam:
