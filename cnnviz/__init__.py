@@ -15,6 +15,7 @@ from cnnviz.core.gradcheck import conv2d_gradient_errors, numerical_gradient
 
 __all__ = [
     "Geometry",
+    "capture",
     "as_pair",
     "conv2d",
     "conv2d_backward",
@@ -28,3 +29,13 @@ __all__ = [
     "rot180",
     "weight_grad_by_correlation",
 ]
+
+
+def __getattr__(name: str):
+    # capture is imported on first use: cnnviz.nn pulls in more than the core, and PyTorch is
+    # imported only inside capture() itself, so cnnviz runs without it
+    if name == "capture":
+        from cnnviz.nn.capture import capture
+
+        return capture
+    raise AttributeError(f"module 'cnnviz' has no attribute {name!r}")

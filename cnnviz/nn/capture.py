@@ -1,0 +1,213 @@
+"""Your own PyTorch model in the explorer: one forward and backward pass, recorded with hooks.
+
+The only module of cnnviz that imports torch, and only when :func:`capture` is called, so
+cnnviz runs without it::
+
+    import cnnviz
+    from cnnviz.explorer import Explorer
+
+    layers = cnnviz.capture(model, images, labels)   # images (N, C, H, W), labels (N,)
+    Explorer(layer=layers[0]).widget                  # the first conv layer, sample 0
+    layers.notes                                      # what is not supported, one sentence each
+
+:func:`capture` hooks every leaf module, runs the batch forward, scores it (mean cross-entropy
+unless ``loss`` is given), asks autograd for ``dL/d(output)`` of every module call (the model's
+own ``.grad`` fields are not touched) and hands the records to
+:class:`cnnviz.nn.captured.Capture`, which builds the explorer's snapshots and the network page's
+model from them. Which δ: see :mod:`cnnviz.nn.captured` (with the mean loss, 1/N of the
+sample's own).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from cnnviz.nn.captured import ACTIVATIONS, IMAGES, Capture, Record
+
+NEEDS_TORCH = (
+    "cnnviz.capture needs PyTorch, which is not installed here: install it with "
+    "`pip install torch` (CPU only: `pip install torch --index-url "
+    "https://download.pytorch.org/whl/cpu`) and restart the kernel."
+)
+
+
+def _torch():
+    """The torch module, or an ImportError with the one sentence saying how to get it."""
+    try:
+        import torch
+    except ImportError:  # also when sys.modules["torch"] is None
+        raise ImportError(NEEDS_TORCH) from None
+    return torch
+
+
+def _options(torch, module) -> tuple[str, dict]:
+    """The module's kind and the settings cnnviz reads, as plain Python."""
+    nn = torch.nn
+    pair = lambda v: (v, v) if isinstance(v, int) else tuple(v)  # noqa: E731
+    if isinstance(module, nn.Conv2d):
+        padding = module.padding if isinstance(module.padding, str) else pair(module.padding)
+        return "Conv2d", {"stride": pair(module.stride), "padding": padding,
+                          "dilation": pair(module.dilation), "groups": module.groups,
+                          "padding_mode": module.padding_mode}  # fmt: skip
+    if isinstance(module, nn.MaxPool2d):
+        return "MaxPool2d", {"kernel_size": pair(module.kernel_size),
+                             "stride": pair(module.stride), "padding": pair(module.padding),
+                             "dilation": pair(module.dilation), "ceil_mode": module.ceil_mode}
+    if isinstance(module, nn.Flatten):
+        return "Flatten", {"start_dim": module.start_dim, "end_dim": module.end_dim}
+    for kind in ("Linear", *ACTIVATIONS):
+        if isinstance(module, getattr(nn, kind)):
+            return kind, {}
+    return type(module).__name__, {}
+
+
+def _numpy(tensor) -> np.ndarray:
+    return tensor.detach().cpu().numpy().copy()  # a copy: later in-place ops cannot reach it
+
+
+class _Recorder:
+    """Forward hooks on every leaf module: each call's tensors, in run order."""
+
+    def __init__(self, torch, model) -> None:
+        self.torch, self.calls, self.handles, self.inputs = torch, [], [], {}
+        self.inplace = any(getattr(m, "inplace", False) for m in model.modules())
+        for name, module in model.named_modules():
+            if next(module.children(), None) is None:  # a leaf: it does the work itself
+                self.handles.append(module.register_forward_pre_hook(self._before))
+                self.handles.append(module.register_forward_hook(self._hook(name)))
+
+    def _before(self, module, inputs) -> None:
+        if inputs and isinstance(inputs[0], self.torch.Tensor):  # copied before an in-place op
+            self.inputs[id(module)] = _numpy(inputs[0])
+
+    def _hook(self, name: str):
+        def hook(module, inputs, output):
+            x_np = self.inputs.pop(id(module), None)
+            if x_np is None or not isinstance(output, self.torch.Tensor):
+                return None  # nothing cnnviz can show (no tensor in, or a tuple out)
+            passed = output.clone() if self.inplace else output  # an in-place ReLU after us
+            self.calls.append((name, module, inputs[0], output, passed, x_np, _numpy(output)))
+            return passed if self.inplace else None
+
+        return hook
+
+    def remove(self) -> None:
+        for handle in self.handles:
+            handle.remove()
+
+
+def _checked_batch(torch, model, images, labels, sample: int, loss):
+    """The batch as tensors, after checking every argument by name."""
+    if not isinstance(model, torch.nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module; got {type(model).__name__}")
+    if not isinstance(images, (np.ndarray, torch.Tensor)):
+        raise TypeError(f"images must be a NumPy array or a torch tensor; got {type(images)}")
+    if images.ndim != 4 or images.shape[0] < 1:
+        raise ValueError(f"images must be (N, C, H, W) with N >= 1; got {tuple(images.shape)}")
+    labels = labels if isinstance(labels, torch.Tensor) else np.asarray(labels)
+    if tuple(labels.shape) != (images.shape[0],):
+        raise ValueError(f"labels must be ({images.shape[0]},), one class per image; "
+                         f"got {tuple(labels.shape)}")  # fmt: skip
+    if isinstance(sample, bool) or not isinstance(sample, (int, np.integer)):
+        raise TypeError(f"sample must be an int; got {sample!r}")
+    if not 0 <= sample < images.shape[0]:
+        raise ValueError(f"sample must lie in [0, {images.shape[0]}); got {sample}")
+    if loss is not None and not callable(loss):
+        raise TypeError(f"loss must be callable as loss(logits, labels); got {loss!r}")
+    parameter = next(model.parameters(), None)
+    dtype = parameter.dtype if parameter is not None else torch.float32
+    x = torch.as_tensor(images).detach().to(dtype).clone().requires_grad_(True)
+    return x, torch.as_tensor(labels).long()
+
+
+def _pooled_pre(torch, module, kind: str, records: list[Record], source: int | None):
+    """A max-pool reading an activation: that activation's input pooled alike, else None.
+
+    Max-pooling commutes with a rising σ, ``pool(σ(z)) = σ(pool(z))``, so the conv above sees
+    ``x = σ(z_below)`` with ``z_below`` this pooled pre-activation.
+    """
+    if kind != "MaxPool2d" or source in (None, IMAGES) or records[source].kind not in ACTIVATIONS:
+        return None
+    with torch.no_grad():
+        return _numpy(module(torch.from_numpy(records[source].x)))
+
+
+def _records(torch, recorder: _Recorder, x, logits, value) -> tuple[tuple[Record, ...], bool]:
+    """One Record per hooked call, with dL/d(output); and whether they form a chain."""
+    calls = recorder.calls
+    targets = [call[3] for call in calls]
+    wanted = [i for i, t in enumerate(targets) if t.requires_grad]
+    grads = torch.autograd.grad(value, [targets[i] for i in wanted], allow_unused=True)
+    deltas = dict(zip(wanted, grads, strict=True))
+    produced = {id(call[4]): i for i, call in enumerate(calls)}
+    produced[id(x)] = IMAGES
+    records: list[Record] = []
+    for i, (name, module, tin, _, _, x_np, y_np) in enumerate(calls):
+        kind, options = _options(torch, module)
+        params = {key: _numpy(getattr(module, key)) for key in ("weight", "bias")
+                  if isinstance(getattr(module, key, None), torch.Tensor)}  # fmt: skip
+        grad, source = deltas.get(i), produced.get(id(tin))
+        records.append(Record(name, kind, options, params, x_np, y_np,
+                              np.zeros_like(y_np) if grad is None else _numpy(grad), source,
+                              _pooled_pre(torch, module, kind, records, source)))  # fmt: skip
+    chained = bool(calls) and all(r.source == i - 1 for i, r in enumerate(records)) and (
+        records[0].source == IMAGES and logits is calls[-1][4])
+    return tuple(records), chained
+
+
+def capture(
+    model,
+    images,
+    labels,
+    sample: int = 0,
+    loss: Callable | None = None,
+    *,
+    class_names: tuple[str, ...] | None = None,
+) -> Capture:
+    """Run a batch through ``model`` forward and backward; return its conv layers' snapshots.
+
+    Parameters
+    ----------
+    model : torch.nn.Module, mapping images ``(N, C, H, W)`` to logits ``(N, classes)``
+    images : ``(N, C, H, W)``, a NumPy array or a tensor
+    labels : ``(N,)`` int, the true classes
+    sample : int, the sample the snapshots show (any other: ``result.for_sample(n)``)
+    loss : callable ``loss(logits, labels) -> scalar tensor``, optional; default the mean
+        cross-entropy (then each sample's δ is 1/N of its own loss's δ)
+    class_names : names of the classes, for the network page (default "class 0", ...)
+
+    Returns
+    -------
+    Capture
+        A sequence of :class:`~cnnviz.explorer.layer.LayerSnapshot`, one per supported
+        ``nn.Conv2d`` call in run order; ``.names``, ``.notes`` (what is not supported) and
+        ``.network`` (the whole model as cnnviz layers, for the network page, or None).
+        The model's parameters and their ``.grad`` are left as they were.
+
+    Raises
+    ------
+    ImportError
+        One sentence saying how to install PyTorch, when it is missing.
+    TypeError, ValueError
+        Naming the argument and the rule it breaks.
+    """
+    torch = _torch()
+    x, target = _checked_batch(torch, model, images, labels, sample, loss)
+    recorder = _Recorder(torch, model)
+    try:
+        with torch.enable_grad():
+            logits = model(x)
+            value = torch.nn.functional.cross_entropy(logits, target) if loss is None else (
+                loss(logits, target))
+            if not isinstance(value, torch.Tensor) or value.numel() != 1:
+                raise ValueError("loss must return one number (a scalar tensor)")
+    finally:
+        recorder.remove()  # before _records, which runs pools again to pool pre-activations
+    records, chained = _records(torch, recorder, x, logits, value)
+    classes = int(logits.shape[-1]) if logits.ndim == 2 else 0
+    names = tuple(class_names) if class_names is not None else tuple(
+        f"class {i}" for i in range(classes))
+    return Capture(records, _numpy(x).astype(np.float32), target.numpy().copy(), int(sample),
+                   float(value.detach()), loss is not None, chained, names)  # fmt: skip
