@@ -201,13 +201,12 @@ def capture(
             logits = model(x)
             value = torch.nn.functional.cross_entropy(logits, target) if loss is None else (
                 loss(logits, target))
-            if not isinstance(value, torch.Tensor) or value.numel() != 1:
-                raise ValueError("loss must return one number (a scalar tensor)")
     finally:
         recorder.remove()  # before _records, which runs pools again to pool pre-activations
+    if not isinstance(value, torch.Tensor) or value.numel() != 1:
+        raise ValueError("loss must return one number (a scalar tensor)")
     records, chained = _records(torch, recorder, x, logits, value)
     classes = int(logits.shape[-1]) if logits.ndim == 2 else 0
-    names = tuple(class_names) if class_names is not None else tuple(
-        f"class {i}" for i in range(classes))
+    names = tuple(class_names or (f"class {i}" for i in range(classes)))
     return Capture(records, _numpy(x).astype(np.float32), target.numpy().copy(), int(sample),
                    float(value.detach()), loss is not None, chained, names)  # fmt: skip
