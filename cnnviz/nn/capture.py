@@ -182,16 +182,14 @@ def capture(
     -------
     Capture
         A sequence of :class:`~cnnviz.explorer.layer.LayerSnapshot`, one per supported
-        ``nn.Conv2d`` call in run order; ``.names``, ``.notes`` (what is not supported) and
-        ``.network`` (the whole model as cnnviz layers, for the network page, or None).
-        The model's parameters and their ``.grad`` are left as they were.
+        ``nn.Conv2d`` call in run order; ``.names``, ``.notes`` (what is not supported),
+        ``.network`` (cnnviz layers for the network page, or None). Parameters and ``.grad``
+        are left as they were.
 
     Raises
     ------
-    ImportError
-        One sentence saying how to install PyTorch, when it is missing.
-    TypeError, ValueError
-        Naming the argument and the rule it breaks.
+    ImportError: one sentence saying how to install PyTorch, when it is missing.
+    TypeError, ValueError: naming the argument and the rule it breaks.
     """
     torch = _torch()
     x, target = _checked_batch(torch, model, images, labels, sample, loss)
