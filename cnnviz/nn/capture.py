@@ -197,8 +197,7 @@ def capture(
     try:
         with torch.enable_grad():
             logits = model(x)
-            value = torch.nn.functional.cross_entropy(logits, target) if loss is None else (
-                loss(logits, target))
+            value = (loss or torch.nn.functional.cross_entropy)(logits, target)
     finally:
         recorder.remove()  # before _records, which runs pools again to pool pre-activations
     if not isinstance(value, torch.Tensor) or value.numel() != 1:
