@@ -308,3 +308,14 @@ def test_without_torch_capture_says_how_to_install_it(monkeypatch):
         cnnviz.capture(object(), np.zeros((1, 1, 5, 5)), [0])
     assert str(caught.value) == NEEDS_TORCH
     assert "pip install torch" in NEEDS_TORCH and NEEDS_TORCH.count(". ") == 0
+
+
+@needs_torch
+def test_the_captured_network_passes_the_whole_network_check():
+    from cnnviz.nn.network_check import whole_network_check
+
+    model = small_cnn(seed=4)
+    images, labels = batch(2, seed=5)
+    network = cnnviz.capture(model, images, labels).network
+    assert all(a.flags.c_contiguous for layer in network.layers for a in layer.params.values())
+    assert whole_network_check(network, images.astype(np.float64), labels).ok

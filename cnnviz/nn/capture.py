@@ -207,3 +207,57 @@ def capture(
     names = tuple(class_names or (f"class {i}" for i in range(classes)))
     return Capture(records, _numpy(x).astype(np.float32), target.numpy().copy(), int(sample),
                    float(value.detach()), loss is not None, chained, names)  # fmt: skip
+
+
+# --------------------------------------------------------------------------- a model to try
+
+
+def gesture_model(*, seed: int = 0):
+    """The gesture CNN of lesson 6 written in PyTorch (the same layers as
+    :func:`cnnviz.nn.training.gesture_network`): ``(N, 1, 28, 28)`` → ``(N, 8)`` logits."""
+    torch = _torch()
+    nn = torch.nn
+    torch.manual_seed(seed)
+    return nn.Sequential(
+        nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(8, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(16 * 7 * 7, 8),
+    )  # fmt: skip
+
+
+def training_step(model, optimizer, images: np.ndarray, labels: np.ndarray) -> float:
+    """One step of the usual loop: forward, mean cross-entropy, backward, optimizer step."""
+    torch = _torch()
+    optimizer.zero_grad()
+    loss = torch.nn.functional.cross_entropy(model(torch.from_numpy(images)),
+                                             torch.from_numpy(labels))  # fmt: skip
+    loss.backward()
+    optimizer.step()
+    return float(loss.detach())
+
+
+def train_model(model, images: np.ndarray, labels: np.ndarray, *, epochs: int = 3,
+                batch_size: int = 32, learning_rate: float = 2e-3, seed: int = 0) -> None:
+    """Mini-batch Adam on ``images`` ``(N, C, H, W)`` float32 and ``labels`` ``(N,)`` int64.
+
+    Runs torch on one thread: with numpy in the same process, more threads busy-wait
+    against each other.
+    """
+    torch = _torch()
+    torch.set_num_threads(1)
+    optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate)
+    rng = np.random.default_rng(seed)
+    model.train()
+    for _ in range(epochs):
+        order = rng.permutation(len(labels))
+        for start in range(0, len(order), batch_size):
+            pick = order[start : start + batch_size]
+            training_step(model, optimizer, images[pick], labels[pick])
+    model.eval()
+
+
+def predict(model, images: np.ndarray) -> np.ndarray:
+    """The model's logits ``(N, classes)`` for ``images``, as a NumPy array."""
+    torch = _torch()
+    with torch.no_grad():
+        return model(torch.as_tensor(images)).numpy()

@@ -18,6 +18,7 @@ snapshots' ``dw`` add up to torch's ``weight.grad``. Pass one image (N = 1) for 
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -178,8 +179,9 @@ def cnnviz_layer(record: Record) -> Layer:
         return {"ReLU": ReLU, "Flatten": Flatten}.get(kind, lambda: MaxPool2D(
             record.options["kernel_size"][0]))()
     bias = params.get("bias", np.zeros(weight.shape[-1 if kind == "Linear" else 0]))
-    layer.params = {"w": np.array(weight, dtype=np.float32),
-                    "b": np.array(bias, dtype=np.float32)}  # fmt: skip
+    # C order, like the layers' own params (weight.T is a Fortran-ordered view)
+    layer.params = {"w": np.ascontiguousarray(weight, dtype=np.float32),
+                    "b": np.ascontiguousarray(bias, dtype=np.float32)}  # fmt: skip
     return layer
 
 
@@ -278,3 +280,29 @@ class Capture(Sequence[LayerSnapshot]):
     def data(self) -> Gestures:
         """The captured batch as the network page's data (images, labels, class names)."""
         return Gestures(self.images, self.labels, self.class_names)
+
+
+def open_pages(captured: Capture, data: Gestures | None = None, *, conv: int = 0):
+    """The explorer on conv ``conv`` and the network page on the whole model, as two widgets.
+
+    Each is the page itself, or an HTML sentence saying why it cannot open (the notes).
+    ``data`` gives the network page its samples (default: the captured batch).
+    """
+    import ipywidgets as widgets  # only here: capturing needs no widgets
+
+    from cnnviz.explorer.app import Explorer
+    from cnnviz.nn.network_app import NetworkPage
+
+    def sentence(text: str) -> widgets.HTML:
+        return widgets.HTML(f"<p>{html.escape(text)}</p>")
+
+    if len(captured) == 0:
+        explorer = sentence("No conv layer of this model can open in the explorer: "
+                            + " ".join(captured.notes))  # fmt: skip
+    else:
+        explorer = Explorer(layer=captured[conv]).widget
+    if captured.network is None:
+        page = sentence(" ".join(captured.notes))
+    else:
+        page = NetworkPage(captured.network, captured.data() if data is None else data).widget
+    return explorer, page
