@@ -116,10 +116,11 @@ def _checked_batch(torch, model, images, labels, sample: int, loss):
         raise ValueError(f"sample must lie in [0, {images.shape[0]}); got {sample}")
     if loss is not None and not callable(loss):
         raise TypeError(f"loss must be callable as loss(logits, labels); got {loss!r}")
-    parameter = next(model.parameters(), None)
+    parameter = next(model.parameters(), None)  # the batch goes where the model lives
+    device = parameter.device if parameter is not None else "cpu"
     dtype = parameter.dtype if parameter is not None else torch.float32
-    x = torch.as_tensor(images).detach().to(dtype).clone().requires_grad_(True)
-    return x, torch.as_tensor(labels).long()
+    x = torch.as_tensor(images).detach().to(device, dtype).clone().requires_grad_(True)
+    return x, torch.as_tensor(labels).to(device).long()
 
 
 def _pooled_pre(torch, module, kind: str, records: list[Record], source: int | None):
@@ -205,7 +206,7 @@ def capture(
     records, chained = _records(torch, recorder, x, logits, value)
     classes = int(logits.shape[-1]) if logits.ndim == 2 else 0
     names = tuple(class_names or (f"class {i}" for i in range(classes)))
-    return Capture(records, _numpy(x).astype(np.float32), target.numpy().copy(), int(sample),
+    return Capture(records, _numpy(x).astype(np.float32), _numpy(target), int(sample),
                    float(value.detach()), loss is not None, chained, names)  # fmt: skip
 
 
