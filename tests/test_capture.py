@@ -319,3 +319,51 @@ def test_the_captured_network_passes_the_whole_network_check():
     network = cnnviz.capture(model, images, labels).network
     assert all(a.flags.c_contiguous for layer in network.layers for a in layer.params.values())
     assert whole_network_check(network, images.astype(np.float64), labels).ok
+
+
+@needs_torch
+@pytest.mark.parametrize(("module", "name"), [("Sigmoid", "sigmoid"), ("Tanh", "tanh")])
+def test_a_pool_after_sigmoid_or_tanh_gives_the_pooled_pre_activation(module, name):
+    torch.manual_seed(3)
+    first, second = nn.Conv2d(1, 3, 3, padding=1), nn.Conv2d(3, 2, 3)
+    model = nn.Sequential(first, getattr(nn, module)(), nn.MaxPool2d(2), second, nn.Flatten(),
+                          nn.Linear(2 * 2 * 2, 2))  # fmt: skip
+    images, labels = batch(1, shape=(1, 8, 8), classes=2)
+    layer = cnnviz.capture(model, images, labels)[1]
+    assert layer.activation == name
+    # the same network with the pool moved before σ (they commute): dL/d(pooled z) is δ below
+    pooled = nn.functional.max_pool2d(first(torch.from_numpy(images)), 2)
+    pooled.retain_grad()
+    logits = model[5](model[4](second(getattr(torch, name)(pooled))))
+    nn.functional.cross_entropy(logits, torch.as_tensor(labels)).backward()
+    close(layer.z_below, pooled.detach()[0])
+    close(layer.delta_below, pooled.grad[0])
+
+
+def _conv_record(groups=1, padding_mode="zeros", padding=(0, 0), kernel=(3, 3), dilation=(1, 1)):
+    from cnnviz.nn.captured import Record
+
+    options = {"stride": (1, 1), "padding": padding, "dilation": dilation, "groups": groups,
+               "padding_mode": padding_mode}  # fmt: skip
+    empty = np.zeros((1, 1, 1, 1))
+    return Record("c", "Conv2d", options, {"weight": np.zeros((2, 1, *kernel))}, empty, empty,
+                  empty, -1)  # fmt: skip
+
+
+@settings(max_examples=30, deadline=None)
+@given(groups=st.integers(1, 8), mode=st.sampled_from(["zeros", "reflect", "replicate"]),
+       kernel=st.tuples(st.integers(1, 5), st.integers(1, 5)),
+       dilation=st.tuples(st.integers(1, 3), st.integers(1, 3)))
+def test_each_sentence_states_the_layers_own_settings(groups, mode, kernel, dilation):
+    from cnnviz.nn.captured import conv_problem
+
+    sentence = conv_problem(_conv_record(groups, mode, "same", kernel, dilation))
+    one_sided = any(d * (k - 1) % 2 for k, d in zip(kernel, dilation, strict=True))
+    if groups != 1:
+        assert f"has groups={groups}," in sentence
+    elif mode != "zeros":
+        assert f"padding_mode='{mode}'" in sentence
+    elif one_sided:
+        assert f"a {kernel[0]}×{kernel[1]} kernel at dilation {dilation}" in sentence
+    else:
+        assert sentence is None
