@@ -367,3 +367,22 @@ def test_each_sentence_states_the_layers_own_settings(groups, mode, kernel, dila
         assert f"a {kernel[0]}×{kernel[1]} kernel at dilation {dilation}" in sentence
     else:
         assert sentence is None
+
+
+@needs_torch
+def test_the_helpers_name_their_bad_arguments():
+    from cnnviz.nn.capture import gesture_model, train_model
+    from cnnviz.nn.captured import open_pages
+
+    with pytest.raises(TypeError, match="seed"):
+        gesture_model(seed=1.5)
+    model = gesture_model()
+    images, labels = np.zeros((2, 1, 28, 28), np.float32), np.zeros(2, np.int64)
+    with pytest.raises(ValueError, match="epochs"):
+        train_model(model, images, labels, epochs=0)
+    with pytest.raises(ValueError, match="images and labels"):
+        train_model(model, images, labels[:1])
+    with pytest.raises(TypeError, match="captured"):
+        open_pages(model)
+    with pytest.raises(ValueError, match="conv"):
+        open_pages(cnnviz.capture(model, images, labels), conv=2)

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from cnnviz.core.arrays import as_count
 from cnnviz.nn.captured import Capture, open_pages
 from cnnviz.nn.gestures import CLASS_NAMES, train_test_split
 from cnnviz.nn.network_check import as_float64, whole_network_check
@@ -57,6 +58,7 @@ class Trained:
 
 def train(seed: int = 0) -> Trained | None:
     """Train lesson 6's CNN, written in PyTorch, on the gestures (None without PyTorch)."""
+    seed = as_count(seed, "seed", 0)
     if missing_torch():
         return None
     from cnnviz.nn import capture as torch_side
@@ -75,6 +77,8 @@ def capture_batch(trained: Trained | None, sample: int = 0) -> Capture | None:
     """The trained model captured on lesson 7's batch (None without a model)."""
     if trained is None:
         return None
+    if not isinstance(trained, Trained):
+        raise TypeError(f"trained must be what train() returned; got {type(trained).__name__}")
     from cnnviz.nn.capture import capture
 
     data = held_out(8)
@@ -98,6 +102,8 @@ def comparison(trained: Trained | None, captured: Capture | None) -> str:
     """A Markdown table: the torch model's numbers beside lesson 7's network's."""
     if trained is None or captured is None:
         return missing_torch() or "Train and capture the model first."
+    if not isinstance(trained, Trained) or not isinstance(captured, Capture):
+        raise TypeError("trained and captured must be what train() and capture_batch() returned")
     from cnnviz.nn.backward_trace import trace_backward
     from cnnviz.nn.capture import capture
 

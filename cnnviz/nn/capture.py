@@ -24,6 +24,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from cnnviz.core.arrays import as_count
 from cnnviz.nn.captured import ACTIVATIONS, IMAGES, Capture, Record
 
 NEEDS_TORCH = (
@@ -216,6 +217,7 @@ def capture(
 def gesture_model(*, seed: int = 0):
     """The gesture CNN of lesson 6 written in PyTorch (the same layers as
     :func:`cnnviz.nn.training.gesture_network`): ``(N, 1, 28, 28)`` → ``(N, 8)`` logits."""
+    seed = as_count(seed, "seed", 0)
     torch = _torch()
     nn = torch.nn
     torch.manual_seed(seed)
@@ -244,6 +246,12 @@ def train_model(model, images: np.ndarray, labels: np.ndarray, *, epochs: int = 
     Runs torch on one thread: with numpy in the same process, more threads busy-wait
     against each other.
     """
+    epochs, batch_size = as_count(epochs, "epochs"), as_count(batch_size, "batch_size")
+    if not learning_rate > 0:
+        raise ValueError(f"learning_rate must be > 0; got {learning_rate}")
+    if len(images) != len(labels) or len(labels) == 0:
+        raise ValueError(f"images and labels must hold the same number (>= 1) of samples; got "
+                         f"{len(images)} and {len(labels)}")  # fmt: skip
     torch = _torch()
     torch.set_num_threads(1)
     optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate)

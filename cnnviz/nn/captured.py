@@ -288,6 +288,12 @@ def open_pages(captured: Capture, data: Gestures | None = None, *, conv: int = 0
     Each is the page itself, or an HTML sentence saying why it cannot open (the notes).
     ``data`` gives the network page its samples (default: the captured batch).
     """
+    if not isinstance(captured, Capture):
+        raise TypeError(f"captured must be a Capture; got {type(captured).__name__}")
+    if isinstance(conv, bool) or not isinstance(conv, (int, np.integer)):
+        raise TypeError(f"conv must be an int; got {conv!r}")
+    if len(captured) and not 0 <= conv < len(captured):
+        raise ValueError(f"conv must lie in [0, {len(captured)}), one per conv layer; got {conv}")
     import ipywidgets as widgets  # only here: capturing needs no widgets
 
     from cnnviz.explorer.app import Explorer
