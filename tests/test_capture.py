@@ -7,6 +7,7 @@ The torch gradients here come from the test's own forward pass through the model
 
 from __future__ import annotations
 
+import os
 import sys
 
 import numpy as np
@@ -25,6 +26,8 @@ except ImportError:  # the no-torch test below still runs
     torch = None
 else:
     torch.set_num_threads(1)  # torch and numpy busy-wait against each other otherwise
+if torch is None and os.environ.get("CNNVIZ_REQUIRE_TORCH") == "1":  # make test: never skip
+    pytest.fail("CNNVIZ_REQUIRE_TORCH=1 but PyTorch is not installed", pytrace=False)
 nn = torch.nn if torch is not None else None
 needs_torch = pytest.mark.skipif(torch is None, reason="PyTorch is not installed: capture needs it")
 

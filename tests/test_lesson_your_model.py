@@ -7,6 +7,7 @@ PyTorch is absent); here the lesson's functions are checked quickly.
 from __future__ import annotations
 
 import importlib.util
+import os
 import re
 import sys
 
@@ -15,8 +16,11 @@ import pytest
 from cnnviz.lessons import your_model as L
 from cnnviz.nn.capture import NEEDS_TORCH
 
-needs_torch = pytest.mark.skipif(importlib.util.find_spec("torch") is None,
-                                 reason="PyTorch is not installed: lesson 8 trains a torch model")
+MISSING = importlib.util.find_spec("torch") is None
+if MISSING and os.environ.get("CNNVIZ_REQUIRE_TORCH") == "1":  # make test: never skip
+    pytest.fail("CNNVIZ_REQUIRE_TORCH=1 but PyTorch is not installed", pytrace=False)
+needs_torch = pytest.mark.skipif(MISSING, reason="PyTorch is not installed: lesson 8 trains a "
+                                 "torch model")
 
 
 def test_without_torch_every_step_says_how_to_get_it(monkeypatch):
