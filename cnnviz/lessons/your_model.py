@@ -16,7 +16,6 @@ sentence saying how to get it, so the notebook still runs top to bottom):
 from __future__ import annotations
 
 import html
-import importlib.util
 import time
 from dataclasses import dataclass
 
@@ -36,11 +35,11 @@ TRAIN_COUNT = 6000
 
 def missing_torch() -> str | None:
     """The sentence saying PyTorch is missing and how to install it, or None when it is there."""
-    if importlib.util.find_spec("torch") is not None:
-        return None
-    from cnnviz.nn.capture import NEEDS_TORCH
+    from cnnviz.nn.capture import torch_missing
 
-    return "This lesson shows nothing here: " + NEEDS_TORCH[0].lower() + NEEDS_TORCH[1:]
+    sentence = torch_missing()
+    return None if sentence is None else (
+        "This lesson shows nothing here: " + sentence[0].lower() + sentence[1:])
 
 
 @dataclass(frozen=True, eq=False)

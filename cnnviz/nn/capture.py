@@ -43,6 +43,15 @@ def _torch():
     return torch
 
 
+def torch_missing() -> str | None:
+    """:data:`NEEDS_TORCH` when PyTorch cannot be imported here, else None."""
+    try:
+        _torch()
+    except ImportError:
+        return NEEDS_TORCH
+    return None
+
+
 def _options(torch, module) -> tuple[str, dict]:
     """The module's kind and the settings cnnviz reads, as plain Python."""
     nn = torch.nn
