@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
-from cnnviz.nn.layers import Sequential  # one way: the optimizer needs layers, not the reverse
+if TYPE_CHECKING:  # only for the type hint: layers need no optimizer
+    from cnnviz.nn.layers import Sequential
 
 
 class Adam:
