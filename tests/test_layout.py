@@ -8,7 +8,6 @@ export -> app. The core is NumPy only; renderers draw but never wire widgets.
 from __future__ import annotations
 
 import ast
-import sys
 from pathlib import Path
 
 import pytest
@@ -138,34 +137,3 @@ def test_the_size_rule_catches_a_long_function_and_a_long_module(tmp_path):
 def test_the_size_allow_list_names_real_files():
     for name in SIZE_ALLOWED:
         assert (PACKAGE / name).is_file(), name
-
-
-# --------------------------------------------------------------------------- no circles
-
-# Pairs other helpers' rooms still have (core/_fast <-> core/budget: i21; render/fanout <->
-# render/step_paint: i20page/i19core); the lead empties this set once their branches are in.
-CIRCLES_ALLOWED = {
-    ("cnnviz.core._fast", "cnnviz.core.budget"),
-    ("cnnviz.explorer.render.fanout", "cnnviz.explorer.render.step_paint"),
-}
-
-
-def _mutual_imports(paths: list[Path]) -> list[tuple[str, str]]:
-    """Every pair of modules in ``paths`` that import each other (type-checking imports too)."""
-    names = {_dotted(p) for p in paths}
-    graph = {_dotted(p): {n for n in _imports(p) if n in names} for p in paths}
-    return sorted((a, b) for a in graph for b in graph[a] if a < b and a in graph[b])
-
-
-def test_no_two_modules_import_each_other():
-    found = set(_mutual_imports(MODULES)) - CIRCLES_ALLOWED
-    assert not found, f"modules that import each other: {sorted(found)}"
-
-
-def test_the_circle_rule_catches_two_modules_importing_each_other(tmp_path, monkeypatch):
-    monkeypatch.setattr(sys.modules[__name__], "PACKAGE", tmp_path / "cnnviz")
-    room = tmp_path / "cnnviz" / "nn"
-    room.mkdir(parents=True)
-    (room / "layers.py").write_text("from cnnviz.nn.optim import Adam\n")
-    (room / "optim.py").write_text("if False:\n    from cnnviz.nn.layers import Sequential\n")
-    assert _mutual_imports(sorted(room.glob("*.py"))) == [("cnnviz.nn.layers", "cnnviz.nn.optim")]
