@@ -42,6 +42,8 @@ def test_the_comparison_puts_the_rules_beside_lesson_7():
     untrained = L.Trained(torch_side.gesture_model(seed=1), 0.0, 0.125)
     captured = L.capture_batch(untrained)
     assert captured.names == ("0", "3") and captured.notes == ()
+    assert L.captured_summary(captured) == (
+        "conv layers: 0, 3\nnot supported: nothing: the whole model opens")
     table = L.comparison(untrained, captured)
     rows = {line.split(" | ")[0].strip("| "): line for line in table.splitlines()[2:]}
     assert "0.125" in rows["held-out accuracy (200 images)"]
@@ -50,3 +52,8 @@ def test_the_comparison_puts_the_rules_beside_lesson_7():
     check = numbers("whole-network check: largest gap, analytic vs numeric gradient")
     assert len(rule) == len(check) == 2
     assert max(rule) < 1e-6 and max(check) < 1e-6
+
+
+def test_the_summaries_say_what_is_missing_or_what_opened(monkeypatch):
+    monkeypatch.setitem(sys.modules, "torch", None)
+    assert L.trained_summary(None) == L.captured_summary(None) == L.missing_torch()

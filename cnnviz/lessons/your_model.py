@@ -72,6 +72,19 @@ def train(seed: int = 0) -> Trained | None:
     return Trained(model, seconds, float(np.mean(right)))
 
 
+def trained_summary(trained: Trained | None) -> str:
+    """The model, its training time and accuracy; or the sentence saying PyTorch is missing."""
+    return trained.summary() if trained is not None else (missing_torch() or "Not trained.")
+
+
+def captured_summary(captured: Capture | None) -> str:
+    """The captured conv layers' names and what is not supported, one line each."""
+    if captured is None:
+        return missing_torch() or "Nothing captured."
+    notes = "\n".join(captured.notes) or "nothing: the whole model opens"
+    return f"conv layers: {', '.join(captured.names)}\nnot supported: {notes}"
+
+
 def capture_batch(trained: Trained | None, sample: int = 0) -> Capture | None:
     """The trained model captured on lesson 7's batch (None without a model)."""
     if trained is None:
