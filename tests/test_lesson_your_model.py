@@ -47,8 +47,10 @@ def test_the_comparison_puts_the_rules_beside_lesson_7():
     table = L.comparison(untrained, captured)
     rows = {line.split(" | ")[0].strip("| "): line for line in table.splitlines()[2:]}
     assert "0.125" in rows["held-out accuracy (200 images)"]
+    assert f"mean loss on lesson 7's batch of {L.BATCH}" in rows
     numbers = lambda row: [float(v) for v in re.findall(r"\| ([-\d.e+]+)", rows[row])]  # noqa: E731
-    rule = numbers("batch rule at conv 1, sample 1: largest gap, δ in the batch vs δ alone / 4")
+    rule = numbers(f"batch rule at conv 1, sample 1: largest gap, δ in the batch vs δ alone / "
+                   f"{L.BATCH}")
     check = numbers("whole-network check: largest gap, analytic vs numeric gradient")
     assert len(rule) == len(check) == 2
     assert max(rule) < 1e-6 and max(check) < 1e-6

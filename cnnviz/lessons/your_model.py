@@ -123,15 +123,16 @@ def comparison(trained: Trained | None, captured: Capture | None) -> str:
     theirs = as_float64(captured.network)
     data = held_out(8)
     images, labels = data.images[:BATCH].astype(np.float64), data.labels[:BATCH]
-    rows = [("held-out accuracy (200 images)", accuracy(trained_network(), held_out()),
+    test = held_out()  # the images train() measured the torch model's accuracy on
+    rows = [(f"held-out accuracy ({len(test)} images)", accuracy(trained_network(), test),
              trained.test_accuracy)]  # fmt: skip
     traces = [trace_backward(net, images, labels) for net in (ours, theirs)]
-    rows.append(("mean loss on lesson 7's batch of 4", traces[0].loss, traces[1].loss))
+    rows.append((f"mean loss on lesson 7's batch of {BATCH}", traces[0].loss, traces[1].loss))
     alone = trace_backward(ours, images[1], labels[1]).conv_stages()[0].delta_out[0]
     ours_gap = np.abs(traces[0].conv_stages()[0].delta_out[1] - alone / BATCH).max()
     own = capture(trained.model, data.images[1:2], data.labels[1:2])[0].delta
     theirs_gap = np.abs(captured.for_sample(1)[0].delta - own / BATCH).max()
-    rule = "batch rule at conv 1, sample 1: largest gap, δ in the batch vs δ alone / 4"
+    rule = f"batch rule at conv 1, sample 1: largest gap, δ in the batch vs δ alone / {BATCH}"
     rows.append((rule, float(ours_gap), float(theirs_gap)))
     checks = [whole_network_check(net, images, labels).worst for net in (ours, theirs)]
     rows.append(("whole-network check: largest gap, analytic vs numeric gradient", *checks))
