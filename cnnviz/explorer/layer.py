@@ -176,7 +176,7 @@ class LayerSnapshot:
 
     @property
     def depth(self) -> int:
-        """C, the number of input channels (the depth D)."""
+        """C, the number of input channels: the depth."""
         return self.x.shape[0]
 
     @property
