@@ -109,19 +109,21 @@ def big_layer(torch) -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from cnnviz.nn.capture import torch_missing
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=15, help="interleaved blocks per side")
-    args = parser.parse_args(argv)
-    try:
-        import torch
-    except ImportError:
+    repeats = parser.parse_args(argv).repeats
+    if torch_missing():  # capture's own test: the same import, the same answer
         print(INSTALL_HINT)
         return 0
+    import torch
+
     torch.set_num_threads(1)  # torch and numpy busy-wait against each other otherwise
     print(machine_line())
     print(f"load average {os.getloadavg()[0]:.1f}; torch {torch.__version__}, numpy "
           f"{np.__version__}")
-    capture_against_step(torch, args.repeats)
+    capture_against_step(torch, repeats)
     big_layer(torch)
     return 0
 
