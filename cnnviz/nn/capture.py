@@ -82,6 +82,7 @@ class _Recorder:
 
     def __init__(self, torch, model) -> None:
         self.torch, self.calls, self.handles, self.inputs = torch, [], [], {}
+        self.outputs: dict[int, np.ndarray] = {}  # id(tensor passed on) -> its NumPy copy
         self.inplace = any(getattr(m, "inplace", False) for m in model.modules())
         for name, module in model.named_modules():
             if next(module.children(), None) is None:  # a leaf: it does the work itself
@@ -90,7 +91,8 @@ class _Recorder:
 
     def _before(self, module, inputs) -> None:
         if inputs and isinstance(inputs[0], self.torch.Tensor):  # copied before an in-place op
-            self.inputs[id(module)] = _numpy(inputs[0])
+            known = self.outputs.get(id(inputs[0]))  # the module before made it: its copy
+            self.inputs[id(module)] = _numpy(inputs[0]) if known is None else known
 
     def _hook(self, name: str):
         def hook(module, inputs, output):
@@ -98,7 +100,9 @@ class _Recorder:
             if x_np is None or not isinstance(output, self.torch.Tensor):
                 return None  # nothing cnnviz can show (no tensor in, or a tuple out)
             passed = output.clone() if self.inplace else output  # an in-place ReLU after us
-            self.calls.append((name, module, inputs[0], output, passed, x_np, _numpy(output)))
+            y_np = _numpy(output)
+            self.outputs[id(passed)] = y_np
+            self.calls.append((name, module, inputs[0], output, passed, x_np, y_np))
             return passed if self.inplace else None
 
         return hook
@@ -133,16 +137,21 @@ def _checked_batch(torch, model, images, labels, sample: int, loss):
     return x, torch.as_tensor(labels).to(device).long()
 
 
-def _pooled_pre(torch, module, kind: str, records: list[Record], source: int | None):
-    """A max-pool reading an activation: that activation's input pooled alike, else None.
+def _pool_again(torch, module, kind: str, records: list[Record], source: int | None):
+    """For a max-pool reading an activation: a function pooling NumPy maps the same way.
 
     Max-pooling commutes with a rising σ, ``pool(σ(z)) = σ(pool(z))``, so the conv above sees
-    ``x = σ(z_below)`` with ``z_below`` this pooled pre-activation.
+    ``x = σ(z_below)`` with ``z_below`` the activation's input pooled alike. Called only for the
+    sample a snapshot shows (pooling the whole batch again would cost a second forward pool).
     """
     if kind != "MaxPool2d" or source in (None, IMAGES) or records[source].kind not in ACTIVATIONS:
         return None
-    with torch.no_grad():
-        return _numpy(module(torch.from_numpy(records[source].x)))
+
+    def pool(maps: np.ndarray) -> np.ndarray:
+        with torch.no_grad():
+            return _numpy(module(torch.from_numpy(maps)))
+
+    return pool
 
 
 def _records(torch, recorder: _Recorder, x, logits, value) -> tuple[tuple[Record, ...], bool]:
@@ -162,7 +171,7 @@ def _records(torch, recorder: _Recorder, x, logits, value) -> tuple[tuple[Record
         grad, source = deltas.get(i), produced.get(id(tin))
         records.append(Record(name, kind, options, params, x_np, y_np,
                               np.zeros_like(y_np) if grad is None else _numpy(grad), source,
-                              _pooled_pre(torch, module, kind, records, source)))  # fmt: skip
+                              _pool_again(torch, module, kind, records, source)))  # fmt: skip
     chained = bool(calls) and all(r.source == i - 1 for i, r in enumerate(records)) and (
         records[0].source == IMAGES and logits is calls[-1][4])
     return tuple(records), chained

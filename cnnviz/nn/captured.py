@@ -19,7 +19,7 @@ snapshots' ``dw`` add up to torch's ``weight.grad``. Pass one image (N = 1) for 
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -32,6 +32,7 @@ from cnnviz.nn.layers import Conv2D, Dense, Flatten, Layer, MaxPool2D, ReLU, Seq
 ACTIVATIONS = {"ReLU": "relu", "Sigmoid": "sigmoid", "Tanh": "tanh"}  # torch kind -> explorer
 PAGE_KINDS = ("Conv2d", "ReLU", "MaxPool2d", "Flatten", "Linear")  # what the network page knows
 IMAGES = -1  # Record.source of a module that read the images themselves
+ZBelow = Callable[[int], np.ndarray]  # sample -> the layer below's pre-activation (C, H, W)
 
 
 @dataclass(frozen=True, eq=False)
@@ -48,8 +49,9 @@ class Record:
     delta : ``dL/dy``, shaped like ``y`` (zeros where the loss does not depend on y)
     source : index of the record whose output this call read, :data:`IMAGES` for the images,
         None when it came from elsewhere (a function call in ``forward``, a sum, ...)
-    pooled_pre : for a max-pool that reads an activation: that activation's input max-pooled
-        the same way ``(N, C, Ho, Wo)`` (max-pooling commutes with a rising σ), else None
+    pool_again : for a max-pool that reads an activation, a function pooling ``(n, C, H, W)``
+        maps as this call did (that activation's input pooled is the conv above's z_below:
+        max-pooling commutes with a rising σ); else None
     """
 
     name: str
@@ -60,7 +62,7 @@ class Record:
     y: np.ndarray
     delta: np.ndarray
     source: int | None
-    pooled_pre: np.ndarray | None = None
+    pool_again: Callable[[np.ndarray], np.ndarray] | None = None
 
 
 def same_padding(kernel: tuple[int, int], dilation: tuple[int, int]) -> tuple[int, int] | None:
@@ -105,11 +107,11 @@ def conv_problem(record: Record) -> str | None:
     return None
 
 
-def activation_below(records: Sequence[Record], index: int) -> tuple[str, np.ndarray | None,
+def activation_below(records: Sequence[Record], index: int) -> tuple[str, ZBelow | None,
                                                                       str | None]:
     """The explorer's σ between record ``index`` (a conv) and the layer feeding it.
 
-    Returns ``(activation, z_below for the whole batch or None, a note or None)``. Known: the
+    Returns ``(activation, z_below(sample) or None, a note or None)``. Known: the
     images (identity), an activation module (z_below is its input), or a max-pool reading an
     activation (z_below is the pooled pre-activation). Anything else is shown as identity.
     """
@@ -123,22 +125,24 @@ def activation_below(records: Sequence[Record], index: int) -> tuple[str, np.nda
             "so δ below is shown as dx, without an activation's σ'.")
     below = records[source]
     if below.kind in ACTIVATIONS:
-        return ACTIVATIONS[below.kind], below.x, None
-    if below.kind == "MaxPool2d" and below.pooled_pre is not None:
-        return ACTIVATIONS[records[below.source].kind], below.pooled_pre, None
+        return ACTIVATIONS[below.kind], lambda n: below.x[n], None
+    if below.kind == "MaxPool2d" and below.pool_again is not None:
+        pre = records[below.source].x  # the activation's input, (N, C, H, W)
+        return (ACTIVATIONS[records[below.source].kind],
+                lambda n: below.pool_again(pre[n : n + 1])[0], None)  # fmt: skip
     return "identity", None, (
         f"Conv2d '{name}' reads the output of {below.kind} '{below.name}', a kind the explorer "
         "does not know, so δ below is shown as dx, without an activation's σ'.")
 
 
 def snapshot(record: Record, sample: int, activation: str,
-             z_below: np.ndarray | None) -> LayerSnapshot:
+             z_below: ZBelow | None) -> LayerSnapshot:
     """The explorer's view of one conv call, for one sample of the batch."""
     weight = record.params["weight"]
     bias = record.params.get("bias", np.zeros(weight.shape[0], dtype=weight.dtype))
     return LayerSnapshot.from_arrays(
         record.x[sample], weight, bias, record.delta[sample], **conv_settings(record),
-        activation=activation, z_below=None if z_below is None else z_below[sample],
+        activation=activation, z_below=None if z_below is None else z_below(sample),
     )  # fmt: skip
 
 
