@@ -3,7 +3,8 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 PORT   ?= 8866
-# `make app HOST=0.0.0.0` serves the class's network; `make app THEME=dark` overrides voila.json.
+# `make app HOST=0.0.0.0` serves the class's network; `make app THEME=dark` changes the default
+# theme (cnnviz/serve/settings.py; a link's ?theme=dark|light still chooses per page).
 HOST   ?= 127.0.0.1
 THEME  ?=
 # One BLAS thread: two give nothing at these sizes, and while another process ran they stalled
@@ -12,7 +13,10 @@ export OPENBLAS_NUM_THREADS ?= 1
 export OMP_NUM_THREADS ?= 1
 export MKL_NUM_THREADS ?= 1
 
-.PHONY: app network test lint bench browser clean strip hooks
+# `make class SEED=7`: the class seed every lesson link carries (the same exercise numbers).
+SEED   ?=
+
+.PHONY: app network class test lint bench browser clean strip hooks
 
 $(VENV)/.app-installed: requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -27,21 +31,30 @@ $(VENV)/.test-installed: $(VENV)/.app-installed requirements-dev.txt requirement
 	$(PY) -m pip install -q -r requirements-oracle.txt
 	touch $@
 
-# The server's settings (theme, tracebacks, kernel culling, preheating) live in voila.json.
+# The server's settings (theme, tracebacks, kernel culling, link overrides) live in
+# cnnviz/serve/settings.py; deploy/voila.py hands them to Voila.
 # compileall: every student's kernel imports cnnviz; compiled once here, not once per kernel
 # where the environment forbids writing .pyc files (0.07-0.1 CPU s a student, bench/README.md).
 app: $(VENV)/.app-installed
 	$(PY) -m compileall -q cnnviz
 	cd notebooks && ../$(VENV)/bin/voila explorer.ipynb --no-browser --port=$(PORT) \
-		--Voila.ip=$(HOST) --Voila.config_file_paths="['$(CURDIR)']" \
+		--Voila.ip=$(HOST) --Voila.config_file_paths="['$(CURDIR)/deploy']" \
 		$(if $(THEME),--theme=$(THEME))
 
 # The whole-network page (notebooks/network.ipynb), served the same way: `make network`.
 network: $(VENV)/.app-installed
 	$(PY) -m compileall -q cnnviz
 	cd notebooks && ../$(VENV)/bin/voila network.ipynb --no-browser --port=$(PORT) \
-		--Voila.ip=$(HOST) --Voila.config_file_paths="['$(CURDIR)']" \
+		--Voila.ip=$(HOST) --Voila.config_file_paths="['$(CURDIR)/deploy']" \
 		$(if $(THEME),--theme=$(THEME))
+
+# The whole course from one address: a landing page at / (the explorer, the network page, every
+# lesson, the scenario links) over Voila serving notebooks/ with the same settings as `make app`;
+# it prints the address to give the students (the machine's LAN address with HOST=0.0.0.0).
+class: $(VENV)/.app-installed
+	$(PY) -m compileall -q cnnviz
+	$(PY) -m cnnviz.serve.course --host=$(HOST) --port=$(PORT) \
+		$(if $(THEME),--theme=$(THEME)) $(if $(SEED),--seed=$(SEED))
 
 # The browser tests drive Debian's Chromium when it is there; otherwise Playwright's own build.
 # The handout test reads the PDF back with pdftotext (Debian's poppler-utils; skipped without).
