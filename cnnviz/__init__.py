@@ -34,6 +34,7 @@ if TYPE_CHECKING:  # what the names are, for readers and type checkers
 _WHERE = {
     "Geometry": "cnnviz.core.geometry",
     "as_pair": "cnnviz.core.geometry",
+    "capture": "cnnviz.nn.capture",  # PyTorch is imported only when capture() is called
     "conv2d": "cnnviz.core.conv",
     "conv2d_backward": "cnnviz.core.conv",
     "conv2d_gradient_errors": "cnnviz.core.gradcheck",
@@ -51,6 +52,7 @@ _ROOMS = ("core", "explorer", "nn", "lessons", "cli")
 
 __all__ = [
     "Geometry",
+    "capture",
     "as_pair",
     "conv2d",
     "conv2d_backward",

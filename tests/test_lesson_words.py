@@ -24,7 +24,7 @@ from cnnviz.lessons.formulas import depth_answer_markdown
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
-LESSONS = sorted(NOTEBOOKS.glob("0[0-7]_*.ipynb"))
+LESSONS = sorted(NOTEBOOKS.glob("0[0-8]_*.ipynb"))
 MODULES = sorted(p for p in (ROOT / "cnnviz" / "lessons").glob("*.py")
                  if p.name != "exercise_widgets.py")  # fmt: skip
 

@@ -21,7 +21,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from cnnviz.core import _fast, arrays, budget
 from cnnviz.core.arrays import DOUT
 from cnnviz.core.budget import Plan, plan_for
-from cnnviz.core.geometry import IntOrPair, as_pair
+from cnnviz.core.geometry import Geometry, IntOrPair, as_pair
 
 
 def conv2d(
@@ -181,9 +181,28 @@ def input_grad_contributions(
     dout, w, geometry = arrays.one_sample(
         dout, w, input_size, stride, padding, dilation, what="input_grad_contributions", factor=1
     )
-    # every tap of filter slice w[k, c] times every delta element of map k
-    columns = w[:, :, :, :, None, None] * dout[:, None, None, None, :, :]  # (K, C, kh, kw, Ho, Wo)
-    return _fast.col2im(columns, geometry)  # (K, C, H, W)
+    return _tap_shares(dout, w, geometry)  # (K, C, H, W)
+
+
+def _tap_shares(dout: np.ndarray, w: np.ndarray, geometry: Geometry) -> np.ndarray:
+    """col2im of the columns ``w[k, c, u, v] · dout[k]``, one kernel tap at a time.
+
+    The ``(K, C, kh, kw, Ho, Wo)`` columns never exist at once (a 64×64 3×3 layer on 56×56 maps
+    would need 0.9 GB for them): one ``(K, C, Ho, Wo)`` share is reused for every tap.
+    """
+    k, c, kh, kw = w.shape
+    (sh, sw), (dil_h, dil_w) = geometry.stride, geometry.dilation
+    (ho, wo), (hp, wp) = geometry.output_size, geometry.padded_size
+    (ph, pw), (h, w_) = geometry.padding, geometry.input_size
+    grad = np.zeros((k, c, hp, wp), dtype=dout.dtype)
+    share = np.empty((k, c, ho, wo), dtype=dout.dtype)
+    for u in range(kh):
+        rows = slice(u * dil_h, u * dil_h + (ho - 1) * sh + 1, sh)  # the Ho rows tap row u hits
+        for v in range(kw):
+            cols = slice(v * dil_w, v * dil_w + (wo - 1) * sw + 1, sw)  # the Wo cols of tap v
+            np.multiply(w[:, :, u, v, None, None], dout[:, None], out=share)
+            grad[:, :, rows, cols] += share
+    return grad[:, :, ph : ph + h, pw : pw + w_]  # (K, C, H, W)
 
 
 # --------------------------------------------------------------------------- textbook routes

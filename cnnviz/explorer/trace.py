@@ -198,14 +198,18 @@ class Walk:
         layer, g = self.layer, self.layer.geometry
         k, i, j = (int(v) for v in np.unravel_index(index, layer.delta.shape))
         done = (np.arange(layer.delta.size) <= index).reshape(layer.delta.shape)  # (K,Ho,Wo)
-        contributions = input_grad_contributions(
-            np.where(done, layer.delta, 0.0),
-            layer.w,
+        # filters before k are done (their full shares), those after k have sent nothing:
+        # only filter k's share is computed, from its masked delta (a big layer stays quick)
+        contributions = np.zeros(layer.contributions.shape)  # (K, C, H, W)
+        contributions[:k] = layer.contributions[:k]
+        contributions[k] = input_grad_contributions(
+            np.where(done[k], layer.delta[k], 0.0)[None],
+            layer.w[k : k + 1],
             g.input_size,
             stride=g.stride,
             padding=g.padding,
             dilation=g.dilation,
-        )  # (K, C, H, W)
+        )[0]  # (C, H, W)
         top, left = i * g.stride[0] - g.padding[0], j * g.stride[1] - g.padding[1]
         value = float(layer.delta[k, i, j])
         return self._finish(

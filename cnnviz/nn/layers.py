@@ -3,8 +3,8 @@
 Layers: :class:`Conv2D` (calls :func:`cnnviz.conv2d` and :func:`cnnviz.conv2d_backward`),
 :class:`ReLU`, :class:`MaxPool2D`, :class:`Flatten`, :class:`Dense`, and :class:`Sequential`,
 which stacks layers and checks, when it is built, that each layer fits the one before. The
-loss lives in :mod:`cnnviz.nn.losses`, the optimizer in :mod:`cnnviz.nn.optim` (both names are
-re-exported here).
+loss lives in :mod:`cnnviz.nn.losses` (re-exported here), the optimizer in
+:mod:`cnnviz.nn.optim`, which imports this module (so this one never imports it).
 
 Every layer works on a batch and keeps what its backward pass needs:
 
@@ -29,7 +29,6 @@ from cnnviz.core.budget import check_parameters
 from cnnviz.core.conv import IntOrPair, conv2d, conv2d_backward
 from cnnviz.core.geometry import Geometry
 from cnnviz.nn.losses import softmax, softmax_cross_entropy  # noqa: F401  (re-exported)
-from cnnviz.nn.optim import Adam  # noqa: F401  (re-exported)
 
 Shape = tuple[int, ...]
 

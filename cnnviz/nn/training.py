@@ -30,7 +30,6 @@ from cnnviz.core.arrays import as_count
 from cnnviz.explorer.layer import LayerSnapshot
 from cnnviz.nn.gestures import CLASS_NAMES, DEFAULT_SIZE, Gestures
 from cnnviz.nn.layers import (
-    Adam,
     Conv2D,
     Dense,
     Flatten,
@@ -39,6 +38,7 @@ from cnnviz.nn.layers import (
     Sequential,
     softmax_cross_entropy,
 )
+from cnnviz.nn.optim import Adam
 
 DEFAULTS = {
     "seed": 0,
