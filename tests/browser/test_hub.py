@@ -1,0 +1,187 @@
+"""The course on a real JupyterHub (``make hub``'s config): real proxy, real Chromium, loopback.
+
+One hub for the module (workshop mode: opening the link is enough) and a class of three, each
+student in their own browser context (their own cookies, as on their own laptop):
+
+* each student lands on their own server's explorer and sees its picture;
+* a student who asks for another student's server is refused (and, run with
+  ``CNNVIZ_HUB_OPEN_SERVERS=1``, the same test against a hub that lets every user into every
+  server fails: the refusal comes from the hub's authorisation, not from chance);
+* the teacher signs in and, as an admin, sees the students' servers and stops one;
+* a student's kernel killed mid-class gets the page's reload sentence;
+* the hub restarts without losing the students' servers.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+import pytest
+from hub_server import DEFAULT_URL, HUB_CONFIG, TEACHER_PASSWORD, Hub
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+from servers import wait_for_picture
+
+from cnnviz.explorer.kernel_watch import GONE_SENTENCE
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+FIRST_PAINT = 150_000  # ms: three servers and kernels starting on a loaded 2-core machine
+BANNER = ".cnnviz-kernel-banner:not([hidden])"
+KERNEL_ID = re.compile(r"/api/kernels/([0-9a-f-]{36})/channels")
+USER = re.compile(r"/user/([^/]+)/")
+STUDENTS = 3
+
+
+@pytest.fixture(scope="module")
+def hub(tmp_path_factory):
+    state = tmp_path_factory.mktemp("hub")
+    if os.environ.get("CNNVIZ_HUB_OPEN_SERVERS") == "1":
+        # The negative check: the same hub with its authorisation switched off (every user may
+        # use every server). test_a_student_cannot_open_another_students_server must fail.
+        open_config = state / "open_config.py"
+        open_config.write_text(
+            f"load_subconfig({str(HUB_CONFIG)!r})\n"
+            "c.JupyterHub.load_roles.append("
+            "{'name': 'user', 'scopes': ['self', 'access:servers']})\n"
+        )
+        hub = Hub(state / "state", config=open_config)
+    else:
+        hub = Hub(state / "state")
+    hub.start()
+    yield hub
+    hub.close()
+
+
+class Student:
+    """One student's browser context and explorer page on the hub."""
+
+    def __init__(self, chromium, hub: Hub):
+        self.context = chromium.new_context(viewport={"width": 1366, "height": 900})
+        self.page = self.context.new_page()
+        self.page.kernel_ids = []
+        self.page.on("websocket", lambda ws: self.page.kernel_ids.extend(KERNEL_ID.findall(ws.url)))
+        self.page.goto(hub.base + "/", wait_until="domcontentloaded", timeout=FIRST_PAINT)
+
+    def wait(self) -> None:
+        wait_for_picture(self.page, timeout=FIRST_PAINT)
+        self.name = USER.search(self.page.url).group(1)
+
+
+@pytest.fixture(scope="module")
+def students(hub, chromium):
+    # all three arrive before any waits: the class opening the link together
+    class_ = [Student(chromium, hub) for _ in range(STUDENTS)]
+    for student in class_:
+        student.wait()
+    yield class_
+    for student in class_:
+        student.context.close()
+
+
+def test_each_student_sees_the_explorer_on_their_own_server(hub, students, artifacts):
+    names = {student.name for student in students}
+    assert len(names) == STUDENTS, "every student is their own temporary user"
+    for student in students:
+        assert student.page.url.endswith(f"/user/{student.name}{DEFAULT_URL}")
+    servers = hub.student_servers()
+    assert set(servers) == names
+    assert len({server.pid for server in servers.values()}) == STUDENTS
+    students[0].page.screenshot(path=str(artifacts / "hub-student.png"))
+
+
+def _opens(page, url: str) -> bool:
+    """Whether ``page`` (one student's) gets another student's explorer at ``url``.
+
+    JupyterHub answers 403 when it refuses; when it allows, it may first ask the visitor to
+    confirm (its "Authorize" page), which is clicked here as a curious student would.
+    """
+    response = page.goto(url, wait_until="domcontentloaded", timeout=60_000)
+    if response.status == 403:
+        assert "You do not have permission" in page.content()
+        return False
+    authorize = page.get_by_role("button", name="Authorize")
+    if authorize.count():
+        authorize.click()
+    try:
+        wait_for_picture(page, timeout=FIRST_PAINT)
+    except PlaywrightTimeout:
+        return False
+    return True
+
+
+def test_a_student_cannot_open_another_students_server(hub, students, chromium):
+    visitor = students[0].context.new_page()
+    try:
+        for other in students[1:]:
+            url = f"{hub.base}/user/{other.name}{DEFAULT_URL}"
+            assert not _opens(visitor, url), f"{students[0].name} opened {other.name}'s server"
+            api = visitor.request.get(f"{hub.base}/user/{other.name}/api/kernels")
+            assert api.status == 403, f"{other.name}'s server API answered {api.status}"
+    finally:
+        visitor.close()
+
+
+def test_the_teacher_sees_the_servers_and_stops_one(hub, students, chromium):
+    context = chromium.new_context()
+    page = context.new_page()
+    try:
+        page.goto(f"{hub.base}/hub/teacher", wait_until="domcontentloaded")
+        page.get_by_label("Teacher password").fill("wrong" * 8)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_load_state("domcontentloaded")
+        assert "/hub/teacher" in page.url  # a wrong password stays on the form
+        page.get_by_label("Teacher password").fill(TEACHER_PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url(re.compile(r"/hub/"), timeout=60_000)
+        xsrf = next(c["value"] for c in context.cookies() if c["name"] == "_xsrf")
+        headers = {"X-XSRFToken": xsrf}
+        users = page.request.get(f"{hub.base}/hub/api/users", headers=headers).json()
+        running = {u["name"] for u in users if u["servers"]}
+        assert {s.name for s in students} <= running
+        last = students[-1]
+        pid = hub.student_servers()[last.name].pid
+        stop = page.request.delete(f"{hub.base}/hub/api/users/{last.name}/server", headers=headers)
+        assert stop.status in (202, 204)
+        page.wait_for_timeout(100)
+        for _ in range(300):
+            if last.name not in hub.student_servers():
+                break
+            page.wait_for_timeout(100)
+        assert last.name not in hub.student_servers(), f"server {pid} still running"
+        # a student cannot do the same
+        student_stop = students[0].page.request.delete(
+            f"{hub.base}/hub/api/users/{students[1].name}/server", headers=headers
+        )
+        assert student_stop.status == 403
+    finally:
+        context.close()
+
+
+def test_a_killed_kernel_gets_the_reload_sentence(hub, students, artifacts):
+    student = students[0]
+    page = student.page
+    page.goto(page.url, wait_until="domcontentloaded")  # back on the explorer, a fresh kernel
+    page.kernel_ids.clear()
+    wait_for_picture(page, timeout=FIRST_PAINT)
+    page.wait_for_selector("[data-watching=kernel]", state="attached", timeout=FIRST_PAINT)
+    kernel_id = page.kernel_ids[-1]
+    kernels = hub.kernels_of(student.name)
+    (kernel,) = [k for k in kernels if any(kernel_id in part for part in k.cmdline())]
+    kernel.kill()
+    page.wait_for_selector(BANNER, timeout=30_000)
+    assert page.locator(BANNER).locator("span").inner_text() == GONE_SENTENCE
+    page.screenshot(path=str(artifacts / "hub-kernel-gone.png"))
+
+
+def test_the_hub_restarts_without_losing_the_students_servers(hub, students):
+    before = {name: server.pid for name, server in hub.student_servers().items()}
+    assert len(before) >= 2
+    hub.stop()
+    hub.start()
+    student = students[1]
+    student.page.goto(student.page.url, wait_until="domcontentloaded", timeout=FIRST_PAINT)
+    wait_for_picture(student.page, timeout=FIRST_PAINT)
+    after = {name: server.pid for name, server in hub.student_servers().items()}
+    assert after[student.name] == before[student.name], "the same server, not a new one"
+    assert set(before) <= set(after)
