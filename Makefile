@@ -13,7 +13,10 @@ export OPENBLAS_NUM_THREADS ?= 1
 export OMP_NUM_THREADS ?= 1
 export MKL_NUM_THREADS ?= 1
 
-.PHONY: app network hub test lint bench browser clean strip hooks
+# `make class SEED=7`: the class seed every lesson link carries (the same exercise numbers).
+SEED   ?=
+
+.PHONY: app network class hub test lint bench browser clean strip hooks
 
 $(VENV)/.app-installed: requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -71,6 +74,14 @@ network: $(VENV)/.app-installed
 	cd notebooks && ../$(VENV)/bin/voila network.ipynb --no-browser --port=$(PORT) \
 		--Voila.ip=$(HOST) --Voila.config_file_paths="['$(CURDIR)/deploy']" \
 		$(if $(THEME),--theme=$(THEME))
+
+# The whole course from one address: a landing page at / (the explorer, the network page, every
+# lesson, the scenario links) over Voila serving notebooks/ with the same settings as `make app`;
+# it prints the address to give the students (the machine's LAN address with HOST=0.0.0.0).
+class: $(VENV)/.app-installed
+	$(PY) -m compileall -q cnnviz
+	$(PY) -m cnnviz.serve.course --host=$(HOST) --port=$(PORT) \
+		$(if $(THEME),--theme=$(THEME)) $(if $(SEED),--seed=$(SEED))
 
 # The browser tests drive Debian's Chromium when it is there; otherwise Playwright's own build.
 # The handout test reads the PDF back with pdftotext (Debian's poppler-utils; skipped without).

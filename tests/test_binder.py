@@ -148,10 +148,10 @@ def _expected() -> str:
     )
 
 
-@pytest.mark.parametrize("notebooks", ["explorer.ipynb", "network.ipynb", "."])
-def test_voila_started_as_make_app_network_and_class_reads_every_setting(tmp_path, notebooks):
-    """``make app``, ``make network`` (one notebook) and ``make class`` (the folder) pass
-    ``--Voila.config_file_paths``: voila.py hands Voila every setting of cnnviz.serve.settings."""
+@pytest.mark.parametrize("notebooks", ["explorer.ipynb", "network.ipynb"])
+def test_voila_started_as_make_app_and_network_reads_every_setting(tmp_path, notebooks):
+    """``make app`` and ``make network`` pass ``--Voila.config_file_paths``: deploy/voila.py
+    hands Voila every setting of cnnviz.serve.settings."""
     code = (
         "import nbformat\n"
         "from voila.app import Voila\n"
@@ -164,6 +164,22 @@ def test_voila_started_as_make_app_network_and_class_reads_every_setting(tmp_pat
         + _READ_BACK.format(voila="app.voila_configuration")
     )
     assert _introspect(code, _env(tmp_path), ROOT / "notebooks") == _expected()
+
+
+def test_make_class_course_server_reads_every_setting(tmp_path):
+    """``make class`` starts cnnviz.serve.course: Voila over notebooks/ with the same voila.py."""
+    code = (
+        "import nbformat\n"
+        "from voila.execute import VoilaExecutor\n"
+        "from cnnviz.serve.course import CourseVoila, _arguments, voila_arguments\n"
+        "app = CourseVoila()\n"
+        "app.initialize(voila_arguments(_arguments([])))\n"
+        "executor = VoilaExecutor(nbformat.v4.new_notebook(), config=app.config)\n"
+        "kernels = app.config.MappingKernelManager\n"
+        "transport = app.config.KernelManager.transport\n"
+        + _READ_BACK.format(voila="app.voila_configuration")
+    )
+    assert _introspect(code, _env(tmp_path), ROOT) == _expected()
 
 
 def test_binder_server_reads_the_same_settings(tmp_path):
@@ -292,10 +308,14 @@ def test_server_config_keeps_what_the_users_config_already_holds(tmp_path):
     tool = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(tool)
     target = tmp_path / "jupyter_server_config.json"
-    target.write_text(json.dumps({"ServerApp": {"open_browser": False},
-                                  "VoilaExecutor": {"timeout": 30, "iopub_timeout": 4}}))
+    target.write_text(json.dumps({
+        "ServerApp": {"open_browser": False, "jpserver_extensions": {"other": True}},
+        "VoilaExecutor": {"timeout": 30, "iopub_timeout": 4},
+    }))  # fmt: skip
     written = tool.write(target)
-    assert written["ServerApp"] == {"open_browser": False}
+    assert written["ServerApp"] == {
+        "open_browser": False, "jpserver_extensions": {"other": True, "cnnviz.serve.web": True}
+    }
     expected = settings.SERVER_SECTIONS["VoilaExecutor"]
     assert written["VoilaExecutor"] == {"timeout": 30, **expected}
     assert written["KernelManager"]["transport"] == "ipc"

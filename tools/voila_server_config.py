@@ -33,14 +33,23 @@ def write(target: Path) -> dict:
     """Merge :func:`server_config` into the JSON file ``target`` and put ``voila.py`` beside it;
     returns what it wrote into ``target``."""
     existing = json.loads(target.read_text(encoding="utf-8")) if target.exists() else {}
-    for name, section in server_config().items():
-        existing[name] = {**existing.get(name, {}), **section}
+    _merge(existing, server_config())
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(json.dumps(existing, indent=2) + "\n", encoding="utf-8")
     # Voila's extension reads voila.py from the config folders: the theme hook (a function,
     # which JSON cannot hold).
     (target.parent / "voila.py").write_text(VOILA_PY.read_text(encoding="utf-8"), "utf-8")
     return existing
+
+
+def _merge(into: dict, new: dict) -> None:
+    """Write ``new`` into ``into``, keeping the keys of nested sections ``new`` does not name
+    (a user's other server extensions stay enabled)."""
+    for key, value in new.items():
+        if isinstance(value, dict) and isinstance(into.get(key), dict):
+            _merge(into[key], value)
+        else:
+            into[key] = value
 
 
 def main(argv: list[str]) -> int:

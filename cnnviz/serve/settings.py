@@ -57,6 +57,8 @@ SERVER_SECTIONS: dict[str, dict[str, Any]] = {
     },
     # Local sockets: with TCP, 60 kernels starting at once raced for ports.
     "KernelManager": {"transport": "ipc"},
+    # Inside a Jupyter server (Binder, the hub) the landing page at {base_url}course.
+    "ServerApp": {"jpserver_extensions": {"cnnviz.serve.web": True}},
 }
 
 
