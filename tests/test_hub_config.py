@@ -178,3 +178,13 @@ def test_the_values_files_students_per_node_sentence_is_computed():
 def test_students_per_node_refuses_a_node_of_nothing(cores, gb):
     with pytest.raises(ValueError, match="node_"):
         hs.students_per_node(cores, gb)
+
+
+def test_the_docs_sizing_table_is_built_from_the_measurements():
+    docs = (ROOT / "docs" / "hub.md").read_text(encoding="utf-8")
+    for name, per_core_minute, per_gb in hs.sizing_rows():
+        assert f"| {name} | {per_core_minute} | {per_gb} |" in docs, name
+    for cores, gb in ((4, 8), (8, 32), (16, 64)):
+        assert f"{cores} cores / {gb} GB → {hs.students_per_node(cores, gb)}" in docs
+    assert f"**{hs.MEM_GUARANTEE_MB} MB and {hs.CPU_GUARANTEE} CPU**" in docs
+    assert f"**{hs.MEM_LIMIT_MB} MB and {hs.CPU_LIMIT:g} CPU**" in docs

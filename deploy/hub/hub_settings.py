@@ -21,16 +21,21 @@ SINGLEUSER_CONFIG = Path(__file__).resolve().parent / "singleuser"
 # server's root is the repository, as on Binder, so the path is Binder's urlpath too.
 DEFAULT_URL = "/voila/render/notebooks/explorer.ipynb"
 
-# --- Sizing, from bench/bench_hub.py (6 students, 2-core machine; docs/hub.md has the run) ---
-# One student's single-user server + explorer kernel, resident memory after the first picture.
-MEASURED_MB_PER_STUDENT = 190
-# CPU seconds one student's arrival costs (server start, kernel start, first picture).
-MEASURED_CPU_S_PER_STUDENT = 4.0
-# The guarantee is what was measured; the limit leaves room for a student who opens the
-# network page or a lesson in a second tab (a second kernel, ~100 MB), no more.
+# --- Sizing, measured by bench/bench_hub.py (6 students, 2 cores; the run is in docs/hub.md) ---
+# Per student, resident memory after the first picture: their own Jupyter server with Voila's
+# extension (175 MB) and the explorer's kernel (89 MB). Plain Voila shares one server: 92 MB.
+MEASURED_MB_PER_STUDENT = 264
+VOILA_MB_PER_STUDENT = 92
+# CPU seconds one student's arrival costs (login, server start, kernel start, first picture):
+# the server's start is most of it (3.85 s); the kernel 0.69 s, hub and proxy 0.43 s.
+MEASURED_CPU_S_PER_STUDENT = 4.97
+VOILA_CPU_S_PER_STUDENT = 0.99
+# The guarantee is what was measured; the limit doubles it: room for a second page (a lesson or
+# the network page in another tab, its own kernel), not for a runaway.
 MEM_GUARANTEE_MB = MEASURED_MB_PER_STUDENT
-MEM_LIMIT_MB = 2 * MEASURED_MB_PER_STUDENT + 100
-# An idle explorer uses no CPU; a student playing the walk keeps about a tenth of a core busy.
+MEM_LIMIT_MB = 2 * MEASURED_MB_PER_STUDENT
+# An idle explorer uses no CPU; a tenth of a core each keeps a class that plays the walk
+# responsive, and a whole core lets one student's start take the machine's spare time.
 CPU_GUARANTEE = 0.1
 CPU_LIMIT = 1.0
 
@@ -52,3 +57,15 @@ def students_per_node(node_cores: float, node_gb: float, reserved_gb: float = 1.
     by_memory = math.floor((node_gb - reserved_gb) * 1024 / MEM_GUARANTEE_MB)
     by_cpu = math.floor(node_cores / CPU_GUARANTEE)
     return max(0, min(by_memory, by_cpu))
+
+
+def sizing_rows() -> list[tuple[str, str, str]]:
+    """The sizing table of docs/hub.md: (way of serving, students arriving per core-minute,
+    students per GB), from the measured cost per student."""
+    rows = []
+    for name, cpu_s, mb in (("JupyterHub (a server each)", MEASURED_CPU_S_PER_STUDENT,
+                             MEASURED_MB_PER_STUDENT),
+                            ("plain Voila (make app)", VOILA_CPU_S_PER_STUDENT,
+                             VOILA_MB_PER_STUDENT)):  # fmt: skip
+        rows.append((name, f"{60 / cpu_s:.0f}", f"{1024 / mb:.1f}"))
+    return rows

@@ -4,6 +4,8 @@ One hub for the module (workshop mode: opening the link is enough) and a class o
 student in their own browser context (their own cookies, as on their own laptop):
 
 * each student lands on their own server's explorer and sees its picture;
+* the course's landing page on a student's server links the explorer, the network page and
+  every lesson on that same server;
 * a student who asks for another student's server is refused (and, run with
   ``CNNVIZ_HUB_OPEN_SERVERS=1``, the same test against a hub that lets every user into every
   server fails: the refusal comes from the hub's authorisation, not from chance);
@@ -88,6 +90,27 @@ def test_each_student_sees_the_explorer_on_their_own_server(hub, students, artif
     assert set(servers) == names
     assert len({server.pid for server in servers.values()}) == STUDENTS
     students[0].page.screenshot(path=str(artifacts / "hub-student.png"))
+
+
+def test_the_course_landing_page_leads_to_every_page_on_the_students_own_server(hub, students):
+    student = students[2]
+    own = f"/user/{student.name}/voila/render/notebooks/"
+    page = student.context.new_page()
+    try:
+        response = page.goto(f"{hub.base}/user/{student.name}/course", wait_until="load")
+        assert response.status == 200
+        hrefs = page.eval_on_selector_all("a[href]", "links => links.map(a => a.href)")
+        notebooks = {href.split(own, 1)[1].split("?")[0] for href in hrefs if own in href}
+        lessons = {n for n in notebooks if re.fullmatch(r"\d\d_\w+\.ipynb", n)}
+        assert {"explorer.ipynb", "network.ipynb"} <= notebooks
+        assert lessons >= {"00_start_here.ipynb", "01_single_channel.ipynb"}, notebooks
+        assert all(own in href for href in hrefs if "/voila/render/" in href)
+        # one of them followed: the network page arrives from the student's own server
+        page.get_by_role("link", name=re.compile("whole network", re.I)).first.click()
+        page.wait_for_url(re.compile(re.escape(own + "network.ipynb")), timeout=FIRST_PAINT)
+        page.wait_for_selector(".jupyter-widgets", timeout=FIRST_PAINT)
+    finally:
+        page.close()
 
 
 def _opens(page, url: str) -> bool:
