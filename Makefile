@@ -51,7 +51,7 @@ HUB_AUTH ?= workshop
 hub: $(VENV)/.hub-installed $(HUB_PROXY)
 	$(PY) -m compileall -q cnnviz
 	@mkdir -p .hub && echo "hub: http://$(HOST):$(HUB_PORT)/ ($(HUB_AUTH) mode; teacher:" \
-		"http://$(HOST):$(HUB_PORT)/hub/$(if $(filter password,$(HUB_AUTH)),login,teacher)," \
+		"http://$(HOST):$(HUB_PORT)/hub/$(if $(filter password,$(HUB_AUTH)),login?next=/hub/admin,teacher)," \
 		"password in $${TEACHER_PASSWORD:+TEACHER_PASSWORD}$${TEACHER_PASSWORD:-.hub/teacher-password})"
 	cd .hub && CNNVIZ_HUB_IP=$(HOST) CNNVIZ_HUB_PORT=$(HUB_PORT) CNNVIZ_HUB_AUTH=$(HUB_AUTH) \
 		CNNVIZ_HUB_STATE=$(CURDIR)/.hub CNNVIZ_CLASS_PASSWORD="$$CLASS_PASSWORD" \

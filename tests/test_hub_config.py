@@ -11,6 +11,7 @@ import json
 import math
 import re
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -31,6 +32,13 @@ sys.path.insert(0, str(HUB))
 import hub_settings as hs  # noqa: E402
 
 TEACHER = "t" * 40
+
+
+def _run(coroutine):
+    """Run ``coroutine`` to its end in a thread of its own: Playwright's sync API (the browser
+    tests, in the same pytest run) keeps an event loop running in the main thread."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 def _load(path: Path) -> Config:
@@ -93,14 +101,14 @@ def test_workshop_mode_makes_temporary_students_and_a_teacher_admin(hub_config, 
     assert c.Authenticator.admin_users == {c.WorkshopAuthenticator.teacher_name}
 
     auth = WorkshopAuthenticator(teacher_password=TEACHER)
-    student = asyncio.run(auth.authenticate(None, None))
+    student = _run(auth.authenticate(None, None))
     assert re.fullmatch(r"[0-9a-f-]{36}", student["name"]) and not student.get("admin")
-    teacher = asyncio.run(auth.authenticate(None, {"username": "teacher", "password": TEACHER}))
+    teacher = _run(auth.authenticate(None, {"username": "teacher", "password": TEACHER}))
     assert teacher == {"name": "teacher", "admin": True}
     for wrong in ({"username": "teacher", "password": TEACHER[:-1]},
                   {"username": "someone", "password": TEACHER}):  # fmt: skip
-        assert asyncio.run(auth.authenticate(None, wrong)) is None
-    assert asyncio.run(WorkshopAuthenticator().authenticate(None, {"username": "teacher",
+        assert _run(auth.authenticate(None, wrong)) is None
+    assert _run(WorkshopAuthenticator().authenticate(None, {"username": "teacher",
                                                                     "password": ""})) is None
 
 

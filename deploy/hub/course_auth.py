@@ -9,17 +9,20 @@
 
 from __future__ import annotations
 
+from html import escape
 from secrets import compare_digest
 from typing import Any
+from urllib.parse import quote
 
 from jupyterhub.handlers.login import LoginHandler
+from jupyterhub.utils import url_path_join
 from tmpauthenticator import TmpAuthenticateHandler, TmpAuthenticator
 from traitlets import Unicode
 
 _TEACHER_FORM = """<!doctype html><html lang="en"><head><meta charset="utf-8">
 <title>Teacher sign-in</title></head><body><main>
 <h1>Teacher sign-in</h1><p>{message}</p>
-<form method="post">{xsrf}
+<form method="post" action="?next={admin}">{xsrf}
 <input type="hidden" name="username" value="{teacher}">
 <label>Teacher password <input type="password" name="password" autofocus></label>
 <button type="submit">Sign in</button></form></main></body></html>"""
@@ -36,10 +39,10 @@ class TeacherLoginHandler(LoginHandler):
         return self._form(login_error or "")
 
     def _form(self, message: str) -> str:
-        from html import escape
-
+        # signed in, the teacher lands on the admin page (the class's servers), not a server
+        admin = quote(url_path_join(self.hub.base_url, "admin"), safe="/")
         return _TEACHER_FORM.format(
-            message=escape(message), xsrf=self.xsrf_form_html(),
+            message=escape(message), xsrf=self.xsrf_form_html(), admin=escape(admin),
             teacher=escape(self.authenticator.teacher_name),
         )  # fmt: skip
 

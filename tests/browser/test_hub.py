@@ -156,12 +156,12 @@ def test_the_teacher_sees_the_servers_and_stops_one(hub, students, chromium):
         assert "/hub/teacher" in page.url  # a wrong password stays on the form
         page.get_by_label("Teacher password").fill(TEACHER_PASSWORD)
         page.get_by_role("button", name="Sign in").click()
-        page.wait_for_url(re.compile(r"/hub/"), timeout=60_000)
+        page.wait_for_url(re.compile(r"/hub/admin$"), timeout=60_000)
         xsrf = next(c["value"] for c in context.cookies() if c["name"] == "_xsrf")
         headers = {"X-XSRFToken": xsrf}
         users = page.request.get(f"{hub.base}/hub/api/users", headers=headers).json()
         running = {u["name"] for u in users if u["servers"]}
-        assert {s.name for s in students} <= running
+        assert running == {s.name for s in students}  # and no server of the teacher's
         last = students[-1]
         pid = hub.student_servers()[last.name].pid
         stop = page.request.delete(f"{hub.base}/hub/api/users/{last.name}/server", headers=headers)
@@ -208,3 +208,39 @@ def test_the_hub_restarts_without_losing_the_students_servers(hub, students):
     after = {name: server.pid for name, server in hub.student_servers().items()}
     assert after[student.name] == before[student.name], "the same server, not a new one"
     assert set(before) <= set(after)
+
+
+def _sign_in(page, base: str, name: str, password: str, then: str = "") -> None:
+    page.goto(f"{base}/hub/login{then}", wait_until="domcontentloaded")
+    page.fill("#username_input", name)
+    page.fill("#password_input", password)
+    page.click("#login_submit")
+    page.wait_for_load_state("domcontentloaded")
+
+
+def test_class_password_mode_lets_in_students_with_it_and_the_teacher_as_admin(tmp_path, chromium):
+    class_password = "a-class-password"
+    hub = Hub(tmp_path / "state", CNNVIZ_HUB_AUTH="password", CNNVIZ_CLASS_PASSWORD=class_password)
+    hub.start()
+    student, teacher = chromium.new_context(), chromium.new_context()
+    try:
+        page = student.new_page()
+        _sign_in(page, hub.base, "ada", "not-the-class-password")
+        assert "Invalid username or password" in page.content()
+        _sign_in(page, hub.base, "ada", class_password)
+        wait_for_picture(page, timeout=FIRST_PAINT)
+        assert page.url.endswith(f"/user/ada{DEFAULT_URL}")
+
+        admin = teacher.new_page()
+        _sign_in(admin, hub.base, "teacher", class_password)  # the class password is not enough
+        assert "Invalid username or password" in admin.content()
+        _sign_in(admin, hub.base, "teacher", TEACHER_PASSWORD, then="?next=%2Fhub%2Fadmin")
+        assert admin.url.endswith("/hub/admin")
+        xsrf = next(c["value"] for c in teacher.cookies() if c["name"] == "_xsrf")
+        users = admin.request.get(f"{hub.base}/hub/api/users", headers={"X-XSRFToken": xsrf})
+        assert users.status == 200
+        assert {u["name"] for u in users.json() if u["servers"]} == {"ada"}
+    finally:
+        student.close()
+        teacher.close()
+        hub.close()
