@@ -15,15 +15,13 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from traitlets.config import Config
+from traitlets.config.loader import PyFileConfigLoader
 
-pytest.importorskip("jupyterhub")
-yaml = pytest.importorskip("yaml")
-from traitlets.config import Config  # noqa: E402
-from traitlets.config.loader import PyFileConfigLoader  # noqa: E402
-
-from cnnviz.serve import settings as course  # noqa: E402
+from cnnviz.serve import settings as course
 
 ROOT = Path(__file__).resolve().parent.parent
 HUB = ROOT / "deploy" / "hub"
@@ -67,9 +65,7 @@ def _culler_args(c: Config) -> dict[str, int]:
     }
 
 
-def test_students_servers_read_the_one_settings_source_as_voila_and_binder_do(
-    hub_config, tmp_path
-):
+def test_students_servers_read_the_one_settings_source_as_voila_and_binder_do(hub_config, tmp_path):
     c = hub_config()
     config_dir = Path(c.Spawner.environment["JUPYTER_CONFIG_PATH"])
     student = _load(config_dir / "jupyter_server_config.py")  # what each student's server reads
@@ -108,8 +104,10 @@ def test_workshop_mode_makes_temporary_students_and_a_teacher_admin(hub_config, 
     for wrong in ({"username": "teacher", "password": TEACHER[:-1]},
                   {"username": "someone", "password": TEACHER}):  # fmt: skip
         assert _run(auth.authenticate(None, wrong)) is None
-    assert _run(WorkshopAuthenticator().authenticate(None, {"username": "teacher",
-                                                                    "password": ""})) is None
+    assert (
+        _run(WorkshopAuthenticator().authenticate(None, {"username": "teacher", "password": ""}))
+        is None
+    )
 
 
 def test_password_mode_uses_the_class_and_teacher_passwords(hub_config):

@@ -8,6 +8,7 @@ in the repository.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -110,8 +111,14 @@ class Hub:
             self.process.wait(timeout=10)
 
     def close(self) -> None:
-        """Stop the hub and end every student server (and its kernels) it started."""
+        """Stop the hub and end every student server (and its kernels) it started, and the
+        proxy should the hub not have stopped it (killed while it was shutting down)."""
         self.stop()
+        proxy_pid = self.state / "proxy.pid"
+        if proxy_pid.exists() and psutil.pid_exists(int(proxy_pid.read_text() or 0)):
+            proxy = psutil.Process(int(proxy_pid.read_text()))
+            if "configurable-http-proxy" in " ".join(proxy.cmdline()):
+                proxy.kill()
         for pid in self.servers:
             try:
                 server = psutil.Process(pid)
@@ -119,3 +126,5 @@ class Hub:
                     process.kill()
             except psutil.Error:
                 continue
+        # the kernels' ipc sockets (jupyterhub_config.py's JUPYTER_RUNTIME_DIR)
+        shutil.rmtree(f"/tmp/cnnviz-hub-{self.port}", ignore_errors=True)

@@ -20,7 +20,7 @@ import os
 import re
 
 import pytest
-from hub_server import DEFAULT_URL, HUB_CONFIG, TEACHER_PASSWORD, Hub
+from hub_server import DEFAULT_URL, HUB_CONFIG, HUB_PROXY, TEACHER_PASSWORD, Hub
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from servers import wait_for_picture
 
@@ -37,6 +37,8 @@ STUDENTS = 3
 
 @pytest.fixture(scope="module")
 def hub(tmp_path_factory):
+    if not HUB_PROXY.exists():  # not skipped: CI must not pass without the hub
+        pytest.fail(f"no proxy at {HUB_PROXY}: make test installs it (npm ci --prefix deploy/hub)")
     state = tmp_path_factory.mktemp("hub")
     if os.environ.get("CNNVIZ_HUB_OPEN_SERVERS") == "1":
         # The negative check: the same hub with its authorisation switched off (every user may
