@@ -148,37 +148,50 @@ def _expected() -> str:
     )
 
 
+def _read_back(setup: str, voila: str, kernels: str) -> str:
+    """Code that builds a server with ``setup`` (it names ``app``) and prints its settings."""
+    return (
+        "import nbformat\n"
+        "from voila.execute import VoilaExecutor\n"
+        + setup
+        + "executor = VoilaExecutor(nbformat.v4.new_notebook(), config=app.config)\n"
+        f"kernels = {kernels}\n"
+        "transport = app.config.KernelManager.transport\n"
+        + _READ_BACK.format(voila=voila)
+    )
+
+
+# A Jupyter server with its extensions, and the VoilaConfiguration Voila's extension builds.
+_SERVER = (
+    "from jupyter_server.serverapp import ServerApp\n"
+    "from voila.configuration import VoilaConfiguration\n"
+    "app = ServerApp()\n"
+    "app.initialize(argv=['--port=0'], find_extensions=True, new_httpserver=False)\n"
+    "voila = VoilaConfiguration(parent=app)\n"
+)
+
+
 @pytest.mark.parametrize("notebooks", ["explorer.ipynb", "network.ipynb"])
 def test_voila_started_as_make_app_and_network_reads_every_setting(tmp_path, notebooks):
     """``make app`` and ``make network`` pass ``--Voila.config_file_paths``: deploy/voila.py
     hands Voila every setting of cnnviz.serve.settings."""
-    code = (
-        "import nbformat\n"
+    setup = (
         "from voila.app import Voila\n"
-        "from voila.execute import VoilaExecutor\n"
         "app = Voila()\n"
         f"app.initialize([\"--Voila.config_file_paths=['{ROOT / 'deploy'}']\", '{notebooks}'])\n"
-        "executor = VoilaExecutor(nbformat.v4.new_notebook(), config=app.config)\n"
-        "kernels = app.config.MappingKernelManager\n"
-        "transport = app.config.KernelManager.transport\n"
-        + _READ_BACK.format(voila="app.voila_configuration")
     )
+    code = _read_back(setup, "app.voila_configuration", "app.config.MappingKernelManager")
     assert _introspect(code, _env(tmp_path), ROOT / "notebooks") == _expected()
 
 
 def test_make_class_course_server_reads_every_setting(tmp_path):
     """``make class`` starts cnnviz.serve.course: Voila over notebooks/ with the same voila.py."""
-    code = (
-        "import nbformat\n"
-        "from voila.execute import VoilaExecutor\n"
+    setup = (
         "from cnnviz.serve.course import CourseVoila, _arguments, voila_arguments\n"
         "app = CourseVoila()\n"
         "app.initialize(voila_arguments(_arguments([])))\n"
-        "executor = VoilaExecutor(nbformat.v4.new_notebook(), config=app.config)\n"
-        "kernels = app.config.MappingKernelManager\n"
-        "transport = app.config.KernelManager.transport\n"
-        + _READ_BACK.format(voila="app.voila_configuration")
     )
+    code = _read_back(setup, "app.voila_configuration", "app.config.MappingKernelManager")
     assert _introspect(code, _env(tmp_path), ROOT) == _expected()
 
 
@@ -189,23 +202,12 @@ def test_binder_server_reads_the_same_settings(tmp_path):
     env = _env(tmp_path)
     subprocess.run([sys.executable, "tools/voila_server_config.py"], cwd=ROOT, env=env,
                    check=True, capture_output=True, timeout=60)  # fmt: skip
-    code = (
-        "from jupyter_server.serverapp import ServerApp\n"
-        "from voila.configuration import VoilaConfiguration\n"
-        "from voila.execute import VoilaExecutor\n"
+    # then exactly what voila.server_extension._load_jupyter_server_extension does
+    setup = _SERVER + (
         "from voila.server_extension import load_config_file\n"
-        "import nbformat\n"
-        "app = ServerApp()\n"
-        "app.initialize(argv=['--port=0'], find_extensions=True, new_httpserver=False)\n"
-        # exactly what voila.server_extension._load_jupyter_server_extension does
-        "voila = VoilaConfiguration(parent=app)\n"
         "voila.update_config(load_config_file())\n"
-        "executor = VoilaExecutor(nbformat.v4.new_notebook(), config=app.config)\n"
-        "kernels = app.kernel_manager\n"
-        "transport = app.config.KernelManager.transport\n"
-        + _READ_BACK.format(voila="voila")
     )
-    assert _introspect(code, env, ROOT) == _expected()
+    assert _introspect(_read_back(setup, "voila", "app.kernel_manager"), env, ROOT) == _expected()
 
 
 def test_a_server_config_that_calls_configure_reads_the_same_settings(tmp_path):
@@ -213,19 +215,7 @@ def test_a_server_config_that_calls_configure_reads_the_same_settings(tmp_path):
     (tmp_path / "jupyter_server_config.py").write_text(
         "from cnnviz.serve.settings import configure\nconfigure(c)\n", encoding="utf-8"
     )
-    code = (
-        "from jupyter_server.serverapp import ServerApp\n"
-        "from voila.configuration import VoilaConfiguration\n"
-        "from voila.execute import VoilaExecutor\n"
-        "import nbformat\n"
-        "app = ServerApp()\n"
-        "app.initialize(argv=['--port=0'], find_extensions=True, new_httpserver=False)\n"
-        "voila = VoilaConfiguration(parent=app)\n"
-        "executor = VoilaExecutor(nbformat.v4.new_notebook(), config=app.config)\n"
-        "kernels = app.kernel_manager\n"
-        "transport = app.config.KernelManager.transport\n"
-        + _READ_BACK.format(voila="voila")
-    )
+    code = _read_back(_SERVER, "voila", "app.kernel_manager")
     assert _introspect(code, _env(tmp_path), tmp_path) == _expected()
 
 

@@ -135,9 +135,10 @@ def test_course_server_is_voila_with_the_make_app_settings():
         course._arguments(["--seed", "-4"])
 
 
-def test_binder_server_serves_the_landing_page_at_course(tmp_path):
-    """On Binder (and the hub) the settings enable cnnviz.serve.web: /course is the same page,
-    its links pointing at that server's Voila under notebooks/."""
+@pytest.fixture(scope="module")
+def binder_server(tmp_path_factory):
+    """A Jupyter server set up as binder/postBuild sets it up (tools/voila_server_config.py),
+    rooted at the repository: its base address."""
     import os
     import socket
     import subprocess
@@ -145,9 +146,10 @@ def test_binder_server_serves_the_landing_page_at_course(tmp_path):
     import time
     import urllib.request
 
+    config = tmp_path_factory.mktemp("jupyter-config")
     path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
-    env = dict(os.environ, JUPYTER_CONFIG_DIR=str(tmp_path), JUPYTER_CONFIG_PATH="",
-               PYTHONPATH=path)  # fmt: skip
+    env = dict(os.environ, JUPYTER_CONFIG_DIR=str(config), JUPYTER_CONFIG_PATH="",
+               PYTHONPATH=path, OPENBLAS_NUM_THREADS="1")  # fmt: skip
     subprocess.run([sys.executable, "tools/voila_server_config.py"], cwd=ROOT, env=env,
                    check=True, capture_output=True, timeout=60)  # fmt: skip
     with socket.socket() as sock:
@@ -155,21 +157,53 @@ def test_binder_server_serves_the_landing_page_at_course(tmp_path):
         port = sock.getsockname()[1]
     server = subprocess.Popen(
         [sys.executable, "-m", "jupyter_server", f"--port={port}", "--no-browser",
-         "--ServerApp.ip=127.0.0.1", "--allow-root"],
+         "--ServerApp.ip=127.0.0.1", "--allow-root", f"--IdentityProvider.token={TOKEN}"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
     try:
-        deadline, html = time.monotonic() + 60, None
-        while html is None and time.monotonic() < deadline:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/course", timeout=2) as r:
-                    html = r.read().decode()
+                urllib.request.urlopen(f"{base}/api/status?token={TOKEN}", timeout=2).close()
+                break
             except OSError:
                 time.sleep(0.3)
-        assert html is not None, "no landing page at /course"
+        yield base
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+TOKEN = "cnnviz-test"
+
+
+def _get(url: str) -> tuple[int, str]:
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url, timeout=120) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, ""
+
+
+def test_binder_server_serves_the_landing_page_at_course(binder_server):
+    """On Binder (and the hub) the settings enable cnnviz.serve.web: /course is the same page,
+    its links pointing at that server's Voila under notebooks/."""
+    status, html = _get(f"{binder_server}/course")
+    assert status == 200
     hrefs = [href for href, _ in links_of(html)]
     assert "/voila/render/notebooks/explorer.ipynb" in hrefs
     assert "/voila/render/notebooks/01_single_channel.ipynb" in hrefs
+
+
+def test_binder_server_writes_no_link_value_into_the_page(binder_server):
+    """Voila as the server's extension, as on Binder: a hostile ?theme= is dropped, a bad
+    ?template= is ignored, ?theme=dark is honoured (the hook from voila.py in ~/.jupyter)."""
+    page = f"{binder_server}/voila/render/notebooks/network.ipynb?token={TOKEN}"
+    status, html = _get(f"{page}&theme=%22%3E%3Cimg%20src%3Dx%20onerror%3Dalert(1)%3E")
+    assert status == 200 and "onerror" not in html and 'class="jp-Notebook theme-light"' in html
+    status, html = _get(f"{page}&theme=dark&template=..%2F..%2F..")
+    assert status == 200 and 'class="jp-Notebook theme-dark"' in html

@@ -106,6 +106,8 @@ def export_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--kernel", metavar="N", help="kernel height and width together")
     parser.add_argument("--activation", metavar="NAME", help="identity, relu, sigmoid or tanh")
     parser.add_argument("--walk", default="scatter", help="scatter (default) or gather")
+    parser.add_argument("--all-channels", action="store_true", help="every input channel")
+    parser.add_argument("--caption", action="store_true", help="each step's sentence under it")
     parser.add_argument(
         "--format", help="gif, html or png; taken from --out's suffix if not given, and must "
         "agree with it if both are"
@@ -122,12 +124,12 @@ def export(args: argparse.Namespace) -> int:
 
     settings, target, fmt = _export_checked(args)
     progress = None if args.quiet else ProgressBar(label=fmt, unit="frames")
-    figure = fan_out_figure(settings, args.walk)
+    figure = fan_out_figure(settings, args.walk, all_channels=args.all_channels)
     title = f"cnnviz: {args.preset}, {args.walk} walk"
     with open_target(target) as stream:
         count = export_figure(
             figure, stream, fmt, fps=args.fps, max_frames=args.max_frames, title=title,
-            progress=progress,
+            progress=progress, caption=args.caption,
         )  # fmt: skip
     _wrote(target, f"{count} steps")
     return 0
