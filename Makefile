@@ -50,9 +50,9 @@ HUB_PORT ?= 8000
 HUB_AUTH ?= workshop
 hub: $(VENV)/.hub-installed $(HUB_PROXY)
 	$(PY) -m compileall -q cnnviz
-	@mkdir -p .hub && echo "hub: http://$(HOST):$(HUB_PORT)/ ($(HUB_AUTH) mode; teacher:" \
-		"http://$(HOST):$(HUB_PORT)/hub/$(if $(filter password,$(HUB_AUTH)),login?next=/hub/admin,teacher)," \
-		"password in $${TEACHER_PASSWORD:+TEACHER_PASSWORD}$${TEACHER_PASSWORD:-.hub/teacher-password})"
+	@mkdir -p .hub && echo "hub: http://$(HOST):$(HUB_PORT)/ ($(HUB_AUTH) mode); the teacher signs" \
+		"in at http://$(HOST):$(HUB_PORT)/hub/$(if $(filter password,$(HUB_AUTH)),login?next=/hub/admin,teacher)" \
+		"with $$(if [ -n "$$TEACHER_PASSWORD" ]; then echo TEACHER_PASSWORD; else echo .hub/teacher-password; fi)"
 	cd .hub && CNNVIZ_HUB_IP=$(HOST) CNNVIZ_HUB_PORT=$(HUB_PORT) CNNVIZ_HUB_AUTH=$(HUB_AUTH) \
 		CNNVIZ_HUB_STATE=$(CURDIR)/.hub CNNVIZ_CLASS_PASSWORD="$$CLASS_PASSWORD" \
 		CNNVIZ_TEACHER_PASSWORD="$$TEACHER_PASSWORD" PATH="$(CURDIR)/$(VENV)/bin:$$PATH" \

@@ -99,26 +99,28 @@ class Hub:
         return [p for p in server.children(recursive=True) if "ipykernel_launcher" in p.cmdline()]
 
     def stop(self) -> None:
-        """Stop the hub (and its proxy), as Ctrl-C would; students' servers keep running."""
-        self.student_servers()  # remember them before they lose their parent
+        """Stop the hub, as Ctrl-C would; students' servers keep running. Its proxy and culler
+        end with it (killed here should the hub have been killed before it stopped them)."""
+        servers = self.student_servers()  # remember them before they lose their parent
         if self.process is None or self.process.poll() is not None:
             return
+        helpers = [p for p in psutil.Process(self.process.pid).children()
+                   if p.pid not in {s.pid for s in servers.values()}]  # fmt: skip
         self.process.send_signal(signal.SIGTERM)
         try:
             self.process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait(timeout=10)
+        for helper in helpers:
+            try:
+                helper.kill()
+            except psutil.Error:
+                continue
 
     def close(self) -> None:
-        """Stop the hub and end every student server (and its kernels) it started, and the
-        proxy should the hub not have stopped it (killed while it was shutting down)."""
+        """Stop the hub and end every student server (and its kernels) it started."""
         self.stop()
-        proxy_pid = self.state / "proxy.pid"
-        if proxy_pid.exists() and psutil.pid_exists(int(proxy_pid.read_text() or 0)):
-            proxy = psutil.Process(int(proxy_pid.read_text()))
-            if "configurable-http-proxy" in " ".join(proxy.cmdline()):
-                proxy.kill()
         for pid in self.servers:
             try:
                 server = psutil.Process(pid)

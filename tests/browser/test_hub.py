@@ -7,11 +7,12 @@ student in their own browser context (their own cookies, as on their own laptop)
 * the course's landing page on a student's server links the explorer, the network page and
   every lesson on that same server;
 * a student who asks for another student's server is refused (and, run with
-  ``CNNVIZ_HUB_OPEN_SERVERS=1``, the same test against a hub that lets every user into every
-  server fails: the refusal comes from the hub's authorisation, not from chance);
+  ``CNNVIZ_HUB_BREAK=open-servers``, the same test against a hub that lets every user into
+  every server fails: the refusal comes from the hub's authorisation, not from chance);
 * the teacher signs in and, as an admin, sees the students' servers and stops one;
 * a student's kernel killed mid-class gets the page's reload sentence;
-* the hub restarts without losing the students' servers.
+* the hub restarts without losing the students' servers (``CNNVIZ_HUB_BREAK=cleanup-servers``
+  makes that test fail).
 """
 
 from __future__ import annotations
@@ -35,21 +36,26 @@ USER = re.compile(r"/user/([^/]+)/")
 STUDENTS = 3
 
 
+# Run the module with CNNVIZ_HUB_BREAK=<name> to see the test that guards each setting fail:
+BREAKS = {
+    # every user may use every server: test_a_student_cannot_open_another_students_server fails
+    "open-servers": "c.JupyterHub.load_roles.append("
+    "{'name': 'user', 'scopes': ['self', 'access:servers']})",
+    # servers end with the hub: test_the_hub_restarts_without_losing_the_students_servers fails
+    "cleanup-servers": "c.JupyterHub.cleanup_servers = True",
+}
+
+
 @pytest.fixture(scope="module")
 def hub(tmp_path_factory):
     if not HUB_PROXY.exists():  # not skipped: CI must not pass without the hub
         pytest.fail(f"no proxy at {HUB_PROXY}: make test installs it (npm ci --prefix deploy/hub)")
     state = tmp_path_factory.mktemp("hub")
-    if os.environ.get("CNNVIZ_HUB_OPEN_SERVERS") == "1":
-        # The negative check: the same hub with its authorisation switched off (every user may
-        # use every server). test_a_student_cannot_open_another_students_server must fail.
-        open_config = state / "open_config.py"
-        open_config.write_text(
-            f"load_subconfig({str(HUB_CONFIG)!r})\n"
-            "c.JupyterHub.load_roles.append("
-            "{'name': 'user', 'scopes': ['self', 'access:servers']})\n"
-        )
-        hub = Hub(state / "state", config=open_config)
+    broken = os.environ.get("CNNVIZ_HUB_BREAK")
+    if broken:  # the negative checks: see BREAKS
+        config = state / "broken_config.py"
+        config.write_text(f"load_subconfig({str(HUB_CONFIG)!r})\n{BREAKS[broken]}\n")
+        hub = Hub(state / "state", config=config)
     else:
         hub = Hub(state / "state")
     hub.start()
