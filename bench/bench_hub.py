@@ -147,10 +147,10 @@ def _run_voila(browser, students: int, log: Path) -> dict:
         stop_voila(process)
 
 
-def _report(students: int, hub: dict, voila: dict) -> str:
+def _report(students: int, hub: dict, voila: dict, load: float) -> str:
     lines = [
-        f"{students} students, one after another, load average before "
-        f"{os.getloadavg()[0]:.1f} (2 cores; Chromium on the same machine)",
+        f"{students} students, one after another, load average before {load:.1f}"
+        f" ({os.cpu_count()} cores; Chromium on the same machine)",
         f"{'':14}{'all pictures':>14}{'CPU s/student':>15}{'MB/student':>12}{'fixed MB':>10}",
     ]
     for name, r in (("hub", hub), ("plain Voila", voila)):
@@ -178,12 +178,13 @@ def main(argv: list[str] | None = None) -> int:
     options = {"args": CHROMIUM_ARGS, "headless": True}
     if Path(CHROMIUM).exists():
         options["executable_path"] = CHROMIUM
+    load = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="cnnviz-bench-hub-") as tmp, sync_playwright() as pw:
         browser = pw.chromium.launch(**options)
         hub = _run_hub(browser, args.students, Path(tmp) / "hub")
         voila = _run_voila(browser, args.students, Path(tmp) / "voila.log")
         browser.close()
-    print(_report(args.students, hub, voila))
+    print(_report(args.students, hub, voila, load))
     return 0
 
 
