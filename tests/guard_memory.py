@@ -111,6 +111,57 @@ def measure_copies() -> list[dict]:
     ]
 
 
+def measure_gradcheck() -> list[dict]:
+    """The finite differences: at's float64 copy, its flat indices and the partials."""
+    from cnnviz.core.gradcheck import numerical_gradient, numerical_partials
+
+    big = np.ones((4000, 2000), dtype=np.int32)  # converted: the copy is twice its size
+    small = np.ones((500, 800))
+    first = lambda v: v[0, 0]  # noqa: E731 (a loss that allocates nothing)
+    every = (2 * 8 + np.dtype(np.intp).itemsize) * small.size
+    return [
+        peak(8 * big.size + 2 * 3 * 8, lambda: numerical_partials(first, big, [0, 1, 2]),
+             "numerical_partials", "4000x2000 int32, 3 entries"),
+        peak(every, lambda: numerical_gradient(first, small), "numerical_gradient", "500x800"),
+    ]  # fmt: skip
+
+
+def measure_maps() -> list[dict]:
+    """The formula vocabulary's correlation of one map: padded, windows as rows, result."""
+    from cnnviz.core.maps2d import correlate_2d, correlate_bytes
+
+    rng = np.random.default_rng(0)
+    image, kernel = rng.standard_normal((1000, 1000)), rng.standard_normal((3, 3))
+    counts = rng.integers(0, 9, (600, 800), dtype=np.int32)  # converted to floats first
+    full = correlate_bytes(image.shape, kernel.shape, True)
+    valid = correlate_bytes(counts.shape, (5, 5), False, counts.dtype)
+    return [
+        peak(full, lambda: correlate_2d(image, kernel, full=True), "correlate_2d",
+             "1000x1000 3x3 full"),
+        peak(valid, lambda: correlate_2d(counts, kernel[:1, :1].repeat(5, 0).repeat(5, 1)),
+             "correlate_2d", "600x800 int32 5x5 valid"),
+    ]  # fmt: skip
+
+
+def measure_activations() -> list[dict]:
+    """σ and σ' of a layer's z: temporaries of z's size, and z's float copy when it is ints."""
+    from cnnviz.core.activations import activate, activation_bytes, derivative
+
+    rng = np.random.default_rng(0)
+    z = rng.standard_normal((4000, 2000))
+    counts = rng.integers(-4, 4, (4000, 2000), dtype=np.int32)
+    halves = z.astype(np.float32)
+    cases = [(activate, "sigmoid", z), (derivative, "sigmoid", counts),
+             (derivative, "tanh", z), (derivative, "relu", halves)]  # fmt: skip
+    rows = []
+    for function, name, arr in cases:
+        run = lambda f=function, n=name, a=arr: f(n, a)  # noqa: E731
+        size = f"4000x2000 {arr.dtype}"
+        estimate = activation_bytes(name, arr, function is derivative)
+        rows.append(peak(estimate, run, f"{function.__name__} {name}", size))
+    return rows
+
+
 def measure(case: tuple) -> dict:
     name, direction, n, c, k, h, w, kernel, stride, padding = case
     rng = np.random.default_rng(0)
@@ -133,11 +184,13 @@ def main() -> None:
     conv.conv2d_backward(np.ones((1, 1, 8, 8)), np.ones((1, 1, 10, 10)), np.ones((1, 1, 3, 3)))
     if sys.argv[1:] == ["samples"]:  # only the one-sample routes and the copies
         rows = [measure_sample(case) for case in SAMPLE_CASES] + measure_copies()
+        rows += measure_gradcheck() + measure_maps() + measure_activations()
     elif len(sys.argv) > 1:
         rows = [measure(CASES[int(i)]) for i in sys.argv[1:]]
     else:
         rows = [measure(case) for case in CASES]
         rows += [measure_sample(case) for case in SAMPLE_CASES] + measure_copies()
+        rows += measure_gradcheck() + measure_maps() + measure_activations()
     for row in rows:
         print(json.dumps(row), flush=True)
 

@@ -2,8 +2,9 @@
 
 Issue 21, items 2, 3 and 5 (rot180), and the nn layers and gesture data: every refusal comes
 before any allocation, and the estimate of each guarded route (conv2d's and conv2d_backward's,
-one sample's dx shares, the textbook dx and dw, dilate, pad_input, rot180) is within 25 % of the
-peak memory measured in a child process (tests/guard_memory.py).
+one sample's dx shares, the textbook dx and dw, dilate, pad_input, rot180, the finite
+differences, the formulas' correlate_2d, the activations) is within 25 % of the peak memory
+measured in a child process (tests/guard_memory.py).
 """
 
 from __future__ import annotations
@@ -118,6 +119,38 @@ def test_one_sample_routes_refuse_an_integer_delta_before_converting_it(call, li
     assert peak < 1024**2, f"{peak / 2**20:.1f} MiB allocated before the refusal"
 
 
+def _stop(_):
+    raise RuntimeError("the loss ran")  # on a route without a guard, stop after the copy
+
+
+@pytest.mark.parametrize(
+    "call, name",
+    [
+        ("numerical_gradient(_stop, view)", "at of shape (2000, 2000)"),
+        ("numerical_partials(_stop, view, [0])", "at of shape (2000, 2000)"),
+        ("correlate_2d(view, np.ones((3, 3)))", "image of shape (2000, 2000)"),
+        ("activate('sigmoid', view)", "z of shape (2000, 2000)"),
+        ("derivative('tanh', view)", "z of shape (2000, 2000)"),
+    ],
+)
+def test_the_other_core_entries_refuse_before_copying(call, name, limit_16_mib):
+    """Finite differences, the formulas' correlation and the activations count first too."""
+    from cnnviz.core.activations import activate, derivative
+    from cnnviz.core.gradcheck import numerical_gradient, numerical_partials
+    from cnnviz.core.maps2d import correlate_2d
+
+    view = np.broadcast_to(np.int8(1), (2000, 2000))  # 4 B; 32 MB once float64
+    names = {
+        "numerical_gradient": numerical_gradient, "numerical_partials": numerical_partials,
+        "correlate_2d": correlate_2d, "activate": activate, "derivative": derivative,
+        "view": view, "np": np, "_stop": _stop,
+    }  # fmt: skip
+    raised, peak = _peak_while(lambda: eval(call, names))
+    assert isinstance(raised, ValueError) and "work arrays" in str(raised), f"{call}: {raised!r}"
+    assert str(raised).startswith(name), str(raised)
+    assert peak < 1024**2, f"{peak / 2**20:.1f} MiB allocated before the refusal"
+
+
 @pytest.mark.parametrize(
     "make, name",
     [
@@ -158,7 +191,7 @@ def test_the_estimate_of_every_route_is_within_a_quarter_of_the_measured_peak():
         table.append(f"{row['route']} | {row['size']} | {row['estimate'] / 2**20:.1f} | "
                      f"{row['measured'] / 2**20:.1f} | {ratio:.2f}")  # fmt: skip
     print("\n".join(table))
-    assert len(rows) == 18 + 8 + 3  # conv2d's routes, one sample's routes, the copies
+    assert len(rows) == 18 + 8 + 3 + 2 + 2 + 4  # conv2d, one sample, copies, gradcheck, maps, σ
     bad = [line for row, line in zip(rows, table[1:], strict=True) if
            abs(row["measured"] / row["estimate"] - 1) > 0.25]  # fmt: skip
     assert not bad, "\n".join(table)
