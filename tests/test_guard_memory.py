@@ -1,7 +1,9 @@
 """The size guard counts before it converts, and its estimate is what a call really takes.
 
 Issue 21, items 2, 3 and 5 (rot180), and the nn layers and gesture data: every refusal comes
-before any allocation, and the estimate of each conv route is within 25 % of the peak memory
+before any allocation, and the estimate of each guarded route (conv2d's and conv2d_backward's,
+one sample's dx shares, the textbook dx and dw, dilate, pad_input, rot180, the finite
+differences, the formulas' correlate_2d, the activations) is within 25 % of the peak memory
 measured in a child process (tests/guard_memory.py).
 """
 
@@ -17,8 +19,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cnnviz import conv2d, conv2d_backward, rot180
+from cnnviz import conv2d, conv2d_backward, input_grad_contributions, rot180
 from cnnviz.core import set_work_limit
+from cnnviz.core.conv import input_grad_by_full_convolution, weight_grad_by_correlation
 
 HERE = Path(__file__).parent
 
@@ -82,6 +85,72 @@ def test_rot180_is_guarded(limit_16_mib):
     assert rot180(np.arange(6).reshape(2, 3)).tolist() == [[5, 4, 3], [2, 1, 0]]
 
 
+def test_a_layer_whose_shares_fit_is_not_refused():
+    """The shares are summed one kernel tap at a time: the guard counts that, not all columns.
+
+    16 x 16 filters of 3 x 3 on 64 x 64 maps, padding 1: the padded sum and one tap's share
+    take 17.3 MB; all kh*kw columns at once would be 84 MB.
+    """
+    dout, w = np.ones((16, 64, 64)), np.ones((16, 16, 3, 3))
+    old = set_work_limit(24 * 1024**2)
+    try:
+        shares = input_grad_contributions(dout, w, 64, padding=1)
+        assert shares.shape == (16, 16, 64, 64)
+        with pytest.raises(ValueError, match="input_grad_contributions, over the limit"):
+            input_grad_contributions(dout, np.ones((16, 32, 3, 3)), 64, padding=1)  # 34.6 MB
+    finally:
+        set_work_limit(old)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda dout: input_grad_contributions(dout, np.ones((4, 4, 3, 3)), 1000, padding=1),
+        lambda dout: input_grad_by_full_convolution(dout, np.ones((4, 4, 3, 3)), 1000, padding=1),
+        lambda dout: weight_grad_by_correlation(dout, dout, 3, padding=1),
+    ],
+    ids=["contributions", "full convolution", "correlation"],
+)
+def test_one_sample_routes_refuse_an_integer_delta_before_converting_it(call, limit_16_mib):
+    dout = np.ones((4, 1000, 1000), dtype=np.uint8)  # 4 MB; 32 MB once float64
+    # (x and delta at once for the correlation: padding 1 keeps a 3 x 3 kernel's 1000 x 1000)
+    raised, peak = _peak_while(lambda: call(dout))
+    assert isinstance(raised, ValueError) and "work arrays" in str(raised), raised
+    assert peak < 1024**2, f"{peak / 2**20:.1f} MiB allocated before the refusal"
+
+
+def _stop(_):
+    raise RuntimeError("the loss ran")  # on a route without a guard, stop after the copy
+
+
+@pytest.mark.parametrize(
+    "call, name",
+    [
+        ("numerical_gradient(_stop, view)", "at of shape (2000, 2000)"),
+        ("numerical_partials(_stop, view, [0])", "at of shape (2000, 2000)"),
+        ("correlate_2d(view, np.ones((3, 3)))", "image of shape (2000, 2000)"),
+        ("activate('sigmoid', view)", "z of shape (2000, 2000)"),
+        ("derivative('tanh', view)", "z of shape (2000, 2000)"),
+    ],
+)
+def test_the_other_core_entries_refuse_before_copying(call, name, limit_16_mib):
+    """Finite differences, the formulas' correlation and the activations count first too."""
+    from cnnviz.core.activations import activate, derivative
+    from cnnviz.core.gradcheck import numerical_gradient, numerical_partials
+    from cnnviz.core.maps2d import correlate_2d
+
+    view = np.broadcast_to(np.int8(1), (2000, 2000))  # 4 B; 32 MB once float64
+    names = {
+        "numerical_gradient": numerical_gradient, "numerical_partials": numerical_partials,
+        "correlate_2d": correlate_2d, "activate": activate, "derivative": derivative,
+        "view": view, "np": np, "_stop": _stop,
+    }  # fmt: skip
+    raised, peak = _peak_while(lambda: eval(call, names))
+    assert isinstance(raised, ValueError) and "work arrays" in str(raised), f"{call}: {raised!r}"
+    assert str(raised).startswith(name), str(raised)
+    assert peak < 1024**2, f"{peak / 2**20:.1f} MiB allocated before the refusal"
+
+
 @pytest.mark.parametrize(
     "make, name",
     [
@@ -122,7 +191,7 @@ def test_the_estimate_of_every_route_is_within_a_quarter_of_the_measured_peak():
         table.append(f"{row['route']} | {row['size']} | {row['estimate'] / 2**20:.1f} | "
                      f"{row['measured'] / 2**20:.1f} | {ratio:.2f}")  # fmt: skip
     print("\n".join(table))
-    assert len(rows) == 18
+    assert len(rows) == 18 + 8 + 3 + 2 + 2 + 4  # conv2d, one sample, copies, gradcheck, maps, σ
     bad = [line for row, line in zip(rows, table[1:], strict=True) if
            abs(row["measured"] / row["estimate"] - 1) > 0.25]  # fmt: skip
     assert not bad, "\n".join(table)

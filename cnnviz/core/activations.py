@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from cnnviz.core import budget
+
 ACTIVATION_NAMES = ("identity", "relu", "sigmoid", "tanh")
 
 # How each σ' is written in the lessons, for equations on the page.
@@ -20,7 +22,25 @@ DERIVATIVE_FORMULAS = {
 }
 
 
-def _checked(name: str, z: object) -> np.ndarray:
+# What each function holds at its peak, per entry of z: (float arrays shaped like z, boolean
+# masks). σ(z) of sigmoid holds exp(-|z|), the two branches and the mask of z >= 0 besides its
+# result; σ' of tanh holds tanh(z) and its square. Measured in tests/guard_memory.py.
+_ACTIVATE_WORK = {"identity": (1, 0), "relu": (1, 0), "sigmoid": (4, 1), "tanh": (1, 0)}
+_DERIVATIVE_WORK = {"identity": (1, 0), "relu": (1, 1), "sigmoid": (4, 1), "tanh": (2, 0)}
+
+
+def activation_bytes(name: str, z: np.ndarray, slope: bool) -> int:
+    """Peak bytes :func:`activate` (or :func:`derivative`, when ``slope``) allocates for ``z``.
+
+    ``z`` as it is given (not yet floats): its conversion counts too.
+    """
+    dtype = np.result_type(z.dtype, np.float32)
+    floats, masks = (_DERIVATIVE_WORK if slope else _ACTIVATE_WORK)[name]
+    floats += z.dtype != dtype  # the converted copy
+    return z.size * (floats * dtype.itemsize + masks)
+
+
+def _checked(name: str, z: object, slope: bool = False) -> np.ndarray:
     if name not in ACTIVATION_NAMES:
         raise ValueError(f"activation must be one of {ACTIVATION_NAMES}; got {name!r}")
     array = np.asarray(z)
@@ -28,6 +48,10 @@ def _checked(name: str, z: object) -> np.ndarray:
         raise TypeError(f"z must hold real numbers; got dtype {array.dtype}")
     if np.issubdtype(array.dtype, np.complexfloating):
         raise TypeError(f"z must hold real numbers; got complex dtype {array.dtype}")
+    what = f"the {name} {'derivative' if slope else 'activation'}"
+    budget.check_work(
+        activation_bytes(name, array, slope), what=what, blame=f"z of shape {array.shape}"
+    )
     return array.astype(np.result_type(array.dtype, np.float32), copy=False)
 
 
@@ -80,7 +104,7 @@ def derivative(name: str, z: np.ndarray) -> np.ndarray:
     -------
     array shaped like ``z`` (floating)
     """
-    z = _checked(name, z)
+    z = _checked(name, z, slope=True)
     if name == "identity":
         return np.ones_like(z)
     if name == "relu":

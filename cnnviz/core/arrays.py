@@ -7,6 +7,7 @@ modifies the caller's array.
 from __future__ import annotations
 
 import numbers
+from collections.abc import Callable
 
 import numpy as np
 
@@ -146,26 +147,31 @@ def bias(b: object, k: int) -> np.ndarray:
     return b
 
 
-def sample_and_delta(x: object, delta: object) -> tuple[np.ndarray, np.ndarray]:
-    """One sample ``(C, H, W)`` and its delta ``(K, Ho, Wo)``, non-empty, in a common dtype."""
+def sample_and_delta(x: object, delta: object) -> tuple[np.ndarray, np.ndarray, np.dtype]:
+    """One sample ``(C, H, W)`` and its delta ``(K, Ho, Wo)``, non-empty, and their float dtype.
+
+    Not yet converted: the caller's size guard counts the conversion first.
+    """
     x = numeric_array(x, "x", 3, "(C, H, W)")
     delta = numeric_array(delta, "delta", 3, "(K, Ho, Wo)")
     check_not_empty(x, "x", "(C, H, W)", 0)
     check_not_empty(delta, "delta", "(K, Ho, Wo)", 0)
-    dtype = np.result_type(float_dtype(x), float_dtype(delta))
-    nbytes = conversion_bytes(dtype, x, delta)
-    budget.check_work(nbytes, what="weight_grad_by_correlation", blame=f"x of shape {x.shape}")
-    return x.astype(dtype, copy=False), delta.astype(dtype, copy=False)
+    return x, delta, np.result_type(float_dtype(x), float_dtype(delta))
 
 
 def one_sample(
-    dout: object, w: object, input_size: IntOrPair, *settings: IntOrPair, what: str, factor: int
+    dout: object,
+    w: object,
+    input_size: IntOrPair,
+    *settings: IntOrPair,
+    what: str,
+    work: Callable[[np.ndarray, np.ndarray, np.dtype, Geometry], int],
 ) -> tuple[np.ndarray, np.ndarray, Geometry]:
     """One sample's delta ``(K, Ho, Wo)`` and w ``(K, C, kh, kw)``, in their common dtype.
 
     ``settings`` are stride, padding and dilation; returns the checked geometry too. The size
-    guard (:func:`budget.check_contributions` with ``what`` and ``factor``) runs before any
-    conversion.
+    guard runs before any conversion: ``work(dout, w, dtype, geometry)`` is the route ``what``'s
+    peak bytes, counted from the checked, unconverted arrays and the result dtype.
     """
     w = numeric_array(w, "w", 4, W)
     dout = numeric_array(dout, "dout", 3, "(K, Ho, Wo)")
@@ -173,8 +179,8 @@ def one_sample(
     geometry = plan_for(input_size, w.shape[2:], *settings).geometry
     check_shape(dout, "dout", (w.shape[0], *geometry.output_size), "(K, Ho, Wo)")
     dtype = np.result_type(float_dtype(w), float_dtype(dout))
-    extra = conversion_bytes(dtype, w, dout)
-    budget.check_contributions(w.shape, dtype.itemsize, geometry, what, factor, extra)
+    blame = budget.blame(geometry, f"input_size {geometry.input_size}")
+    budget.check_work(work(dout, w, dtype, geometry), what=what, blame=blame)
     return dout.astype(dtype, copy=False), w.astype(dtype, copy=False), geometry
 
 

@@ -88,19 +88,6 @@ def blame(geometry: Geometry, subject: str) -> str:
     return f"padding {geometry.padding}" if hp * wp > 4 * h * w else subject
 
 
-def check_contributions(
-    w_shape: tuple[int, ...], itemsize: int, geometry: Geometry, what: str, factor: int, extra: int
-) -> None:
-    """The guard for one sample's per-channel shares ``(K, C, kh, kw, Ho, Wo)`` and their dx.
-
-    ``extra``: bytes the caller allocates besides (its inputs converted to floats).
-    """
-    k, c, kh, kw = w_shape
-    (ho, wo), (hp, wp) = geometry.output_size, geometry.padded_size
-    nbytes = extra + factor * itemsize * k * c * (kh * kw * ho * wo + hp * wp)
-    check_work(nbytes, what=what, blame=blame(geometry, f"input_size {geometry.input_size}"))
-
-
 def check_parameters(count: int, dtype: object, what: str, blame: str) -> np.dtype:
     """The float dtype of a layer's ``count`` parameters, after the guard for making them.
 

@@ -179,9 +179,56 @@ def input_grad_contributions(
     contrib : array ``(K, C, H, W)``
     """
     dout, w, geometry = arrays.one_sample(
-        dout, w, input_size, stride, padding, dilation, what="input_grad_contributions", factor=1
-    )
+        dout, w, input_size, stride, padding, dilation,
+        what="input_grad_contributions", work=contributions_bytes,
+    )  # fmt: skip
     return _tap_shares(dout, w, geometry)  # (K, C, H, W)
+
+
+def contributions_bytes(
+    dout: np.ndarray, w: np.ndarray, dtype: np.dtype, geometry: Geometry
+) -> int:
+    """Peak bytes :func:`input_grad_contributions` allocates for these (unconverted) arrays.
+
+    dout and w converted to ``dtype``, then what :func:`_tap_shares` holds: the padded sum
+    ``(K, C, Hp, Wp)`` (the result is a view into it) and one tap's share ``(K, C, Ho, Wo)``.
+    """
+    k, c = w.shape[:2]
+    (ho, wo), (hp, wp) = geometry.output_size, geometry.padded_size
+    work = dtype.itemsize * k * c * (hp * wp + ho * wo)
+    return arrays.conversion_bytes(dtype, dout, w) + work
+
+
+def full_convolution_bytes(
+    dout: np.ndarray, w: np.ndarray, dtype: np.dtype, geometry: Geometry
+) -> int:
+    """Peak bytes :func:`input_grad_by_full_convolution` allocates (unconverted arrays).
+
+    The dilated delta ``(K, Hd, Wd)`` and its framed copy, the turned kernel ``(K, C, eh, ew)``
+    (and the dilated one it is copied from), the full result and the padded ``(K, C, Hp, Wp)``.
+    """
+    k, c = w.shape[:2]
+    (ho, wo), (sh, sw) = geometry.output_size, geometry.stride
+    (eh, ew), (hp, wp) = geometry.kernel_extent, geometry.padded_size
+    hd, wd = (ho - 1) * sh + 1, (wo - 1) * sw + 1
+    spread = k * hd * wd
+    framed = k * (hd + 2 * eh - 2) * (wd + 2 * ew - 2)
+    kernel = k * c * eh * ew
+    full = k * c * (hd + eh - 1) * (wd + ew - 1)
+    work = spread + framed + kernel + max(kernel, full + k * c * hp * wp)
+    return arrays.conversion_bytes(dtype, dout, w) + dtype.itemsize * work
+
+
+def correlation_bytes(x: np.ndarray, delta: np.ndarray, dtype: np.dtype, geometry: Geometry) -> int:
+    """Peak bytes :func:`weight_grad_by_correlation` allocates (unconverted arrays).
+
+    x and delta converted, the dilated delta ``(K, Hd, Wd)``, the padded ``(C, Hp, Wp)`` and
+    the result ``(K, C, kh, kw)``.
+    """
+    (k, ho, wo), c = delta.shape, x.shape[0]
+    (sh, sw), (hp, wp), (kh, kw) = geometry.stride, geometry.padded_size, geometry.kernel_size
+    work = k * ((ho - 1) * sh + 1) * ((wo - 1) * sw + 1) + c * hp * wp + k * c * kh * kw
+    return arrays.conversion_bytes(dtype, x, delta) + dtype.itemsize * work
 
 
 def _tap_shares(dout: np.ndarray, w: np.ndarray, geometry: Geometry) -> np.ndarray:
@@ -275,7 +322,7 @@ def input_grad_by_full_convolution(
     """
     delta, w, geometry = arrays.one_sample(
         dout, w, input_size, stride, padding, dilation,
-        what="input_grad_by_full_convolution", factor=3,
+        what="input_grad_by_full_convolution", work=full_convolution_bytes,
     )  # fmt: skip
     eh, ew = geometry.kernel_extent
     spread = dilate(delta, geometry.stride)  # (K, Hd, Wd)
@@ -305,10 +352,14 @@ def weight_grad_by_correlation(
     x is ``(C, H, W)``, delta ``(K, Ho, Wo)``, kernel_size ``(kh, kw)``; a batch's dw is the
     sum over its samples.
     """
-    x, delta = arrays.sample_and_delta(x, delta)
+    x, delta, dtype = arrays.sample_and_delta(x, delta)
     kernel_size = as_pair(kernel_size, "kernel_size", 1)
     geometry = plan_for(x.shape[1:], kernel_size, stride, padding, dilation).geometry
     arrays.check_shape(delta, "delta", (delta.shape[0], *geometry.output_size), "(K, Ho, Wo)")
+    nbytes = correlation_bytes(x, delta, dtype, geometry)
+    subject = budget.blame(geometry, f"x of shape {x.shape}")
+    budget.check_work(nbytes, what="weight_grad_by_correlation", blame=subject)
+    x, delta = x.astype(dtype, copy=False), delta.astype(dtype, copy=False)
     spread = dilate(delta, geometry.stride)  # (K, Hd, Wd)
     windows = sliding_window_view(pad_input(x, geometry.padding), spread.shape[1:], axis=(1, 2))
     (kh, kw), (dil_h, dil_w) = geometry.kernel_size, geometry.dilation

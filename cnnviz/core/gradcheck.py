@@ -7,7 +7,10 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from cnnviz.core import budget
 from cnnviz.core.conv import IntOrPair, conv2d, conv2d_backward
+
+FLOAT_BYTES = np.dtype(np.float64).itemsize
 
 
 def numerical_gradient(
@@ -32,9 +35,11 @@ def numerical_gradient(
     grad : float64 array shaped like ``at``
     """
     _check_loss_and_eps(loss, eps)  # before the point, as the parameters come
-    point = _float64_copy(at)
+    # the copy, every flat index and every partial: three arrays of at's size
+    per_entry = 2 * FLOAT_BYTES + budget.INDEX_BYTES
+    point = _float64_copy(at, "numerical_gradient", per_entry, 0)
     entries = np.arange(point.size)
-    return numerical_partials(loss, point, entries, eps=eps).reshape(point.shape)
+    return _partials(loss, point, entries, eps).reshape(point.shape)
 
 
 def numerical_partials(
@@ -58,11 +63,21 @@ def numerical_partials(
     partials : float64 array ``(len(entries),)``, ``d loss / d at.flat[entry]`` for each entry
     """
     _check_loss_and_eps(loss, eps)
-    point = _float64_copy(at)  # a copy we may nudge
-    flat = point.reshape(-1)
+    count = np.size(entries)  # an array's attribute; a list's length
+    # the copy of at, then the entries as flat indices and their partials
+    extra = count * (budget.INDEX_BYTES + FLOAT_BYTES)
+    point = _float64_copy(at, "numerical_partials", FLOAT_BYTES, extra)  # a copy we may nudge
     entries = np.asarray(entries, dtype=np.intp).reshape(-1)
-    if entries.size and not (0 <= entries.min() and entries.max() < flat.size):
-        raise ValueError(f"entries must be flat indices below at.size={flat.size}")
+    if entries.size and not (0 <= entries.min() and entries.max() < point.size):
+        raise ValueError(f"entries must be flat indices below at.size={point.size}")
+    return _partials(loss, point, entries, eps)
+
+
+def _partials(
+    loss: Callable[[np.ndarray], float], point: np.ndarray, entries: np.ndarray, eps: float
+) -> np.ndarray:
+    """The central differences at the (checked) flat ``entries`` of ``point``, nudged in place."""
+    flat = point.reshape(-1)  # a view: point is a fresh contiguous copy
     partials = np.empty(entries.size)
     for n, index in enumerate(entries):
         saved = flat[index]
@@ -84,15 +99,21 @@ def _check_loss_and_eps(loss: object, eps: object) -> None:
         raise ValueError(f"eps must be > 0; got {eps}")
 
 
-def _float64_copy(at: object) -> np.ndarray:
-    """A float64 copy of ``at``, or a TypeError when it does not hold real numbers."""
+def _float64_copy(at: object, what: str, per_entry: int, extra: int) -> np.ndarray:
+    """A float64 copy of ``at``, or a TypeError when it does not hold real numbers.
+
+    The size guard runs first: ``per_entry`` bytes for each entry of ``at`` (its copy and what
+    the caller makes of that size) and ``extra`` bytes besides.
+    """
     try:
-        kind = np.asarray(at).dtype.kind
+        array = np.asarray(at)  # no copy of an array; a list becomes one, smaller than it was
     except ValueError as error:  # ragged nested lists
         raise TypeError(f"at must be an array of real numbers: {error}") from None
-    if kind not in "iuf":
+    if array.dtype.kind not in "iuf":
         raise TypeError(f"at must be an array of real numbers; got {type(at).__name__}")
-    return np.array(at, dtype=np.float64)
+    nbytes = per_entry * array.size + extra
+    budget.check_work(nbytes, what=what, blame=f"at of shape {array.shape}")
+    return np.array(array, dtype=np.float64)
 
 
 def conv2d_gradient_errors(
