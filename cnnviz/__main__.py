@@ -14,7 +14,7 @@ def _run() -> int:
 
         return main()
     except KeyboardInterrupt:
-        from cnnviz.cli.signals import stopped
+        from cnnviz.cli.output import stopped
 
         return stopped(2)
 

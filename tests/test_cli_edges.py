@@ -59,8 +59,11 @@ def finish(process: subprocess.Popen) -> tuple[int, bytes, bytes]:
 
 @pytest.mark.parametrize("delay", [0.0, 0.02, 0.05, 0.1, 0.2, 0.4])
 def test_ctrl_c_at_any_moment_of_the_imports_is_one_line_and_130(tmp_path, delay):
-    """From the first line of cnnviz on (``-X importtime`` says when it has loaded)."""
-    process = start(["-X", "importtime", "-m", "cnnviz", *SMALL, "--out", "a.gif"], tmp_path)
+    """From the first line of cnnviz on (``-X importtime`` says when it has loaded).
+
+    The long export, so that on a quiet machine the command is still running at 0.4 s (the
+    small one could finish first, and exit 0 with a whole file)."""
+    process = start(["-X", "importtime", "-m", "cnnviz", *LONG, "--out", "a.gif"], tmp_path)
     seen = b""
     while b"| cnnviz\n" not in seen:  # the package itself, first of ours, has loaded
         line = process.stderr.readline()

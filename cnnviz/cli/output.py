@@ -32,6 +32,7 @@ import contextlib
 import io
 import os
 import shutil
+import signal
 import stat
 import sys
 import tempfile
@@ -41,7 +42,13 @@ from dataclasses import dataclass
 from typing import BinaryIO, TextIO
 
 from cnnviz._exit import stdout_carries_file
-from cnnviz.cli.signals import held, unwinding
+from cnnviz.cli.signals import (
+    INTERRUPTED,
+    TERMINATED,
+    held,
+    ignore_further_signals,
+    unwinding,
+)
 
 STDOUT = "-"
 _PARTIAL = ".partial"
@@ -298,3 +305,10 @@ class ProgressBar:
         except (OSError, ValueError):  # its reader left: the work goes on without a bar
             silence(self.stream)
             self.stream = None
+
+
+def stopped(number: int) -> int:
+    """Say ``interrupted`` or ``terminated`` in one line; the exit code, 130 or 143."""
+    ignore_further_signals()
+    tell("terminated" if number == signal.SIGTERM else "interrupted")
+    return TERMINATED if number == signal.SIGTERM else INTERRUPTED

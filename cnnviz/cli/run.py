@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from cnnviz.cli import signals
 from cnnviz.cli.commands import COMMANDS
 from cnnviz.cli.options import OneLineParser, UsageError, cut
-from cnnviz.cli.output import OutputError, begin, silence, stream_open, tell
-from cnnviz.cli.signals import Terminated, stopped
+from cnnviz.cli.output import OutputError, begin, silence, stopped, stream_open, tell
+from cnnviz.cli.signals import Terminated
 
 
 def main(argv: Sequence[str] | None = None) -> int:

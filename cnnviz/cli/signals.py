@@ -68,12 +68,3 @@ def ignore_further_signals() -> None:
     if _main_thread():
         for number in (signal.SIGINT, signal.SIGTERM):
             signal.signal(number, signal.SIG_IGN)
-
-
-def stopped(number: int) -> int:
-    """Say ``interrupted`` or ``terminated`` in one line; the exit code, 130 or 143."""
-    ignore_further_signals()
-    from cnnviz.cli.output import tell
-
-    tell("terminated" if number == signal.SIGTERM else "interrupted")
-    return TERMINATED if number == signal.SIGTERM else INTERRUPTED
