@@ -187,6 +187,12 @@ class ExplorerWidgets:
         self.forward.on_click(lambda _: self._nudge(+1))
         self.export.on_click(self._on_export)
 
+    def _details(self) -> widgets.HBox:
+        return widgets.HBox(
+            [self.gradients, widgets.VBox([self._html("<b>Shape ledger</b>"), self.ledger])],
+            layout=widgets.Layout(flex_flow="row wrap", grid_gap="16px"),
+        )
+
     def _arrange(self) -> widgets.VBox:
         grid = widgets.GridBox(
             [self.sliders[name] for name in RANGES] + [self.activation],
@@ -205,10 +211,6 @@ class ExplorerWidgets:
                                 self.export],
                                layout=widgets.Layout(flex_flow="row wrap",
                                                      align_items="center"))
-        details = widgets.HBox(
-            [self.gradients, widgets.VBox([self._html("<b>Shape ledger</b>"), self.ledger])],
-            layout=widgets.Layout(flex_flow="row wrap", grid_gap="16px"),
-        )
         self.watch = KernelWatch(controls=[
             self.preset, *self.sliders.values(), self.activation, self.walk, self.play,
             self.step, self.back, self.forward, self.speed, self.channel,
@@ -231,7 +233,7 @@ class ExplorerWidgets:
                 self._html(conventions_html()),
                 self._html(notation_html()),
                 self._html("<h2 style='font-size:17px'>Weight and bias gradients</h2>"),
-                details,
+                self._details(),
                 self.link,
                 self.a11y.widget,
             ],
