@@ -150,7 +150,7 @@ class ExplorerWidgets:
         # only the tiles that changed travel, and Play steps through clips in the browser
         self.image = FrameView(play=self.play, play_first=1,
                                layout=widgets.Layout(max_width="100%"))
-        self.equation = self._html()
+        self.equation = self._html().add_class("cnnviz-equation")
         self.stride_note = self._html()  # the stride answer, next to the picture when s > 1
         self.preset_note = self._html()  # the preset's description and "what to notice"
         self.agreement = self._html()

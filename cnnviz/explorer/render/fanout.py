@@ -202,7 +202,9 @@ class FanOutFigure:
         hf, wf = framed_delta_size(self.layer)
         name = f"δ{k + 1}"
         self.delta_slots.append(self._slot(top, columns["delta"], ho, wo, cell, name))
-        frame_titles = (f"{name} dilated, padded", f"{name} dilated+padded", f"{name} padded")
+        hd, wd = g.dilated_output_size  # the stride's zeros, counted in the title
+        frame_titles = (f"{name} dilated to {hd}×{wd}, padded", f"{name} dilated {hd}×{wd}",
+                        f"{name} dilated, padded", f"{name} padded")
         frame_room = columns["contrib"][0] - columns["frame"] - 6
         self.frame_slots.append(self._slot(
             top, columns["frame"], hf, wf, cell * self.frame_scale, frame_titles, frame_room
@@ -286,7 +288,8 @@ class FanOutFigure:
         label(
             self.height - 6 - int(round(SMALL * 1.35)),
             6,
-            "red > 0, blue < 0, white = 0; one colour scale per row; orange frame = this step;\n"
+            "red > 0, blue < 0, blank = 0 (one decimal); one colour scale per row; "
+            "orange frame = this step;\n"
             f"grey stripes = no window reads it. Showing {shown}.",
             SMALL,
         )
