@@ -214,14 +214,15 @@ def _untouched_sentence(layer: LayerSnapshot) -> str:
         return _BOX.format("Every input pixel is read by at least one window, so every "
                            "pixel can receive gradient.")
     parts = []
-    if rows.size:
-        parts.append(f"rows {', '.join(map(str, rows))}")
+    if rows.size:  # "row 5", "rows 5, 6": one noun for one row
+        parts.append(f"row{'s' if rows.size > 1 else ''} {', '.join(map(str, rows))}")
     if cols.size:
-        parts.append(f"columns {', '.join(map(str, cols))}")
+        parts.append(f"column{'s' if cols.size > 1 else ''} {', '.join(map(str, cols))}")
     ho, (s, _), (p, _) = g.output_size[0], g.stride, g.padding
     last = (ho - 1) * s - p + g.kernel_extent[0] - 1
     return _BOX.format(
-        f"<b>Zero-gradient zone:</b> input {' and '.join(parts)} (grey stripes) are read by no "
+        f"<b>Zero-gradient zone:</b> input {' and '.join(parts)} (grey stripes) "
+        f"{'is' if rows.size + cols.size == 1 else 'are'} read by no "
         f"window (the last window along the height ends at row {last}, or the gaps of the stride "
         "and dilation skip them), so they never reach the output and their gradient is exactly 0."
     )
