@@ -40,8 +40,9 @@ _BOX = "border-left:3px solid #888;padding-left:8px;margin:6px 0"
 # The pictures are sent one pixel per value and enlarged by the browser without smoothing.
 _PIXELATED = widgets.HTML(
     "<style>.cnnviz-pixelated{image-rendering:pixelated;image-rendering:crisp-edges;"
-    "height:auto;flex:none}</style>"
-)
+    "height:auto;flex:none}.cnnviz-network a{color:var(--jp-content-link-color, #1a5fb4);"
+    "text-decoration:underline}</style>"
+)  # links read as links (Voila's theme draws them as plain text)
 
 
 def _image() -> widgets.Image:

@@ -71,3 +71,22 @@ def test_step_controls_equation_and_step_frame_share_one_screen(voila_base_url, 
     _check_one_screen(page)
     readout = page.locator(".cnnviz-stepbar .widget-slider .widget-readout").first
     assert readout.inner_text().strip() == "31"  # the slider says what the text says
+
+
+def test_gif_link_looks_like_a_link_and_goes_when_the_setting_changes(voila_base_url,
+                                                                        open_page):
+    page = open_page(f"{voila_base_url}/voila/render/explorer.ipynb?preset=single-channel",
+                     width=WIDTH, height=HEIGHT)
+    wait_for_picture(page, timeout=120_000)
+    page.get_by_role("button", name="Export GIF").click()
+    link = page.locator("a[download]")
+    link.wait_for(timeout=60_000)
+    style = link.evaluate("a => { const s = getComputedStyle(a), b = getComputedStyle("
+                          "document.body); return [s.textDecorationLine, s.color, b.color]; }")
+    assert "underline" in style[0] and style[1] != style[2], style
+    before = picture_of(page)
+    slider = page.locator(".widget-slider", has=page.get_by_text("stride s", exact=True))
+    slider.locator(".noUi-handle").focus()
+    page.keyboard.press("ArrowRight")  # stride 1 -> 2: a new walk
+    wait_for_new_picture(page, before)
+    link.wait_for(state="detached", timeout=30_000)  # the old walk's GIF is gone
