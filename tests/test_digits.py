@@ -127,3 +127,18 @@ def test_zero_cells_of_the_page_figure_are_blank():
         cell = frame[box.row_edges[r] + 1 : box.row_edges[r + 1] - 1,
                      box.col_edges[c] + 1 : box.col_edges[c + 1] - 1]
         assert (cell == cell[0, 0]).all()  # blank (no hatching on this preset's dx)
+
+
+@pytest.mark.parametrize("pixels", [11, 13])  # the pictures' label sizes
+def test_star_and_asterisk_in_a_label_are_big_enough_to_tell_from_dot_and_cross(pixels):
+    def ink(text: str) -> tuple[int, int]:
+        image = glyphs(text, pixels)
+        rows, cols = np.flatnonzero(image.max(axis=1) > 0.3), np.flatnonzero(
+            image.max(axis=0) > 0.3)
+        return rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1
+
+    digit = ink("8")[0]
+    for symbol in "⋆∗":
+        height, width = ink(symbol + " ")  # a label with the symbol in it
+        assert height >= digit and width >= digit, (symbol, height, width, digit)
+    assert ink("·")[0] * 3 <= ink("⋆ ")[0]

@@ -19,7 +19,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from cnnviz.explorer.render.atlas import atlas_image, freetype_image
+from cnnviz.explorer.render.atlas import BIG_SIZES, atlas_image, freetype_image
 from cnnviz.explorer.render.colours import (  # noqa: F401 (re-exported: the painter's colours)
     _EVEN,
     CELL_DARK_TEXT,
@@ -41,6 +41,7 @@ GRID = (200, 200, 200)
 HATCH = (120, 120, 120)
 DARK_TEXT = (20, 20, 20)
 SMALLEST_DIGITS = 9  # px: the smallest numbers printed in a cell
+SYMBOL_SCALE = {"⋆": 2.2, "∗": 1.3}  # a label's ⋆ and ∗ drawn this much bigger (glyphs)
 WIDEST = ("-0.8", "-8.8", "-88")  # the widest forms short_number writes below 1000
 
 
@@ -99,7 +100,10 @@ def glyphs(text: str, pixels: int, bold: bool = False, crop_rows: bool = True) -
     ``crop_rows=False`` keeps the font's line box, so labels of one size share a baseline.
     Composed from the glyph atlas; a character or size it lacks is drawn by FreeType.
     """
-    drawn = atlas_image(text, pixels, bold)
+    # ⋆ and ∗ drawn bigger (DejaVu draws ⋆ very small), so they read apart from · and ×
+    symbols = {char: min(BIG_SIZES[-1], max(BIG_SIZES[0], int(round(pixels * scale))))
+               for char, scale in SYMBOL_SCALE.items() if char in text}
+    drawn = atlas_image(text, pixels, bold, symbols or None)
     image, descent = drawn if drawn is not None else freetype_image(text, pixels, bold)
     image = image.astype(np.float32) / 255.0
     inked = np.flatnonzero(image.max(axis=0) > 0)
