@@ -158,19 +158,14 @@ def _blend(frame: np.ndarray, mask: np.ndarray, top: int, left: int, colour) -> 
 
 
 def paste_text(
-    frame: np.ndarray, text: str, centre: tuple[float, float], pixels: int, colour
+    frame: np.ndarray, text: str, centre: tuple[float, float], pixels: int, colour,
+    *, number: bool = False,
 ) -> None:
-    """Blend ``text`` centred at ``(row, col)`` into ``frame`` ``(H, W, 3)`` uint8, in place."""
-    mask = glyphs(text, pixels)
-    h, w = mask.shape
-    _blend(frame, mask, int(round(centre[0] - h / 2)), int(round(centre[1] - w / 2)), colour)
+    """Blend ``text`` centred at ``(row, col)`` into ``frame`` ``(H, W, 3)`` uint8, in place.
 
-
-def paste_number(
-    frame: np.ndarray, text: str, centre: tuple[float, float], pixels: int, colour
-) -> None:
-    """:func:`paste_text` for a cell's number (:func:`number_glyphs`: a solid point)."""
-    mask = number_glyphs(text, pixels)
+    ``number``: a cell's number, drawn by :func:`number_glyphs` (a solid decimal point).
+    """
+    mask = number_glyphs(text, pixels) if number else glyphs(text, pixels)
     h, w = mask.shape
     _blend(frame, mask, int(round(centre[0] - h / 2)), int(round(centre[1] - w / 2)), colour)
 
@@ -326,8 +321,8 @@ class MapBox:
                     continue
                 text = short_number(float(values[r, c]))
                 if text:
-                    paste_number(frame, text, (centre_rows[r], centre_cols[c]), size,
-                                 LIGHT_TEXT if light[r, c] else CELL_DARK_TEXT)
+                    paste_text(frame, text, (centre_rows[r], centre_cols[c]), size,
+                               LIGHT_TEXT if light[r, c] else CELL_DARK_TEXT, number=True)
 
     def text_pixels(self) -> int:
         """Glyph height for the map's numbers, or 0 when cells are too small for them."""
