@@ -7,6 +7,7 @@ loops: a wrong size, zero count, crop or symbol in the sentence fails here.
 
 from __future__ import annotations
 
+import html
 import re
 
 import numpy as np
@@ -152,3 +153,12 @@ def test_notation_box_defines_the_words_and_the_counting():
 def test_star_and_ast_are_drawn_large():
     markup = guide.large_symbols("a ⋆ b and a ∗ b, a · b")
     assert markup.count("font-size:1.5em") == 2 and "· b" in markup
+
+
+def test_the_cell_number_rule_is_what_the_painter_prints():
+    from cnnviz.explorer.render.raster import short_number
+
+    said = guide.cell_numbers_words()
+    assert "(0.4, -0.4, 3.2)" in said and "(12)" in said and "|value| < 0.05" in said
+    assert short_number(0.049) == "" and short_number(0.05) == "0.1"  # the blank's bound
+    assert said in html.unescape(guide.notation_html())

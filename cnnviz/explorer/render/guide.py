@@ -22,6 +22,7 @@ import numpy as np
 
 from cnnviz.core.geometry import Geometry
 from cnnviz.explorer.presets import Preset
+from cnnviz.explorer.render.raster import short_number
 
 COUNTING = (
     "Rows and columns count from 0, as in NumPy (the top-left pixel is [0, 0]); filters, "
@@ -40,6 +41,17 @@ WORDS = (
     ("every_s", "keep every s-th row and column, starting at row and column 0."),
     ("crop_a^n", "keep n rows and columns starting at a (positions past the end read 0)."),
 )
+
+
+def cell_numbers_words() -> str:
+    """How the picture's cells print numbers, its examples written by the painter's own
+    :func:`~cnnviz.explorer.render.raster.short_number`."""
+    examples = ", ".join(short_number(v) for v in (0.36, -0.36, 3.2))
+    return (
+        f"Cells print one decimal with a leading zero ({examples}), from 10 on a whole number "
+        f"({short_number(12.4)}); a blank cell is 0 (it rounds to 0.0: |value| < 0.05). "
+        "The sentences give two decimals."
+    )
 
 
 def _check(geometry: object) -> Geometry:
@@ -191,12 +203,7 @@ def notation_html() -> str:
         "<details open><summary><b>Words in the formulas, and counting</b></summary>"
         f"<ul style='margin:4px 0'>{words}</ul>{html.escape(ONE_Z)}<br>"
         f"<b>Counting.</b> {html.escape(COUNTING)}<br><b>Numbers in the cells.</b> "
-        f"{html.escape(CELL_NUMBERS)}</details></div>"
+        f"{html.escape(cell_numbers_words())}</details></div>"
     )
 
 
-CELL_NUMBERS = (
-    "A blank cell is 0 (its value rounds to 0.00); under 1 a value is shown with two decimals "
-    "and a leading zero (0.36, −0.36), from 1 to 9.9 with one decimal (3.2), from 10 on as a "
-    "whole number; the text under the picture gives two decimals."
-)
