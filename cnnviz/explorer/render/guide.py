@@ -34,6 +34,8 @@ ONE_Z = (
     "filter k has one W_k (C×kh×kw, as deep as x) and one b_k, used at every position, so dW "
     "and db add over every window."
 )
+# the page's fonts draw ⋆ much smaller than ∗ (as DejaVu does in the pictures)
+SYMBOL_EM = {"⋆": 2.0, "∗": 1.2}
 WORDS = (
     ("pad_p", "p zeros added on every side of a map (p = the padding)."),
     ("dilate_s", "s − 1 zeros put between neighbouring entries of a map (s = the stride); "
@@ -185,9 +187,9 @@ def stride_html(geometry: Geometry) -> str:
 def large_symbols(markup: str) -> str:
     """⋆ and ∗ are small glyphs in most UI fonts: draw them larger, so that they do not read as
     · and ×."""
-    for symbol in "⋆∗":
+    for symbol, size in SYMBOL_EM.items():
         markup = markup.replace(
-            symbol, f"<span style='font-size:1.5em;line-height:1;vertical-align:-0.1em'>"
+            symbol, f"<span style='font-size:{size}em;line-height:1;vertical-align:-0.1em'>"
                     f"{symbol}</span>")
     return markup
 
