@@ -20,6 +20,7 @@ from scipy.signal import correlate2d
 from cnnviz.core.geometry import Geometry
 from cnnviz.explorer.presets import PRESETS
 from cnnviz.explorer.render import guide
+from cnnviz.explorer.render.describe import plain_text
 
 _PAIR = r"(\d+)×(\d+)"
 
@@ -125,7 +126,7 @@ def test_stride_sentence_at_the_course_demo_reads_as_the_issue_asks():
 def test_each_preset_has_a_notice_whose_numbers_are_the_geometrys():
     for preset in PRESETS.values():
         assert guide.preset_notice(preset), preset.name
-        assert preset.description in guide.preset_html(preset)
+        assert preset.description in plain_text(guide.preset_html(preset))
     g = PRESETS["untouched-rows"].settings.geometry()
     dead = np.flatnonzero(reference.reads(g.input_size, g.kernel_size, g.stride, g.padding,
                                           g.dilation).sum(axis=1) == 0)

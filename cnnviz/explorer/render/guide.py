@@ -168,7 +168,8 @@ def preset_html(preset: Preset | None) -> str:
     return (
         "<div class='cnnviz-preset' style='font-size:13px;line-height:1.4;"
         "color:var(--jp-ui-font-color1, inherit)'>"
-        f"<b>{html.escape(preset.title)}.</b> {html.escape(preset.description)}{notice}</div>"
+        f"<b>{html.escape(preset.title)}.</b> {large_symbols(html.escape(preset.description))}"
+        f"{large_symbols(notice)}</div>"
     )
 
 
