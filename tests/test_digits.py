@@ -142,3 +142,20 @@ def test_star_and_asterisk_in_a_label_are_big_enough_to_tell_from_dot_and_cross(
         height, width = ink(symbol + " ")  # a label with the symbol in it
         assert height >= digit and width >= digit, (symbol, height, width, digit)
     assert ink("·")[0] * 3 <= ink("⋆ ")[0]
+
+
+@pytest.mark.parametrize("name", list(PRESETS))
+def test_the_dilated_delta_panel_prints_its_numbers_on_every_preset(name):
+    """The panel's cells are shrunk to keep the row short; its columns are widened instead
+    of losing the numbers: each δ entry shows in its place among the stride's zeros."""
+    layer = snapshot_from_settings(PRESETS[name].settings)
+    figure = FanOutFigure(layer)
+    box = figure.frame_slots[0].box
+    assert box.text_pixels() > 0, box.cell_size
+    frame = figure.frame(0)
+    framed = figure.walk.frame[figure.filter_rows[0]]
+    fill = signed_colours(framed, figure.row_limit[figure.filter_rows[0]])
+    for r, c in np.argwhere(np.abs(framed) >= 0.05):
+        cell = frame[box.row_edges[r] + 3 : box.row_edges[r + 1] - 3,
+                     box.col_edges[c] + 3 : box.col_edges[c + 1] - 3]
+        assert (cell != fill[r, c]).any(axis=2).any(), (r, c)  # digits drawn on the cell

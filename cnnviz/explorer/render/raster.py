@@ -184,7 +184,7 @@ class MapBox:
     col_edges: np.ndarray
     # a part of a map (:meth:`part`) keeps its map's text size and draws only the closing grid
     # lines that are the map's own
-    text_cell: int | None = None
+    text_cell: tuple[int, int] | None = None
     closes_bottom: bool = True
     closes_right: bool = True
 
@@ -203,9 +203,15 @@ class MapBox:
     @property
     def cell_pixels(self) -> int:
         """The smaller side of a cell, in pixels (of the whole map, for a part of one)."""
+        return min(self.cell_size)
+
+    @property
+    def cell_size(self) -> tuple[int, int]:
+        """``(height, width)`` of the map's smallest cells in pixels (the whole map's, for a
+        part of one): cells may be wider than tall (the dilated δ's panel)."""
         if self.text_cell is not None:
             return self.text_cell
-        return int(min(np.diff(self.row_edges).min(), np.diff(self.col_edges).min()))
+        return int(np.diff(self.row_edges).min()), int(np.diff(self.col_edges).min())
 
     def part(self, rows: slice, cols: slice) -> MapBox:
         """Cells ``[rows, cols]`` of this map as a box that paints exactly as the map does there."""
@@ -215,7 +221,7 @@ class MapBox:
             raise ValueError(f"rows and cols must select cells; got {rows}, {cols}")
         return MapBox(
             r1 - r0, c1 - c0, self.row_edges[r0 : r1 + 1], self.col_edges[c0 : c1 + 1],
-            text_cell=self.cell_pixels, closes_bottom=r1 == self.rows,
+            text_cell=self.cell_size, closes_bottom=r1 == self.rows,
             closes_right=c1 == self.cols,
         )  # fmt: skip
 
@@ -326,27 +332,29 @@ class MapBox:
 
     def text_pixels(self) -> int:
         """Glyph height for the map's numbers, or 0 when cells are too small for them."""
-        return cell_text_pixels(self.cell_pixels)
+        return cell_text_pixels(*self.cell_size)
 
 
-@lru_cache(maxsize=64)
-def cell_text_pixels(cell: int) -> int:
-    """Glyph height for numbers in cells of ``cell`` px, or 0 when they are too small.
+@lru_cache(maxsize=256)
+def cell_text_pixels(height: int, width: int | None = None) -> int:
+    """Glyph height for numbers in cells ``height`` x ``width`` px (square by default), or 0
+    when they are too small.
 
-    The largest size from 12 px down to :data:`SMALLEST_DIGITS` (about 0.42 of the cell) at
-    which the widest numbers :func:`short_number` writes (:data:`WIDEST`) fit inside the cell
-    less the step frame's band on both sides (:func:`frame_band`), so the frame never covers a
-    digit or a minus sign; if none fits, the smallest. A function of the cell size alone, so
-    a repainted part of a map prints as the whole map does.
+    The largest size from 12 px down to :data:`SMALLEST_DIGITS` at which the widest numbers
+    :func:`short_number` writes (:data:`WIDEST`) fit inside the cell less the step frame's
+    band on every side (:func:`frame_band`), so the frame never covers a digit or a minus
+    sign; 0 when not even the smallest fits (below 22 px square: 9 px digits are the least
+    that read). A function of the cell size alone, so a repainted part of a map prints as the
+    whole map does.
     """
-    largest = min(12, int(cell * 0.42))
-    if largest < SMALLEST_DIGITS:
-        return 0  # below 9 px even a solid point leaves digits too small to read
-    room = cell - 2 * frame_band(cell) - 2
-    for size in range(largest, SMALLEST_DIGITS - 1, -1):
-        if max(number_glyphs(t, size).shape[1] for t in WIDEST) <= room:
+    width = height if width is None else width
+    band = frame_band(min(height, width))
+    rows, cols = height - 2 * band - 2, width - 2 * band - 2
+    for size in range(12, SMALLEST_DIGITS - 1, -1):
+        shapes = [number_glyphs(t, size).shape for t in WIDEST]
+        if max(h for h, _ in shapes) <= rows and max(w for _, w in shapes) <= cols:
             return size
-    return SMALLEST_DIGITS
+    return 0
 
 
 def encode_png(rgb: np.ndarray, *, level: int = 2) -> bytes:
