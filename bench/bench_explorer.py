@@ -139,7 +139,7 @@ def browser_measurements(repeats: int = 12, seconds: float = 6.0) -> None:
     log = Path("/tmp") / f"bench-voila-{port}.log"
     command = [sys.executable, "-m", "voila", str(ROOT / "notebooks"), "--no-browser",
                f"--port={port}", "--Voila.ip=127.0.0.1",
-               f"--Voila.config_file_paths=['{ROOT}']"]
+               f"--Voila.config_file_paths=['{ROOT / 'deploy'}']"]
     with open(log, "w") as out:
         server = subprocess.Popen(command, cwd=ROOT / "notebooks", stdout=out,
                                   stderr=subprocess.STDOUT)

@@ -1,9 +1,9 @@
 """A class opens the explorer at the same minute: how long until every student sees a figure,
 and how much memory each student costs.
 
-Starts Voila on a free port with the repository's voila.json (as ``make app`` does), opens N
-pages at once in one headless Chromium (one browser context per student, so nothing is
-shared between them), and reports, for each N:
+Starts Voila on a free port with the project's settings (cnnviz/serve/settings.py, as
+``make app`` does), opens N pages at once in one headless Chromium (one browser context per
+student, so nothing is shared between them), and reports, for each N:
 
 * seconds from "all pages asked" until each page shows its figure (min / median / max),
 * memory: the Voila server and all its kernels (RSS and USS, via psutil), before and after,
@@ -66,7 +66,7 @@ def start_voila(port: int, *, preheat: int, notebook: str) -> subprocess.Popen:
     """Voila as ``make app`` starts it, optionally with a pool of preheated kernels."""
     command = [
         sys.executable, "-m", "voila", notebook, "--no-browser", f"--port={port}",
-        "--Voila.ip=127.0.0.1", f"--Voila.config_file_paths=['{ROOT}']",
+        "--Voila.ip=127.0.0.1", f"--Voila.config_file_paths=['{ROOT / 'deploy'}']",
     ]
     if preheat:
         command += ["--preheat_kernel=True", f"--pool_size={preheat}"]
@@ -194,7 +194,7 @@ async def open_class(
 
 # With preheating, Voila runs the notebook before anyone asks; the page must then wait for the
 # request (voila.utils.wait_for_request()) before reading its query string, which reaches the
-# kernel as the QUERY_STRING environment variable. explorer.ipynb does not (voila.json
+# kernel as the QUERY_STRING environment variable. explorer.ipynb does not (the settings
 # leaves preheating off, see bench/README.md), so the bench measures this copy instead.
 PREHEAT_SOURCE = """import os
 from cnnviz.explorer.app import explorer_page

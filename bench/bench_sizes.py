@@ -27,7 +27,7 @@ import numpy as np  # noqa: E402
 import psutil  # noqa: E402
 
 from cnnviz import conv2d, conv2d_backward  # noqa: E402
-from cnnviz.core import _fast  # noqa: E402
+from cnnviz.core import budget  # noqa: E402
 
 W = np.ones((1, 1, 3, 3))
 REFUSED = {
@@ -66,7 +66,7 @@ def main() -> int:
         del x, z
         gc.collect()
         print(f"  {side} x {side}: {seconds:.2f} s, RSS after {rss_mb():.0f} MB, plans cached "
-              f"{len(_fast._plans)} holding at most {_fast.cached_bytes() / 2**20:.1f} MiB")
+              f"{len(budget._plans)} holding at most {budget.cached_bytes() / 2**20:.1f} MiB")
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     started = time.perf_counter()
     conv2d(np.ones((1, 1, 4096, 4096)), W, padding=1)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipywidgets as widgets
 import pytest
 
+from cnnviz.core.claims import dw_recipe
 from cnnviz.explorer.a11y import SCRIPT, PageA11y
 from cnnviz.explorer.app import Explorer
 from cnnviz.explorer.layer import snapshot_from_settings
@@ -79,7 +80,7 @@ def test_gradients_alt_says_what_it_shows(figure):
     text = gradients_alt(layer, channels=[0, 1], filter_rows=[1])
     assert "filter 2 of 2, channels 1-2 of 3" in text
     assert f"db2 = {_n(layer.db[1])}" in text and "db1" not in text
-    assert "dW[k, c] = x[c] ⋆ dilate(δk)" in text
+    assert dw_recipe(layer.geometry) in text
 
 
 class _Clock:

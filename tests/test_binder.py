@@ -14,6 +14,8 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
+from cnnviz.serve import settings
+
 ROOT = Path(__file__).resolve().parent.parent
 BINDER = ROOT / "binder"
 README = ROOT / "README.md"
@@ -87,13 +89,16 @@ def test_binder_folder_holds_only_files_repo2docker_reads_or_our_badge_script():
     assert not (BINDER / "environment.yml").exists(), "two package managers would disagree"
 
 
-def test_voila_config_hides_tracebacks_and_culls_idle_kernels():
-    config = json.loads((ROOT / "voila.json").read_text(encoding="utf-8"))
-    voila = config["VoilaConfiguration"]
+def test_settings_hide_tracebacks_cull_idle_kernels_and_refuse_link_overrides():
+    voila = settings.VOILA_CONFIGURATION
     assert voila["show_tracebacks"] is False
-    assert voila["theme"] in ("light", "dark")
-    culling = config["MappingKernelManager"]
+    assert voila["theme"] in settings.THEMES
+    # YES would let a link's ?theme= / ?template= reach the page (issue 21: script ran).
+    assert voila["allow_theme_override"] in ("NO", "NOTEBOOK")
+    assert voila["allow_template_override"] == "NO"
+    culling = settings.SERVER_SECTIONS["MappingKernelManager"]
     assert 0 < culling["cull_interval"] <= culling["cull_idle_timeout"] <= 3600
+    assert not (ROOT / "voila.json").exists(), "a second copy of the settings would drift"
 
 
 # Below this many seconds Voila's executor drops a busy kernel's last outputs when a class
@@ -111,48 +116,107 @@ def _introspect(code: str, env: dict[str, str], cwd: Path) -> str:
     return result.stdout.strip().splitlines()[-1]
 
 
-def test_voila_json_gives_the_executor_time_for_a_class_arriving_together():
-    config = json.loads((ROOT / "voila.json").read_text(encoding="utf-8"))
-    assert config["VoilaExecutor"]["iopub_timeout"] >= IOPUB_TIMEOUT_AT_LEAST
+def test_settings_give_the_executor_time_for_a_class_arriving_together():
+    assert settings.SERVER_SECTIONS["VoilaExecutor"]["iopub_timeout"] >= IOPUB_TIMEOUT_AT_LEAST
 
 
-def test_voila_started_as_make_app_reads_the_executor_timeout(tmp_path):
-    """``make app`` passes ``--Voila.config_file_paths``: the executor gets voila.json's value."""
-    code = (
-        "import nbformat\n"
-        "from voila.app import Voila\n"
-        "from voila.execute import VoilaExecutor\n"
-        "app = Voila()\n"
-        f"app.initialize([\"--Voila.config_file_paths=['{ROOT}']\", 'explorer.ipynb'])\n"
-        "executor = VoilaExecutor(nbformat.v4.new_notebook(), config=app.config)\n"
-        "print(executor.iopub_timeout, app.config.MappingKernelManager.cull_idle_timeout,"
-        " app.config.KernelManager.transport)"
+def _env(tmp_path: Path) -> dict[str, str]:
+    """A clean Jupyter config folder; this checkout's cnnviz first on the path (voila.py
+    imports it)."""
+    path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
+    return dict(os.environ, JUPYTER_CONFIG_DIR=str(tmp_path), JUPYTER_CONFIG_PATH="",
+                PYTHONPATH=path)  # fmt: skip
+
+
+# What each server prints: the settings as it holds them, in one line.
+_READ_BACK = (
+    "v = {voila}\n"
+    "print(executor.iopub_timeout, kernels.cull_idle_timeout, kernels.cull_connected,"
+    " transport, v.show_tracebacks, v.theme, v.allow_theme_override,"
+    " v.allow_template_override, getattr(v.prelaunch_hook, '__qualname__', None))"
+)
+
+
+def _expected() -> str:
+    voila, server = settings.VOILA_CONFIGURATION, settings.SERVER_SECTIONS
+    culling = server["MappingKernelManager"]
+    return (
+        f"{server['VoilaExecutor']['iopub_timeout']} {culling['cull_idle_timeout']}"
+        f" {culling['cull_connected']} {server['KernelManager']['transport']}"
+        f" {voila['show_tracebacks']} {voila['theme']} {voila['allow_theme_override']}"
+        f" {voila['allow_template_override']} prelaunch_hook"
     )
-    env = dict(os.environ, JUPYTER_CONFIG_DIR=str(tmp_path), JUPYTER_CONFIG_PATH="")
-    config = json.loads((ROOT / "voila.json").read_text(encoding="utf-8"))
-    expected = (config["VoilaExecutor"]["iopub_timeout"],
-                config["MappingKernelManager"]["cull_idle_timeout"])
-    assert _introspect(code, env, ROOT / "notebooks") == f"{expected[0]} {expected[1]} ipc"
 
 
-def test_binder_server_reads_the_same_executor_timeout(tmp_path):
-    """On Binder Voila is a jupyter server extension: postBuild copies voila.json's server
-    sections into the user's server config, and the server's executor config holds them."""
+def _read_back(setup: str, voila: str, kernels: str) -> str:
+    """Code that builds a server with ``setup`` (it names ``app``) and prints its settings."""
+    return (
+        "import nbformat\n"
+        "from voila.execute import VoilaExecutor\n"
+        + setup
+        + "executor = VoilaExecutor(nbformat.v4.new_notebook(), config=app.config)\n"
+        f"kernels = {kernels}\n"
+        "transport = app.config.KernelManager.transport\n"
+        + _READ_BACK.format(voila=voila)
+    )
+
+
+# A Jupyter server with its extensions, and the VoilaConfiguration Voila's extension builds.
+_SERVER = (
+    "from jupyter_server.serverapp import ServerApp\n"
+    "from voila.configuration import VoilaConfiguration\n"
+    "app = ServerApp()\n"
+    "app.initialize(argv=['--port=0'], find_extensions=True, new_httpserver=False)\n"
+    "voila = VoilaConfiguration(parent=app)\n"
+)
+
+
+@pytest.mark.parametrize("notebooks", ["explorer.ipynb", "network.ipynb"])
+def test_voila_started_as_make_app_and_network_reads_every_setting(tmp_path, notebooks):
+    """``make app`` and ``make network`` pass ``--Voila.config_file_paths``: deploy/voila.py
+    hands Voila every setting of cnnviz.serve.settings."""
+    setup = (
+        "from voila.app import Voila\n"
+        "app = Voila()\n"
+        f"app.initialize([\"--Voila.config_file_paths=['{ROOT / 'deploy'}']\", '{notebooks}'])\n"
+    )
+    code = _read_back(setup, "app.voila_configuration", "app.config.MappingKernelManager")
+    assert _introspect(code, _env(tmp_path), ROOT / "notebooks") == _expected()
+
+
+def test_make_class_course_server_reads_every_setting(tmp_path):
+    """``make class`` starts cnnviz.serve.course: Voila over notebooks/ with the same voila.py."""
+    setup = (
+        "from cnnviz.serve.course import CourseVoila, _arguments, voila_arguments\n"
+        "app = CourseVoila()\n"
+        "app.initialize(voila_arguments(_arguments([])))\n"
+    )
+    code = _read_back(setup, "app.voila_configuration", "app.config.MappingKernelManager")
+    assert _introspect(code, _env(tmp_path), ROOT) == _expected()
+
+
+def test_binder_server_reads_the_same_settings(tmp_path):
+    """On Binder Voila is a jupyter server extension: postBuild writes the server sections into
+    the user's server config and voila.py beside it, where the extension looks for it."""
     assert "python tools/voila_server_config.py" in (BINDER / "postBuild").read_text()
-    env = dict(os.environ, JUPYTER_CONFIG_DIR=str(tmp_path), JUPYTER_CONFIG_PATH="")
+    env = _env(tmp_path)
     subprocess.run([sys.executable, "tools/voila_server_config.py"], cwd=ROOT, env=env,
                    check=True, capture_output=True, timeout=60)  # fmt: skip
-    code = (
-        "from jupyter_server.serverapp import ServerApp\n"
-        "app = ServerApp()\n"
-        "app.initialize(argv=['--port=0'], find_extensions=True, new_httpserver=False)\n"
-        "print(app.config.VoilaExecutor.iopub_timeout, app.kernel_manager.cull_idle_timeout,"
-        " app.config.KernelManager.transport)"
+    # then exactly what voila.server_extension._load_jupyter_server_extension does
+    setup = _SERVER + (
+        "from voila.server_extension import load_config_file\n"
+        "voila.update_config(load_config_file())\n"
     )
-    config = json.loads((ROOT / "voila.json").read_text(encoding="utf-8"))
-    expected = (config["VoilaExecutor"]["iopub_timeout"],
-                config["MappingKernelManager"]["cull_idle_timeout"])
-    assert _introspect(code, env, ROOT) == f"{expected[0]} {expected[1]} ipc"
+    assert _introspect(_read_back(setup, "voila", "app.kernel_manager"), env, ROOT) == _expected()
+
+
+def test_a_server_config_that_calls_configure_reads_the_same_settings(tmp_path):
+    """The hub's way (deploy/): a jupyter_server_config.py calling settings.configure(c)."""
+    (tmp_path / "jupyter_server_config.py").write_text(
+        "from cnnviz.serve.settings import configure\nconfigure(c)\n", encoding="utf-8"
+    )
+    code = _read_back(_SERVER, "voila", "app.kernel_manager")
+    assert _introspect(code, _env(tmp_path), tmp_path) == _expected()
 
 
 def _load_badges():
@@ -234,11 +298,16 @@ def test_server_config_keeps_what_the_users_config_already_holds(tmp_path):
     tool = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(tool)
     target = tmp_path / "jupyter_server_config.json"
-    target.write_text(json.dumps({"ServerApp": {"open_browser": False},
-                                  "VoilaExecutor": {"timeout": 30, "iopub_timeout": 4}}))
+    target.write_text(json.dumps({
+        "ServerApp": {"open_browser": False, "jpserver_extensions": {"other": True}},
+        "VoilaExecutor": {"timeout": 30, "iopub_timeout": 4},
+    }))  # fmt: skip
     written = tool.write(target)
-    assert written["ServerApp"] == {"open_browser": False}
-    config = json.loads((ROOT / "voila.json").read_text(encoding="utf-8"))
-    assert written["VoilaExecutor"] == {"timeout": 30, **config["VoilaExecutor"]}
+    assert written["ServerApp"] == {
+        "open_browser": False, "jpserver_extensions": {"other": True, "cnnviz.serve.web": True}
+    }
+    expected = settings.SERVER_SECTIONS["VoilaExecutor"]
+    assert written["VoilaExecutor"] == {"timeout": 30, **expected}
     assert written["KernelManager"]["transport"] == "ipc"
+    assert written["VoilaConfiguration"]["allow_theme_override"] != "YES"
     assert json.loads(target.read_text()) == written

@@ -213,7 +213,7 @@ def test_gesture_samples_writes_the_readme_picture(capsys, tmp_path):
         (["--format", "mp4"], "error: unknown format 'mp4'; choose one of: gif, html, png"),
         (["--stride", "9"], "error: --stride (stride s) must be between 1 and 4, not 9"),
         (["--stride", "two"], "error: --stride (stride s) must be a whole number, not 'two'"),
-        (["--depth", "1.5"], "error: --depth (input depth D) must be a whole number, not '1.5'"),
+        (["--depth", "1.5"], "error: --depth (input depth C) must be a whole number, not '1.5'"),
         (["--kernel", "-3"], "error: --kernel (kernel height kh) must be between 1 and 7, not -3"),
         (["--activation", "softmax"], "error: activation must be one of identity, relu"),
         (["--kernel", "7"], "error: The kernel spans 7x7 pixels"),

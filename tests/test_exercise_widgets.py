@@ -80,3 +80,46 @@ def test_handout_button_offers_the_pdf_as_a_download():
     assert link.value.startswith('<a download="cnnviz-handout.pdf" href="data:application/pdf')
     encoded = link.value.split("base64,")[1].split('"')[0]
     assert base64.b64decode(encoded).startswith(b"%PDF")
+
+
+# ------------------------------------------------------------ issue 20: the class seed
+
+
+def _numbers_on_page(exercise_set: ExerciseSet) -> list[str]:
+    return [row.question.value for row in exercise_set.rows]
+
+
+def test_two_students_with_one_class_seed_get_the_same_numbers(monkeypatch):
+    """Two pages opened with ``?seed=1234`` (Voila puts the query in QUERY_STRING) show the
+    same numbers; another seed shows others; "new numbers" moves both on together."""
+    monkeypatch.setenv("QUERY_STRING", "seed=1234")
+    first, second = ExerciseSet("03"), ExerciseSet("03")
+    assert first.seed == second.seed == 1234
+    assert _numbers_on_page(first) == _numbers_on_page(second)
+    assert [r.item.answer for r in first.rows] == [r.item.answer for r in second.rows]
+    assert "class" in first.label.value
+    monkeypatch.setenv("QUERY_STRING", "theme=dark&seed=1235")
+    other = ExerciseSet("03")
+    assert other.seed == 1235 and _numbers_on_page(other) != _numbers_on_page(first)
+    first.new_button.click()
+    second.new_button.click()
+    assert first.seed == second.seed == 1235
+    assert _numbers_on_page(first) == _numbers_on_page(second) == _numbers_on_page(other)
+
+
+def test_without_a_class_seed_each_student_draws_their_own(monkeypatch):
+    monkeypatch.delenv("QUERY_STRING", raising=False)
+    seeds = {ExerciseSet("01").seed for _ in range(8)}
+    assert len(seeds) > 1
+    assert "class" not in ExerciseSet("01").label.value
+
+
+@pytest.mark.parametrize(
+    "query", ["seed=abc", "seed=-3", "seed=1e3", "seed=4294967296", "seed=" + "9" * 5000,
+              "seed=%3Cscript%3E", "seed=%D9%A3"],
+)  # fmt: skip
+def test_a_bad_class_seed_gives_own_numbers_and_a_plain_note(query):
+    exercise_set = ExerciseSet("05", query=query)
+    assert not exercise_set.shared and 0 <= exercise_set.seed < 10_000
+    assert "is not a whole number" in exercise_set.label.value
+    assert "<script" not in exercise_set.label.value and len(exercise_set.label.value) < 600

@@ -16,6 +16,7 @@ import pytest
 import reference as ref
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy import signal
 
 from cnnviz.lessons.exercises import BANK, LESSONS, exercise, exercises, format_value
 
@@ -29,6 +30,10 @@ CLASSIC = {
     "no sum over k",  # summed over the wrong axis: contributions not added over filters
     "indices swapped",  # w[c, k] for w[k, c]: the sum over the wrong index
     "one sample only",  # the batch sum forgotten
+    "turned twice",  # ∗ together with rot180: the kernel turned back
+    "depth summed",  # the seed question's guess: a filter's slices added over depth first
+    "cropped the wrong end",  # dW at stride 2: the extra rows are taps past the kernel
+    "dilation forgotten",
 }
 
 
@@ -52,7 +57,14 @@ def test_one_page_never_shows_one_answer_for_two_questions(seed):
 
 
 def test_the_classic_mistakes_are_all_recognised_somewhere():
-    names = {m.name for lesson in LESSONS for item in exercises(lesson, 0) for m in item.mistakes}
+    names = {
+        route
+        for seed in SEEDS
+        for lesson in LESSONS
+        for item in exercises(lesson, seed)
+        for m in item.mistakes
+        for route in m.routes
+    }
     assert CLASSIC <= names
 
 
@@ -233,3 +245,185 @@ def test_size_answers_agree_with_the_formulas_the_lessons_display():
         s, k, _, ho = (int(t) for t in re.findall(r"\d+", item.question)[:4])
         dilated = FORMULAS["dilated_size"].evaluate(output_size=ho, stride=s)
         assert item.answer == (dilated + 2 * (k - 1),)
+
+
+# ------------------------------------------- issue 19 items 10-14 and issue 21 item 10
+
+
+def _indices(item) -> tuple[int, ...]:
+    """The array indices in the label: ``dL/dx[1, 2]`` -> (1, 2)."""
+    return tuple(int(t) for t in item.label.split("[")[1].split("]")[0].split(", "))
+
+
+def test_a_huge_seed_is_refused_naming_the_seed():
+    """Issue 21: seed=10**5000 gave Python's "Exceeds the limit ... integer string conversion"."""
+    with pytest.raises(ValueError, match="seed must be in") as error:
+        exercise("03", "stride-dx-entry", 10**5000)
+    assert "digits" in str(error.value) and len(str(error.value)) < 200
+    with pytest.raises(ValueError, match="seed"):
+        exercises("03", -(10**5000))
+
+
+def test_a_key_that_is_not_a_string_is_a_type_error_naming_the_key():
+    """Issue 21: key=np.array(...) gave "The truth value of an array ... is ambiguous"."""
+    with pytest.raises(TypeError, match="key"):
+        exercise("03", np.array(["stride-dx-entry", "x"]), 1)
+    with pytest.raises(TypeError, match="key"):
+        exercise("03", None, 1)
+    with pytest.raises(ValueError, match="lesson"):
+        exercise(10**5000, "x")
+
+
+@pytest.mark.parametrize(("lesson", "key"), CASES)
+def test_a_mistake_typed_as_shown_or_rounded_is_recognised(lesson, key):
+    """Issue 21: 07/batch-weight-grad's "averaged" (-23/3) typed as -7.667 was not recognised.
+    A value typed as format_value shows it, rounded to two or three decimals, or with the
+    page's minus sign (−), is read as the value it stands for."""
+    for seed in range(30):
+        item = exercise(lesson, key, seed)
+        for mistake in item.mistakes:
+            for typed in (
+                format_value(mistake.value),
+                ", ".join(f"{v:.2f}" for v in mistake.value),
+                ", ".join(f"{v:.3f}" for v in mistake.value).replace("-", "−"),
+            ):
+                assert item.check(typed).mistake == mistake.name, (seed, typed, mistake.name)
+        assert item.check(", ".join(f"{v:.3f}" for v in item.answer)).correct
+
+
+def test_the_averaged_batch_gradient_typed_as_shown():
+    found = 0
+    for seed in range(40):
+        item = exercise("07", "batch-weight-grad", seed)
+        averaged = next(m for m in item.mistakes if m.name == "averaged")
+        if float(averaged.value[0]).is_integer():
+            continue
+        found += 1
+        shown = f"{averaged.value[0]:.4g}"  # e.g. -7.667
+        assert item.check(shown).mistake == "averaged", (seed, shown)
+        assert item.check(shown.replace("-", "−")).mistake == "averaged"
+    assert found >= 5
+
+
+@pytest.mark.parametrize(("lesson", "key"), CASES)
+def test_the_answer_keeps_its_first_letter(lesson, key):
+    """Issue 19, 11: "δ^l = 0.375. Δ^l = …": the reveal capitalised δ into Δ."""
+    for seed in range(4):
+        item = exercise(lesson, key, seed)
+        assert item.reveal() == f"Answer: {item.answer_text}. {item.how}"
+        assert item.how[:1] == item.how[:1].upper() or not item.how[:1].isascii() or (
+            item.how[:2] == "c·"  # a formula that starts with a symbol
+        ), item.how
+    item = exercise("01", "sigmoid-delta", 0)
+    assert "Δ" not in item.reveal() and ". δ^l = dL/da^l" in item.reveal()
+
+
+def _texts(item) -> list[str]:
+    return [item.question, item.how, *(m.sentence for m in item.mistakes)]
+
+
+def test_filters_channels_and_samples_are_counted_from_1_in_words():
+    """Issue 19, 10: "channel 2 on the page", then "filter 0's share": array indices count from
+    0 inside brackets, filters, channels and samples named in words count from 1."""
+    pattern = re.compile(r"\b(?:filter|channel|sample)s? 0\b")
+    for lesson, key in CASES:
+        for seed in range(20):
+            for text in _texts(exercise(lesson, key, seed)):
+                assert not pattern.search(text), (lesson, key, seed, text)
+    for seed in range(40):
+        item = exercise("02", "channel-grad", seed)
+        c = _indices(item)[0]
+        words = " ".join(_texts(item))
+        named = [int(n) for n in re.findall(r"(?<!-)channel (\d)(?!×)", words)]
+        assert named and set(named) == {c + 1}, (seed, c, named)
+
+
+TURNED = {  # lesson/key -> (x size, stride, padding)
+    ("01", "dx-entry"): (4, 1, 0),
+    ("03", "stride-dx-entry"): (5, 2, 0),
+    ("05", "padding-crop"): (3, 1, 1),
+}
+
+
+@pytest.mark.parametrize(("lesson", "key"), list(TURNED))
+def test_a_student_who_turned_twice_is_not_told_they_forgot_rot180(lesson, key):
+    """Issue 19, 12: ∗ together with rot180 gives the "no rot180" number; the sentence must
+    name both (here: scipy's full convolution with the turned kernel)."""
+    _, stride, padding = TURNED[(lesson, key)]
+    for seed in SEEDS:
+        item = exercise(lesson, key, seed)
+        given = dict(item.given)
+        delta = np.zeros(((given["δ"].shape[0] - 1) * stride + 1,) * 2)
+        delta[::stride, ::stride] = given["δ"]  # dilated: s − 1 zeros between entries
+        p, q = _indices(item)
+        twice = signal.convolve2d(delta, given["w"][::-1, ::-1], mode="full")
+        feedback = item.check(repr(float(twice[p + padding, q + padding])))
+        assert not feedback.correct and "twice" in feedback.message, (seed, feedback.message)
+        assert "without turning" in feedback.message or "as it is" in feedback.message
+
+
+def test_channel_grad_knows_turned_twice_and_the_depth_sum_guess():
+    """Issue 19, 12-13: in 02/channel-grad, "turned twice" and the seed question's own guess
+    (add the filter's slices over depth, then full-correlate) are diagnosed, never "Right"."""
+    for seed in range(60):
+        item = exercise("02", "channel-grad", seed)
+        g = dict(item.given)
+        c, p, q = _indices(item)
+        twice = sum(signal.convolve2d(g[f"δ[{k}]"], g[f"w[{k}, {c}]"][::-1, ::-1]) for k in (0, 1))
+        summed = sum(signal.convolve2d(g[f"δ[{k}]"], g[f"w[{k}, 0]"] + g[f"w[{k}, 1]"])
+                     for k in (0, 1))  # fmt: skip
+        feedback = item.check(repr(float(twice[p, q])))
+        assert not feedback.correct and "twice" in feedback.message, (seed, feedback.message)
+        feedback = item.check(repr(float(summed[p, q])))
+        assert not feedback.correct and "over depth" in feedback.message, (seed, feedback.message)
+
+
+def test_same_stride_backward_is_listed_only_where_the_attempt_reaches():
+    """Issue 19, 14: the strided attempt is 2×2; for a pixel outside it, 03/stride-dx-entry
+    listed "same stride backward" with a placeholder 0."""
+    outside = 0
+    for seed in range(60):
+        item = exercise("03", "stride-dx-entry", seed)
+        p, q = _indices(item)
+        names = {route for m in item.mistakes for route in m.routes}
+        if p >= 2 or q >= 2:
+            outside += 1
+            assert "same stride backward" not in names, seed
+        else:
+            assert "same stride backward" in names, seed
+    assert outside > 10
+
+
+def test_lesson_04_has_dw_with_a_crop_and_with_dilation():
+    """Issue 19: dW exercises with a crop (the correlation is larger than the kernel and dW is
+    its top-left corner) and with dilation (every d-th entry)."""
+    keys = [key for key, _ in BANK["04"]]
+    assert "weight-grad" in keys and "weight-grad-dilated" in keys
+    for seed in range(20):
+        item = exercise("04", "weight-grad", seed)
+        h, w = dict(item.given)["x"].shape
+        assert (h + 2 - 2) % 2 or (w + 2 - 2) % 2  # the crop is needed on some axis
+        assert "cropped the wrong end" in {m.name for m in item.mistakes}
+        item = exercise("04", "weight-grad-dilated", seed)
+        assert "dilation 2" in item.question
+        assert "dilation forgotten" in {m.name for m in item.mistakes}
+
+
+RETIRED = {  # the course's one symbol table: k is the filter index, p the padding
+    "k as the kernel size": re.compile(r"(?<![\w{])k\s*[−-]\s*1(?!\d)|(?<![\w{])k\s*[×·]\s*k\b"
+                                       r"|\bd[(·]k\b|\bby k\b"),
+    "p as a pixel row": re.compile(r"\b[xwδ]\[p\s*[,−+-]|\(p,\s*q\)|\(p \+ 1"),
+    "a page number inside array brackets": re.compile(r"\w\[\d+\]\[\d+,\s*\d+\]"),
+    "full convolution with rot180 (turned twice)": re.compile(r"full convolution[^.⋆]*rot180"),
+}
+
+
+def test_exercise_words_use_the_symbol_table():
+    """Issue 19: one symbol table used everywhere; the exercises' questions, hows and
+    sentences use kh × kw for the kernel, r, q for a pixel, p only for the padding."""
+    for lesson, key in CASES:
+        for seed in range(6):
+            item = exercise(lesson, key, seed)
+            for text in [*_texts(item), item.label, *(m.name for m in item.mistakes)]:
+                for meaning, pattern in RETIRED.items():
+                    assert not pattern.search(text), (lesson, key, meaning, text)

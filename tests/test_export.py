@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import io
+import json
+import re
 import shutil
 import subprocess
 import sys
@@ -12,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from PIL import Image
 
 from cnnviz.explorer.export import (
@@ -242,3 +247,110 @@ def test_the_player_is_in_the_installed_package(tmp_path):
         # the painter's glyph atlas: without it every label would need matplotlib's FreeType
         atlas = ROOT / "cnnviz" / "explorer" / "render" / "glyph_atlas.npz"
         assert archive.read("cnnviz/explorer/render/glyph_atlas.npz") == atlas.read_bytes()
+
+
+# ---------------------------------------------------------------------------- for slides
+
+
+def _gif_frames(data: bytes) -> list[np.ndarray]:
+    frames = []
+    with Image.open(io.BytesIO(data)) as image:
+        for index in range(image.n_frames):
+            image.seek(index)
+            frames.append(np.asarray(image.convert("RGB")))
+    return frames
+
+
+def test_all_channels_shows_every_input_channel_with_readable_cells():
+    from cnnviz.explorer.render.fit import READABLE_CELL
+
+    settings = PRESETS["depth-10"].settings
+    assert len(fan_out_figure(settings).channels) == 4  # the page's window
+    figure = fan_out_figure(settings, all_channels=True)
+    assert figure.channels == list(range(settings.depth))
+    assert figure.cell >= READABLE_CELL
+    assert fan_out_figure(settings.replace(depth=1), all_channels=True).channels == [0]
+    with pytest.raises(TypeError, match="all_channels"):
+        fan_out_figure(settings, all_channels="yes")
+
+
+def _html_frames(text: str) -> list[np.ndarray]:
+    """The frames an exported player holds (lossless PNG), in order."""
+    sources = re.findall(r'data:image/png;base64,([A-Za-z0-9+/=]+)', text)
+    frames = []
+    for source in sources:
+        with Image.open(io.BytesIO(base64.b64decode(source))) as image:
+            frames.append(np.asarray(image.convert("RGB")))
+    return frames
+
+
+@pytest.mark.parametrize("walk", ["scatter", "gather"])
+def test_caption_writes_each_steps_own_sentence_under_its_frame(walk):
+    from cnnviz.explorer.captions import step_sentence
+
+    settings = PRESETS["course-demo"].settings
+    figure = fan_out_figure(settings, walk)
+    page = io.BytesIO()
+    export_figure(figure, page, "html", max_frames=4, caption=True)
+    text = page.getvalue().decode("utf-8")
+    frames = _html_frames(text)[1:]  # the first step's picture is also the <img>'s src
+    steps = thin_steps(len(figure.walk), 4)
+    assert len(frames) == len(steps) == 4
+    reference = fan_out_figure(settings, walk)
+    for frame, index in zip(frames, steps, strict=True):
+        picture = reference.frame(index)
+        height = picture.shape[0]
+        assert frame.shape[1] == picture.shape[1] and frame.shape[0] > height + 40
+        assert np.array_equal(frame[:height], picture)  # the picture itself is unchanged
+        assert (frame[height:].min(axis=2) < 100).sum() > 200  # dark text in the band
+        # the sentence of this very step, as the page prints it, goes with the frame
+        sentence = step_sentence(reference, reference.walk.step(index))
+        assert sentence.startswith(f"Step {index + 1} of {len(figure.walk)} ({walk})")
+        assert json.dumps(sentence, ensure_ascii=False)[1:-1].replace("</", "<\\/") in text
+    assert len({frame.shape for frame in frames}) == 1  # one band height for every frame
+    # the GIF gets the same band
+    gif = io.BytesIO()
+    export_figure(fan_out_figure(settings, walk), gif, "gif", max_frames=4, caption=True)
+    assert {frame.shape for frame in _gif_frames(gif.getvalue())} == {frames[0].shape}
+
+
+def test_caption_band_and_export_name_bad_arguments():
+    from cnnviz.explorer.captions import CaptionBand
+
+    with pytest.raises(TypeError, match="caption"):
+        export_figure(fan_out_figure(PRESETS["single-channel"].settings), io.BytesIO(), "gif",
+                      caption=1)  # fmt: skip
+    with pytest.raises(ValueError, match="width"):
+        CaptionBand(["a"], width=10)
+    with pytest.raises(TypeError, match="sentences"):
+        CaptionBand("abc", width=300)
+    band = CaptionBand(["short"], width=300)
+    with pytest.raises(ValueError, match="frame"):
+        band.under(np.zeros((10, 200, 3), np.uint8), "short")
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.text(alphabet="abcδΣ⋆∗·×−0123 ", min_size=1, max_size=30), max_size=40),
+       st.integers(60, 900))
+def test_wrap_keeps_every_word_in_order_within_the_width(words, width):
+    from cnnviz.explorer.captions import caption_font, wrap
+
+    text = " ".join(words)
+    lines = wrap(text, width)
+    assert " ".join(lines).split() == text.split()
+    font = caption_font()
+    assert all(font.getlength(line) <= width or " " not in line for line in lines)
+
+
+def test_cli_export_all_channels_with_captions(tmp_path):
+    from cnnviz.cli import main
+
+    plain, slides = tmp_path / "plain.gif", tmp_path / "slides.gif"
+    common = ["export", "--preset", "depth-10", "--max-frames", "2", "--quiet", "--out"]
+    assert main([*common, str(plain)]) == 0
+    assert main([*common, str(slides), "--all-channels", "--caption"]) == 0
+    figure = fan_out_figure(PRESETS["depth-10"].settings, all_channels=True)
+    picture = figure.frame(0)
+    with Image.open(plain) as a, Image.open(slides) as b:
+        assert a.size == fan_out_figure(PRESETS["depth-10"].settings).frame(0).shape[1::-1]
+        assert b.width == picture.shape[1] and b.height > picture.shape[0] + 40

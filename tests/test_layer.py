@@ -132,3 +132,15 @@ def test_gradient_check_samples_large_layers_and_catches_a_wrong_gradient():
     # a snapshot whose cached dx is tampered with must fail the check
     object.__setattr__(wrong, "_backward", (wrong.dx + 1.0, wrong.dw, wrong.db))
     assert gradient_check(wrong, max_entries=20).errors["dx"] > 0.5
+
+
+def test_gradient_check_on_a_big_layer_checks_fewer_entries(monkeypatch):
+    from cnnviz.explorer import layer as layer_module
+
+    snapshot = snapshot_from_settings(Settings(depth=3, filters=2, input_height=9, input_width=9))
+    full = gradient_check(snapshot, max_entries=400)
+    monkeypatch.setattr(layer_module, "CHECK_WORK", 1)  # as if each forward pass were huge
+    capped = gradient_check(snapshot, max_entries=400)
+    assert capped.checked <= 4 * layer_module.MIN_CHECKED < full.checked  # db has K = 2
+    assert capped.worst < 1e-6
+    assert gradient_check(snapshot, max_entries=None).checked == capped.total  # None: all

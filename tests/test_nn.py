@@ -302,3 +302,21 @@ def test_relu_and_pool_keep_float32():
         out = layer.forward(x)
         assert out.dtype == np.float32
         assert layer.backward(np.ones_like(out)).dtype == np.float32
+
+
+def test_layers_do_not_import_the_optimizer():
+    # the optimizer needs layers (it updates a Sequential), never the reverse: no circle
+    import ast
+    from pathlib import Path
+
+    import cnnviz.nn.layers as layers_module
+
+    tree = ast.parse(Path(layers_module.__file__).read_text())
+    imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    imported |= {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import)
+                 for alias in node.names}  # fmt: skip
+    assert "cnnviz.nn.optim" not in imported
+    from cnnviz.nn import Adam
+    from cnnviz.nn.optim import Adam as from_optim
+
+    assert Adam is from_optim

@@ -245,7 +245,8 @@ def test_ctrl_c_exits_130_and_leaves_no_partial_file(tmp_path, existing):
             "--stride", "1", "--padding", "3", "--max-frames", "1000", "--out", str(out)]
     process = subprocess.Popen(
         [sys.executable, "-m", "cnnviz", *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        env=ENV, cwd=tmp_path,
+        env=ENV, cwd=tmp_path,  # a background test run ignores SIGINT: give the child it back
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )  # fmt: skip
     deadline = time.monotonic() + 60
     while not any(p.name.endswith(".partial") for p in tmp_path.iterdir()):

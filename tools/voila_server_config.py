@@ -1,16 +1,18 @@
-"""Copy voila.json's server settings into a Jupyter server config (what Binder runs).
+"""Write the course's Voila settings into a Jupyter server config (what Binder runs).
 
     python tools/voila_server_config.py [TARGET]
 
-Standalone Voila (``make app``) reads the repository's voila.json whole, through
-``--Voila.config_file_paths``. On Binder, Voila runs inside ``jupyter server`` as an extension:
-it still reads voila.json from the start folder, but only its ``VoilaConfiguration`` section;
-the executor (``VoilaExecutor.iopub_timeout``: without it a class arriving together gets blank
-pages), kernel culling and the kernels' transport (``ipc``: local sockets, so sixty kernels
-starting at once cannot race for the same TCP port) are configured on the server. This script
-writes those sections of voila.json into ``TARGET`` (default: ``jupyter_server_config.json`` in
-the user's Jupyter config folder, ``~/.jupyter``), keeping whatever else that file holds.
-binder/postBuild runs it, so voila.json stays the one place these settings live.
+Standalone Voila (``make app``, ``make class``) runs ``deploy/voila.py``, which takes every
+setting from ``cnnviz/serve/settings.py``. On Binder, Voila runs inside ``jupyter server`` as
+an extension: it reads a ``voila.py`` from the Jupyter config folders, but only for its
+``VoilaConfiguration`` (the theme hook); the executor (``VoilaExecutor.iopub_timeout``:
+without it a class arriving together gets blank pages), kernel culling and the kernels'
+transport (``ipc``) are configured on the server. This script writes
+:func:`cnnviz.serve.settings.server_config` (every section, the page's ``VoilaConfiguration``
+too, so link overrides stay off even where ``voila.py`` is not found) into ``TARGET``
+(default: ``jupyter_server_config.json`` in the user's Jupyter config folder, ``~/.jupyter``),
+keeping whatever else that file holds, and copies ``deploy/voila.py`` beside it.
+binder/postBuild runs it.
 """
 
 from __future__ import annotations
@@ -20,23 +22,34 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SERVER_SECTIONS = ("VoilaExecutor", "MappingKernelManager", "KernelManager")
+VOILA_PY = ROOT / "deploy" / "voila.py"
+if str(ROOT) not in sys.path:  # run as a script from a checkout: import this checkout's cnnviz
+    sys.path.insert(0, str(ROOT))
+
+from cnnviz.serve.settings import server_config  # noqa: E402 - after the path above
 
 
-def server_config(voila_json: Path = ROOT / "voila.json") -> dict:
-    """The sections of ``voila_json`` that a Jupyter server must hold itself."""
-    config = json.loads(voila_json.read_text(encoding="utf-8"))
-    return {name: config[name] for name in SERVER_SECTIONS if name in config}
-
-
-def write(target: Path, voila_json: Path = ROOT / "voila.json") -> dict:
-    """Merge :func:`server_config` into the JSON file ``target``; returns what it wrote."""
+def write(target: Path) -> dict:
+    """Merge :func:`server_config` into the JSON file ``target`` and put ``voila.py`` beside it;
+    returns what it wrote into ``target``."""
     existing = json.loads(target.read_text(encoding="utf-8")) if target.exists() else {}
-    for name, section in server_config(voila_json).items():
-        existing[name] = {**existing.get(name, {}), **section}
+    _merge(existing, server_config())
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(json.dumps(existing, indent=2) + "\n", encoding="utf-8")
+    # Voila's extension reads voila.py from the config folders: the theme hook (a function,
+    # which JSON cannot hold).
+    (target.parent / "voila.py").write_text(VOILA_PY.read_text(encoding="utf-8"), "utf-8")
     return existing
+
+
+def _merge(into: dict, new: dict) -> None:
+    """Write ``new`` into ``into``, keeping the keys of nested sections ``new`` does not name
+    (a user's other server extensions stay enabled)."""
+    for key, value in new.items():
+        if isinstance(value, dict) and isinstance(into.get(key), dict):
+            _merge(into[key], value)
+        else:
+            into[key] = value
 
 
 def main(argv: list[str]) -> int:

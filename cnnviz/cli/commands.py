@@ -7,10 +7,15 @@ imported only when that command runs, so ``presets`` starts fast. A row with onl
 
 Promises kept for every command:
 
-- Every error is one line on stderr, ``error: ...``, and exit code 2 (argparse's own too).
+- Every error is one line on stderr, ``error: ...`` (on stdout if stderr is closed, never into
+  the file ``--out -`` writes), and exit code 2 (argparse's own too).
 - Every numeric option has a range, shown in ``--help`` with the reason (time, memory), and
   checked before any work starts.
-- No traceback on any input. Ctrl-C stops with exit code 130 and leaves no partial file.
+- No traceback on any input. Ctrl-C stops with exit code 130 (at any moment, imports included),
+  SIGTERM with 143; neither leaves a partial file.
+- Exit codes: 0 done; 1 failed while working (training diverged, a stream closed by its reader,
+  a bug); 2 refused before any work (a bad option, ``--out``, a closed standard output, too
+  large); 130 Ctrl-C; 143 SIGTERM.
 - ``--out`` is written safely (see :mod:`cnnviz.cli.output`): ``-`` is standard output, a symlink
   is followed to its target, anything but a regular file is refused.
 """
@@ -18,7 +23,6 @@ Promises kept for every command:
 from __future__ import annotations
 
 import argparse
-import importlib
 import math
 import os
 import sys
@@ -29,9 +33,19 @@ from cnnviz.cli.options import (  # noqa: F401 (re-exported for the commands' te
     OneLineParser,
     UsageError,
     checked_numbers,
+    cut,
     limited,
+    read_number,
 )
-from cnnviz.cli.output import STDOUT, OutputError, ProgressBar, Target, check_target, open_target
+from cnnviz.cli.output import (
+    STDOUT,
+    ProgressBar,
+    Target,
+    check_target,
+    open_target,
+    printable,
+    tell,
+)
 
 COMMANDS: dict[str, tuple[str, ...]] = {
     "presets": (
@@ -56,6 +70,9 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "gesture-weights": (
         "cnnviz.cli.commands", "weights_arguments", "gesture_weights",
         "train the network page's gesture CNN from a seed and save its weights (.npz)",
+    ),  # fmt: skip
+    "answers": (
+        "cnnviz.cli.answers", "print the teacher's answer sheet for a class seed (?seed=N)",
     ),  # fmt: skip
     "glyph-atlas": (
         "cnnviz.cli.atlas", "atlas_arguments", "glyph_atlas",
@@ -106,6 +123,8 @@ def export_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--kernel", metavar="N", help="kernel height and width together")
     parser.add_argument("--activation", metavar="NAME", help="identity, relu, sigmoid or tanh")
     parser.add_argument("--walk", default="scatter", help="scatter (default) or gather")
+    parser.add_argument("--all-channels", action="store_true", help="every input channel")
+    parser.add_argument("--caption", action="store_true", help="each step's sentence under it")
     parser.add_argument(
         "--format", help="gif, html or png; taken from --out's suffix if not given, and must "
         "agree with it if both are"
@@ -122,12 +141,12 @@ def export(args: argparse.Namespace) -> int:
 
     settings, target, fmt = _export_checked(args)
     progress = None if args.quiet else ProgressBar(label=fmt, unit="frames")
-    figure = fan_out_figure(settings, args.walk)
+    figure = fan_out_figure(settings, args.walk, all_channels=args.all_channels)
     title = f"cnnviz: {args.preset}, {args.walk} walk"
     with open_target(target) as stream:
         count = export_figure(
             figure, stream, fmt, fps=args.fps, max_frames=args.max_frames, title=title,
-            progress=progress,
+            progress=progress, caption=args.caption,
         )  # fmt: skip
     _wrote(target, f"{count} steps")
     return 0
@@ -135,21 +154,20 @@ def export(args: argparse.Namespace) -> int:
 
 def _export_checked(args: argparse.Namespace):
     """The settings, output and format the arguments ask for, or a UsageError."""
-    from cnnviz.explorer.links import read_control
     from cnnviz.explorer.presets import PRESETS
     from cnnviz.explorer.settings import RANGES
     from cnnviz.explorer.trace import WALKS
 
     if args.preset not in PRESETS:
-        raise UsageError(f"unknown preset {args.preset!r}; choose one of: {', '.join(PRESETS)}")
+        raise UsageError(f"unknown preset {cut(args.preset)}; choose one of: {', '.join(PRESETS)}")
     changes: dict[str, object] = {}
     try:
         for name in [*RANGES, "activation"]:
             text = getattr(args, name)
             if text is not None:
-                changes[name] = read_control(name, text, shown_as="--" + name.replace("_", "-"))
+                changes[name] = _control(name, text, "--" + name.replace("_", "-"))
         if args.kernel is not None:
-            size = read_control("kernel_height", args.kernel, shown_as="--kernel")
+            size = _control("kernel_height", args.kernel, "--kernel")
             changes.update(kernel_height=size, kernel_width=size)
     except ValueError as error:
         raise UsageError(str(error)) from None
@@ -158,13 +176,25 @@ def _export_checked(args: argparse.Namespace):
     if problem is not None:
         raise UsageError(problem)
     if args.walk not in WALKS:
-        raise UsageError(f"unknown walk {args.walk!r}; choose one of: {', '.join(WALKS)}")
+        raise UsageError(f"unknown walk {cut(args.walk)}; choose one of: {', '.join(WALKS)}")
     if args.out is None:
         raise UsageError("--out PATH is required (the file to write, or - for standard output)")
     target = check_target(args.out)
     fmt = output_format(args.out, args.format)
     checked_numbers(args, EXPORT_LIMITS)
     return settings, target, fmt
+
+
+def _control(name: str, text: str, option: str) -> int | str:
+    """A setting's value: numbers through :func:`read_number` (the one parser), then the
+    explorer's own range check (:func:`~cnnviz.explorer.links.read_control`)."""
+    from cnnviz.explorer.links import read_control
+    from cnnviz.explorer.settings import RANGES
+
+    if name in RANGES:
+        value = read_number(text, int, f"{option} ({RANGES[name][2]})")
+        text = str(value) if abs(value) < 10**7 else text  # a huge one keeps its own words
+    return read_control(name, text, shown_as=option)
 
 
 def output_format(out: str, given: str | None, formats: Sequence[str] = ("gif", "html", "png")):
@@ -175,7 +205,7 @@ def output_format(out: str, given: str | None, formats: Sequence[str] = ("gif", 
     if given is not None:
         fmt = aliases.get(given.lower(), given.lower())
         if fmt not in formats:
-            raise UsageError(f"unknown format {given!r}; choose one of: {', '.join(formats)}")
+            raise UsageError(f"unknown format {cut(given)}; choose one of: {', '.join(formats)}")
         if suffix and suffix != fmt:
             raise UsageError(
                 f"--format {fmt} does not match --out {out!r}; name the file .{fmt} "
@@ -193,9 +223,10 @@ def output_format(out: str, given: str | None, formats: Sequence[str] = ("gif", 
 
 def _wrote(target: Target, what: str) -> None:
     if target.path is None:
-        print(f"wrote {what} to standard output", file=sys.stderr)
+        tell(f"wrote {what} to standard output")
     else:
-        print(f"wrote {target.path} ({what}, {os.path.getsize(target.path) // 1024} KB)")
+        size = os.path.getsize(target.path) // 1024
+        print(f"wrote {printable(target.path)} ({what}, {size} KB)")
 
 
 SEED = (int, 0, 2**32 - 1, "numpy's seed range")
@@ -236,7 +267,7 @@ def train_gestures(args: argparse.Namespace) -> int:
 
     checked_numbers(args, TRAIN_LIMITS)
     from cnnviz.nn.gestures import CLASS_NAMES, train_test_split
-    from cnnviz.nn.training import accuracy, gesture_network, train
+    from cnnviz.nn.training import Diverged, accuracy, gesture_network, train
 
     started = time.perf_counter()
     train_set, test_set = train_test_split(args.train_count, args.test_count, seed=args.seed)
@@ -246,13 +277,16 @@ def train_gestures(args: argparse.Namespace) -> int:
     )
     network = gesture_network(seed=args.seed)
     print(network.describe())
-    history = train(
-        network, train_set, epochs=args.epochs, batch_size=args.batch_size,
-        learning_rate=args.learning_rate, seed=args.seed, on_progress=_epoch_bar(),
-    )  # fmt: skip
+    try:
+        history = train(
+            network, train_set, epochs=args.epochs, batch_size=args.batch_size,
+            learning_rate=args.learning_rate, seed=args.seed, on_progress=_epoch_bar(),
+        )  # fmt: skip
+    except Diverged as error:
+        tell(f"error: {error} (--learning-rate)")
+        return 1
     if not all(math.isfinite(loss) for loss in history.train_loss):
-        print("error: training diverged (the loss is not finite); try a smaller "
-              "--learning-rate", file=sys.stderr)  # fmt: skip
+        tell("error: training diverged (the loss is not finite); try a smaller --learning-rate")
         return 1
     print(f"trained in {history.seconds:.1f} s")
     print(f"test accuracy: {accuracy(network, test_set):.3f}")
@@ -342,56 +376,6 @@ def gesture_weights(args: argparse.Namespace) -> int:
         save_weights(network, stream, seed=args.seed)
     _wrote(target, f"weights trained from seed {args.seed}")
     _, test_set = train_test_split(1, DEFAULTS["test_count"], seed=args.seed)
-    stream = sys.stderr if target.path is None else sys.stdout  # stdout may be the file
-    print(f"test accuracy: {accuracy(network, test_set):.3f}", file=stream)
+    line = f"test accuracy: {accuracy(network, test_set):.3f}"
+    tell(line) if target.path is None else print(line)  # stdout may be the file
     return 0
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run one command; returns the process exit code (0 done, 2 refused, 130 Ctrl-C)."""
-    argv = list(sys.argv[1:] if argv is None else argv)
-    try:
-        return _run(argv)
-    except (UsageError, OutputError, ValueError, TypeError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("\ninterrupted", file=sys.stderr)
-        return 130
-    except BrokenPipeError:  # e.g. `... --out - | head`: the reader left; say nothing more
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 1
-    except MemoryError:
-        print("error: out of memory; try smaller sizes", file=sys.stderr)
-        return 2
-    except SystemExit as done:  # --help
-        return done.code if isinstance(done.code, int) else 0
-    except Exception as error:  # no traceback on any input, even for a bug
-        print(f"error: unexpected {type(error).__name__}: {error} (please report this)",
-              file=sys.stderr)  # fmt: skip
-        return 1
-
-
-def _run(argv: list[str]) -> int:
-    names = ", ".join(COMMANDS)
-    if not argv:
-        raise UsageError(f"give a command: {names} (--help for more)")
-    if argv[0] in ("-h", "--help"):
-        print("usage: python -m cnnviz COMMAND [options]\n\ncommands:")
-        for name, row in COMMANDS.items():
-            print(f"  {name:<16} {row[-1]}")
-        print("\n`python -m cnnviz COMMAND --help` lists a command's options and their ranges.")
-        return 0
-    if argv[0] not in COMMANDS:
-        raise UsageError(f"unknown command {argv[0][:40]!r}; choose one of: {names}")
-    row = COMMANDS[argv[0]]
-    own_names = len(row) == 2  # (module, help): the module's add_arguments and main
-    module_name, add_name, main_name = (row[0], "add_arguments", "main") if own_names else row[:3]
-    module = importlib.import_module(module_name)
-    parser = OneLineParser(prog=f"python -m cnnviz {argv[0]}", description=row[-1])
-    getattr(module, add_name)(parser)
-    return int(getattr(module, main_name)(parser.parse_args(argv[1:])))
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -18,15 +18,12 @@ positions ``(i, j)``, dilation ``(dil_h, dil_w)``; ``dw`` is only ever the weigh
 
 from __future__ import annotations
 
-import functools
-from collections import OrderedDict
-from dataclasses import dataclass
-
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from cnnviz.core import _rows, budget
-from cnnviz.core.geometry import Geometry, IntOrPair, Pair, as_pair
+from cnnviz.core import _rows
+from cnnviz.core.budget import INDEX_BYTES, Plan, plan_for
+from cnnviz.core.geometry import Geometry
 
 # Below these sizes (in array elements) the gathers use precomputed index arrays (one ``take``
 # call, about a microsecond); above them, strided views and one slice-add per kernel tap copy
@@ -37,141 +34,8 @@ _GATHER_RATIO = 1.0  # ... or up to this many times what col2im would add, N*C*k
 # A large batch goes through in chunks of about this many gathered numbers (1 MiB of float64),
 # so that each chunk's columns are still in cache when the matrix product reads them.
 _CHUNK = 131_072
-# The plan cache keeps at most this many plans and this many bytes of index arrays: a long
-# notebook session that meets many large sizes must not keep hundreds of megabytes per size.
-_PLAN_CACHE_ENTRIES = 64
-_PLAN_CACHE_BYTES = 64 * 1024**2
-_INDEX_BYTES = budget.INDEX_BYTES
 
-
-
-@dataclass(frozen=True)
-class Plan:
-    """A checked geometry and the index arrays its small-size routes gather with.
-
-    ``window_taps[(u*kw + v)*Ho*Wo + i*Wo + j]`` is the flat position, in one padded input map,
-    that tap ``(u, v)`` of window ``(i, j)`` reads. ``delta_taps[(u*kw + v)*H*W + y*W + x]`` is
-    the flat position, in one delta map, of the window whose tap ``(u, v)`` reads input pixel
-    ``(y, x)``, or ``Ho*Wo`` (a zero appended to the map) when no window does. Each is built on
-    first use: the routes for large sizes never need them.
-    """
-
-    geometry: Geometry
-    # the geometry's sizes again, as plain tuples: its properties recompute on every read
-    input_size: Pair
-    kernel_size: Pair
-    output_size: Pair
-    padded_size: Pair
-    interior: tuple[slice, slice]  # where the input sits inside the padded map
-    window_tap_count: int  # kh*kw*Ho*Wo, the length of window_taps
-    delta_tap_count: int  # kh*kw*H*W, the length of delta_taps
-
-    @functools.cached_property
-    def window_taps(self) -> np.ndarray:  # (kh*kw*Ho*Wo,)
-        return _window_taps(self.geometry)
-
-    @functools.cached_property
-    def delta_taps(self) -> np.ndarray:  # (kh*kw*H*W,)
-        return _delta_taps(self.geometry)
-
-
-def _pair(value: IntOrPair, name: str, minimum: int) -> Pair:
-    """:func:`as_pair` with a shortcut for plain ints and int tuples (the usual call)."""
-    if type(value) is int and value >= minimum:  # exactly int: bools take the slow, strict path
-        return (value, value)
-    if (
-        type(value) is tuple
-        and len(value) == 2
-        and type(value[0]) is int
-        and type(value[1]) is int
-        and min(value) >= minimum
-    ):
-        return value
-    return as_pair(value, name, minimum)
-
-
-def plan_for(
-    input_size: IntOrPair,
-    kernel_size: tuple[int, ...],
-    stride: IntOrPair,
-    padding: IntOrPair,
-    dilation: IntOrPair,
-) -> Plan:
-    """The cached :class:`Plan` for these settings; raises naming the parameter at fault."""
-    return _plan(
-        _pair(input_size, "input_size", 1),
-        _pair(tuple(kernel_size), "kernel_size", 1),
-        _pair(stride, "stride", 1),
-        _pair(padding, "padding", 0),
-        _pair(dilation, "dilation", 1),
-    )
-
-
-# least recently used first; every step below is one dict operation, safe without a lock
-_plans: OrderedDict[tuple, Plan] = OrderedDict()
-
-
-def _plan(input_size: Pair, kernel_size: Pair, stride: Pair, padding: Pair, dilation: Pair) -> Plan:
-    """The plan for these pairs, from the cache when it is there (bounded by entries and bytes)."""
-    key = (input_size, kernel_size, stride, padding, dilation)
-    plan = _plans.get(key)
-    if plan is not None:
-        try:
-            _plans.move_to_end(key)  # now the most recently used
-        except KeyError:  # another thread let it go meanwhile: it still serves this call
-            pass
-        return plan
-    geometry = Geometry(input_size, kernel_size, stride=stride, padding=padding, dilation=dilation)
-    (h, w), (kh, kw), (ph, pw) = geometry.input_size, geometry.kernel_size, geometry.padding
-    (ho, wo) = geometry.output_size
-    plan = Plan(
-        geometry, input_size=geometry.input_size, kernel_size=geometry.kernel_size,
-        output_size=geometry.output_size, padded_size=geometry.padded_size,
-        interior=(slice(ph, ph + h), slice(pw, pw + w)),
-        window_tap_count=kh * kw * ho * wo, delta_tap_count=kh * kw * h * w,
-    )  # fmt: skip
-    most = _INDEX_BYTES * (plan.window_tap_count + plan.delta_tap_count)  # once both are built
-    if most <= _PLAN_CACHE_BYTES:  # a larger plan serves its call and is then let go
-        _plans[key] = plan
-        while _plans and (len(_plans) > _PLAN_CACHE_ENTRIES or cached_bytes() > _PLAN_CACHE_BYTES):
-            _plans.pop(next(iter(_plans), None), None)  # the least recently used
-    return plan
-
-
-def cached_bytes() -> int:
-    """Bytes the cached plans' index arrays take once built (what the cache is bounded by)."""
-    plans = list(_plans.values())
-    return sum(_INDEX_BYTES * (p.window_tap_count + p.delta_tap_count) for p in plans)
-
-
-def _window_taps(geometry: Geometry) -> np.ndarray:
-    """See :class:`Plan`: ``(kh*kw*Ho*Wo,)`` flat padded positions, read-only."""
-    (kh, kw), (sh, sw), (dil_h, dil_w) = geometry.kernel_size, geometry.stride, geometry.dilation
-    (ho, wo), wp = geometry.output_size, geometry.padded_size[1]
-    tap_rows = np.arange(kh)[:, None, None, None] * dil_h  # (kh, 1, 1, 1): u*dil_h
-    tap_cols = np.arange(kw)[None, :, None, None] * dil_w  # (1, kw, 1, 1): v*dil_w
-    out_rows = np.arange(ho)[None, None, :, None] * sh  # (1, 1, Ho, 1): i*sh
-    out_cols = np.arange(wo)[None, None, None, :] * sw  # (1, 1, 1, Wo): j*sw
-    window_taps = (tap_rows + out_rows) * wp + (tap_cols + out_cols)  # (kh, kw, Ho, Wo)
-    window_taps.setflags(write=False)  # shared by every call with this geometry
-    return window_taps.reshape(-1)
-
-
-def _delta_taps(geometry: Geometry) -> np.ndarray:
-    """See :class:`Plan`: ``(kh*kw*H*W,)`` flat delta positions (``Ho*Wo``: none), read-only."""
-    (h, w), (kh, kw), (sh, sw) = geometry.input_size, geometry.kernel_size, geometry.stride
-    (dil_h, dil_w), (ph, pw), (ho, wo) = geometry.dilation, geometry.padding, geometry.output_size
-    tap_rows = np.arange(kh)[:, None, None, None] * dil_h  # (kh, 1, 1, 1): u*dil_h
-    tap_cols = np.arange(kw)[None, :, None, None] * dil_w  # (1, kw, 1, 1): v*dil_w
-    # invert "padded row = i*sh + u*dil_h": window row i = (y + ph - u*dil_h) / sh, when whole
-    in_rows = np.arange(h)[None, None, :, None] + ph - tap_rows  # (kh, 1, H, 1)
-    in_cols = np.arange(w)[None, None, None, :] + pw - tap_cols  # (1, kw, 1, W)
-    i, j = in_rows // sh, in_cols // sw  # window indices, valid where the checks below hold
-    hit_rows = (in_rows % sh == 0) & (i >= 0) & (i < ho)  # (kh, 1, H, 1)
-    hit_cols = (in_cols % sw == 0) & (j >= 0) & (j < wo)  # (1, kw, 1, W)
-    delta_taps = np.where(hit_rows & hit_cols, i * wo + j, ho * wo)  # (kh, kw, H, W)
-    delta_taps.setflags(write=False)  # shared by every call with this geometry
-    return delta_taps.reshape(-1)
+__all__ = ["Plan", "plan_for", "forward", "backward", "forward_bytes", "backward_bytes", "col2im"]
 
 
 
@@ -296,9 +160,6 @@ def col2im(columns: np.ndarray, geometry: Geometry, scratch: _Scratch | None = N
 def forward(x: np.ndarray, kernel: np.ndarray, plan: Plan) -> np.ndarray:
     """``kernel @ im2col(x)``: x ``(N, C, H, W)``, kernel ``(K, C*kh*kw)`` -> ``(N, K, Ho*Wo)``."""
     n, k = x.shape[0], kernel.shape[0]
-    nbytes = budget.forward_bytes(n, x.shape[1], k, x.itemsize, plan, _CHUNK)
-    if nbytes > budget.work_limit():  # the message is built only when it is needed
-        budget.refuse(nbytes, "conv2d", budget.blame(plan.geometry, f"x of shape {x.shape}"))
     if _rows_pay(n, x.shape[1], plan):
         return _rows.forward(x, kernel, plan)
     chunks = _chunks(n, x.shape[1] * plan.window_tap_count)
@@ -320,14 +181,9 @@ def backward(
     """
     n, c = x.shape[:2]
     k = w.shape[0]
-    gather = _gather_pays(n, c, k, plan)
-    nbytes = budget.backward_bytes(n, c, k, x.itemsize, plan, _CHUNK, gather=gather)
-    if nbytes > budget.work_limit():
-        subject = budget.blame(plan.geometry, f"x of shape {x.shape}")
-        budget.refuse(nbytes, "conv2d_backward", subject)
     if _rows_pay(n, c, plan):
         return _rows.backward(delta, x, w, plan)
-    if gather:
+    if _gather_pays(n, c, k, plan):
         grads, chunks = _grads_by_gather, _chunks(n, k * plan.delta_tap_count)
     else:
         grads, chunks = _grads_by_scatter, _chunks(n, c * plan.window_tap_count)
@@ -397,3 +253,73 @@ def _grads_by_scatter(
     np.matmul(w.reshape(k, -1).T, delta, out=shares)  # (N, C*kh*kw, Ho*Wo): each tap's share
     dx = col2im(shares.reshape(n, c, kh, kw, ho, wo), plan.geometry, scratch)  # (N,C,H,W)
     return dx, dw.reshape(w.shape)
+
+
+# --------------------------------------------------------------------------- what a call costs
+
+
+def _first_chunk(n: int, per_sample: int) -> int:
+    """Samples in the first (largest) of :func:`_chunks`' slices."""
+    return min(n, max(1, _CHUNK // max(per_sample, 1)))
+
+
+def _index_bytes(plan: Plan, name: str) -> tuple[int, int]:
+    """(kept, peak while built) bytes of the plan's index array ``name``; 0s once it is built.
+
+    Building ``delta_taps`` holds a boolean mask and two index arrays of its length at once.
+    """
+    if name in plan.__dict__:
+        return 0, 0
+    if name == "window_taps":
+        return INDEX_BYTES * plan.window_tap_count, INDEX_BYTES * plan.window_tap_count
+    return INDEX_BYTES * plan.delta_tap_count, (2 * INDEX_BYTES + 1) * plan.delta_tap_count
+
+
+def _im2col_bytes(n: int, c: int, itemsize: int, plan: Plan, contiguous: bool) -> tuple[int, int]:
+    """(columns, peak while they are made) bytes of :func:`_im2col` for ``n`` samples."""
+    (h, w), (hp, wp) = plan.input_size, plan.padded_size
+    columns = itemsize * n * c * plan.window_tap_count
+    padded = itemsize * n * c * hp * wp if plan.padded_size != plan.input_size else 0
+    if n * c * plan.window_tap_count > _TAKE_LIMIT:
+        return columns, padded + columns
+    kept, building = _index_bytes(plan, "window_taps")
+    flat = itemsize * n * c * h * w if not padded and not contiguous else 0  # reshape copies
+    return columns, padded + flat + kept + max(building - kept, columns)
+
+
+def forward_bytes(n: int, c: int, k: int, itemsize: int, plan: Plan, contiguous: bool) -> int:
+    """Peak bytes :func:`forward` allocates (the result included) for x ``(N, C, H, W)``.
+
+    ``contiguous``: whether x is C-contiguous (a broadcast view is not: some routes copy it).
+    """
+    if _rows_pay(n, c, plan):
+        return _rows.forward_bytes(n, c, k, itemsize, plan)
+    result = itemsize * n * k * plan.output_size[0] * plan.output_size[1]
+    chunk = _first_chunk(n, c * plan.window_tap_count)
+    columns, making = _im2col_bytes(chunk, c, itemsize, plan, contiguous)
+    if chunk == n:  # one chunk: the padded copy is gone before the product's result is made
+        return max(making, columns + result)
+    return result + making  # chunks: the result, and the scratch every chunk reuses
+
+
+def backward_bytes(n: int, c: int, k: int, itemsize: int, plan: Plan, contiguous: bool) -> int:
+    """Peak bytes :func:`backward` allocates (dx and dw included), on the route it takes."""
+    if _rows_pay(n, c, plan):
+        return _rows.backward_bytes(n, c, k, itemsize, plan)
+    (h, w), (hp, wp), (kh, kw) = plan.input_size, plan.padded_size, plan.kernel_size
+    weights = itemsize * k * c * kh * kw
+    if _gather_pays(n, c, k, plan):
+        chunk = _first_chunk(n, k * plan.delta_tap_count)
+        framed = itemsize * chunk * k * (plan.output_size[0] * plan.output_size[1] + 1)
+        taps = itemsize * chunk * k * plan.delta_tap_count
+        kept, building = _index_bytes(plan, "delta_taps")
+        pixels = itemsize * chunk * c * h * w * (1 if contiguous else 2)  # dx, and x's copy
+        work = framed + max(building, kept + taps + pixels + weights * (chunk + 3))
+        dx = itemsize * n * c * h * w if chunk < n else 0  # one chunk: dx is the product
+        return dx + work
+    chunk = _first_chunk(n, c * plan.window_tap_count)
+    columns, making = _im2col_bytes(chunk, c, itemsize, plan, contiguous)
+    grad = itemsize * chunk * c * hp * wp  # col2im's padded dx
+    if chunk == n:  # dx is a view into col2im's array; nothing else outlives the call
+        return max(making, 2 * columns + grad + weights * (n + 1))
+    return itemsize * n * c * h * w + making + columns + grad + weights * (chunk + 2)

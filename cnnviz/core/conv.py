@@ -20,7 +20,8 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from cnnviz.core import _fast, arrays, budget
 from cnnviz.core.arrays import DOUT
-from cnnviz.core.geometry import IntOrPair, as_pair
+from cnnviz.core.budget import Plan, plan_for
+from cnnviz.core.geometry import Geometry, IntOrPair, as_pair
 
 
 def conv2d(
@@ -57,15 +58,52 @@ def conv2d(
     TypeError, ValueError
         Naming the parameter and the rule it broke (every function here does the same).
     """
-    x, w = arrays.input_and_filters(x, w)
+    x, w = arrays.input_and_filters(x, w)  # checked, not yet converted: the guard comes first
     b = None if b is None else arrays.bias(b, w.shape[0])
-    plan = _fast.plan_for(x.shape[2:], w.shape[2:], stride, padding, dilation)
-    dtype = np.result_type(x, w, *([] if b is None else [b]))  # float32 if all are float32
-    kernel = w.reshape(w.shape[0], -1).astype(dtype, copy=False)  # (K, C*kh*kw)
+    plan = plan_for(x.shape[2:], w.shape[2:], stride, padding, dilation)
+    given = [x, w] if b is None else [x, w, b]
+    dtype = np.result_type(*map(arrays.float_dtype, given))  # float32 if all are float32
+    n, k = x.shape[0], w.shape[0]
+    nbytes = forward_bytes(x, w, b, dtype, plan)
+    if nbytes > budget.work_limit():  # the message is built only when it is needed
+        budget.refuse(nbytes, "conv2d", budget.blame(plan.geometry, f"x of shape {x.shape}"))
+    kernel = np.ascontiguousarray(w, dtype=dtype).reshape(k, -1)  # (K, C*kh*kw)
     z = _fast.forward(x.astype(dtype, copy=False), kernel, plan)  # (N, K, Ho*Wo)
     if b is not None:
         z += b.astype(dtype, copy=False)[:, None]  # same bias at every position of map k
-    return z.reshape(x.shape[0], w.shape[0], *plan.output_size)  # (N, K, Ho, Wo)
+    return z.reshape(n, k, *plan.output_size)  # (N, K, Ho, Wo)
+
+
+def forward_bytes(
+    x: np.ndarray, w: np.ndarray, b: np.ndarray | None, dtype: np.dtype, plan: Plan
+) -> int:
+    """Peak bytes :func:`conv2d` allocates for these (checked, unconverted) arrays.
+
+    Everything is counted from shapes and dtypes alone: the inputs converted to ``dtype``, the
+    kernel's contiguous copy, the route's work arrays and the result.
+    """
+    (n, c), k = x.shape[:2], w.shape[0]
+    nbytes = _fast.forward_bytes(n, c, k, dtype.itemsize, plan, x.flags.c_contiguous)
+    given = [x, w] if b is None else [x, w, b]
+    return nbytes + arrays.conversion_bytes(dtype, *given) + _kernel_copy_bytes(w, dtype)
+
+
+def backward_bytes(
+    dout: np.ndarray, x: np.ndarray, w: np.ndarray, dtype: np.dtype, plan: Plan
+) -> int:
+    """Peak bytes :func:`conv2d_backward` allocates, counted as :func:`forward_bytes` does."""
+    (n, c), k = x.shape[:2], w.shape[0]
+    nbytes = _fast.backward_bytes(n, c, k, dtype.itemsize, plan, x.flags.c_contiguous)
+    nbytes += arrays.conversion_bytes(dtype, x, w, dout) + _kernel_copy_bytes(w, dtype)
+    if dout.dtype == dtype and not dout.flags.c_contiguous:  # its reshape copies
+        nbytes += dout.size * dtype.itemsize
+    return nbytes + k * dtype.itemsize  # db
+
+
+def _kernel_copy_bytes(w: np.ndarray, dtype: np.dtype) -> int:
+    """Bytes of the contiguous ``(K, C*kh*kw)`` copy of w a pass makes (none when w is one)."""
+    same = w.dtype == dtype and w.flags.c_contiguous
+    return 0 if same else w.size * dtype.itemsize
 
 
 def conv2d_backward(
@@ -98,14 +136,19 @@ def conv2d_backward(
     dw : array ``(K, C, kh, kw)``
     db : array ``(K,)``
     """
-    x, w = arrays.input_and_filters(x, w)
-    dout = arrays.float_array(dout, "dout", 4, DOUT)
-    plan = _fast.plan_for(x.shape[2:], w.shape[2:], stride, padding, dilation)
+    x, w = arrays.input_and_filters(x, w)  # checked, not yet converted: the guard comes first
+    dout = arrays.numeric_array(dout, "dout", 4, DOUT)
+    plan = plan_for(x.shape[2:], w.shape[2:], stride, padding, dilation)
     n, k = x.shape[0], w.shape[0]
     arrays.check_shape(dout, "dout", (n, k, *plan.output_size), DOUT)
-    dtype = np.result_type(x, w, dout)
-    x, w, dout = (a.astype(dtype, copy=False) for a in (x, w, dout))
-    delta = dout.reshape(n, k, -1)  # (N, K, Ho*Wo)
+    dtype = np.result_type(*map(arrays.float_dtype, (x, w, dout)))
+    nbytes = backward_bytes(dout, x, w, dtype, plan)
+    if nbytes > budget.work_limit():
+        subject = budget.blame(plan.geometry, f"x of shape {x.shape}")
+        budget.refuse(nbytes, "conv2d_backward", subject)
+    x, dout = x.astype(dtype, copy=False), dout.astype(dtype, copy=False)
+    w = np.ascontiguousarray(w, dtype=dtype)
+    delta = dout.reshape(n, k, plan.output_size[0] * plan.output_size[1])  # (N, K, Ho*Wo)
     dx, dw = _fast.backward(delta, x, w, plan)
     return dx, dw, delta.sum(axis=(0, 2))  # db: (K,)
 
@@ -135,11 +178,31 @@ def input_grad_contributions(
     -------
     contrib : array ``(K, C, H, W)``
     """
-    dout, w, geometry = arrays.one_sample(dout, w, input_size, stride, padding, dilation)
-    budget.check_contributions(w, geometry, "input_grad_contributions")
-    # every tap of filter slice w[k, c] times every delta element of map k
-    columns = w[:, :, :, :, None, None] * dout[:, None, None, None, :, :]  # (K, C, kh, kw, Ho, Wo)
-    return _fast.col2im(columns, geometry)  # (K, C, H, W)
+    dout, w, geometry = arrays.one_sample(
+        dout, w, input_size, stride, padding, dilation, what="input_grad_contributions", factor=1
+    )
+    return _tap_shares(dout, w, geometry)  # (K, C, H, W)
+
+
+def _tap_shares(dout: np.ndarray, w: np.ndarray, geometry: Geometry) -> np.ndarray:
+    """col2im of the columns ``w[k, c, u, v] · dout[k]``, one kernel tap at a time.
+
+    The ``(K, C, kh, kw, Ho, Wo)`` columns never exist at once (a 64×64 3×3 layer on 56×56 maps
+    would need 0.9 GB for them): one ``(K, C, Ho, Wo)`` share is reused for every tap.
+    """
+    k, c, kh, kw = w.shape
+    (sh, sw), (dil_h, dil_w) = geometry.stride, geometry.dilation
+    (ho, wo), (hp, wp) = geometry.output_size, geometry.padded_size
+    (ph, pw), (h, w_) = geometry.padding, geometry.input_size
+    grad = np.zeros((k, c, hp, wp), dtype=dout.dtype)
+    share = np.empty((k, c, ho, wo), dtype=dout.dtype)
+    for u in range(kh):
+        rows = slice(u * dil_h, u * dil_h + (ho - 1) * sh + 1, sh)  # the Ho rows tap row u hits
+        for v in range(kw):
+            cols = slice(v * dil_w, v * dil_w + (wo - 1) * sw + 1, sw)  # the Wo cols of tap v
+            np.multiply(w[:, :, u, v, None, None], dout[:, None], out=share)
+            grad[:, :, rows, cols] += share
+    return grad[:, :, ph : ph + h, pw : pw + w_]  # (K, C, H, W)
 
 
 # --------------------------------------------------------------------------- textbook routes
@@ -159,9 +222,7 @@ def dilate(delta: np.ndarray, stride: IntOrPair) -> np.ndarray:
            [3, 0, 4]])
     """
     sh, sw = as_pair(stride, "stride", 1)
-    delta = np.asarray(delta)
-    if delta.ndim < 2:
-        raise ValueError(f"delta must have at least 2 dimensions (..., H, W); got {delta.shape}")
+    delta = arrays.any_rank(delta, "delta", 2, "(..., H, W)")
     ho, wo = delta.shape[-2:]
     if ho == 0 or wo == 0:
         raise ValueError(f"delta must not be empty in its last two axes; got {delta.shape}")
@@ -177,18 +238,15 @@ def rot180(kernel: np.ndarray) -> np.ndarray:
 
     ``a ∗ kernel`` (convolution) is ``a ⋆ rot180(kernel)`` (cross-correlation).
     """
-    kernel = np.asarray(kernel)
-    if kernel.ndim < 2:
-        raise ValueError(
-            f"kernel must have at least 2 dimensions (..., kh, kw); got {kernel.shape}"
-        )
+    kernel = arrays.any_rank(kernel, "kernel", 2, "(..., kh, kw)")
+    budget.check_result(kernel.shape, kernel.dtype, "rot180", f"kernel of shape {kernel.shape}")
     return kernel[..., ::-1, ::-1].copy()
 
 
 def pad_input(x: np.ndarray, padding: IntOrPair) -> np.ndarray:
     """Zero-pad the last two axes: ``(..., H, W)`` -> ``(..., H+2ph, W+2pw)``, a new array."""
     ph, pw = as_pair(padding, "padding", 0)
-    x = np.asarray(x)
+    x = arrays.any_rank(x, "x", 2, "(..., H, W)")
     shape = x.shape[:-2] + (x.shape[-2] + 2 * ph, x.shape[-1] + 2 * pw)
     budget.check_result(shape, x.dtype, "pad_input", f"padding {(ph, pw)}")
     out = np.zeros(shape, dtype=x.dtype)
@@ -215,8 +273,10 @@ def input_grad_by_full_convolution(
     Slower than col2im; kept as the picture the lessons draw and as a test oracle. Parameters
     as for :func:`input_grad_contributions`.
     """
-    delta, w, geometry = arrays.one_sample(dout, w, input_size, stride, padding, dilation)
-    budget.check_contributions(w, geometry, "input_grad_by_full_convolution", factor=3)
+    delta, w, geometry = arrays.one_sample(
+        dout, w, input_size, stride, padding, dilation,
+        what="input_grad_by_full_convolution", factor=3,
+    )  # fmt: skip
     eh, ew = geometry.kernel_extent
     spread = dilate(delta, geometry.stride)  # (K, Hd, Wd)
     framed = np.pad(spread, ((0, 0), (eh - 1, eh - 1), (ew - 1, ew - 1)))  # (K, Hd+2eh-2, .)
@@ -247,7 +307,7 @@ def weight_grad_by_correlation(
     """
     x, delta = arrays.sample_and_delta(x, delta)
     kernel_size = as_pair(kernel_size, "kernel_size", 1)
-    geometry = _fast.plan_for(x.shape[1:], kernel_size, stride, padding, dilation).geometry
+    geometry = plan_for(x.shape[1:], kernel_size, stride, padding, dilation).geometry
     arrays.check_shape(delta, "delta", (delta.shape[0], *geometry.output_size), "(K, Ho, Wo)")
     spread = dilate(delta, geometry.stride)  # (K, Hd, Wd)
     windows = sliding_window_view(pad_input(x, geometry.padding), spread.shape[1:], axis=(1, 2))

@@ -33,8 +33,9 @@ SYMBOLS = (
            "the same with b turned half a turn first: a ∗ b = a ⋆ rot180(b).",
            "scipy.signal.convolve2d(a, b)"),
     Symbol(r"\star_{\mathrm{full}},\ \ast_{\mathrm{full}}", "⋆_full, ∗_full", "full",
-           "pad a with k − 1 zeros on every side first, so every overlap counts and the map "
-           "grows by k − 1; without it only windows wholly inside a count (valid).",
+           "pad a first with b's height − 1 rows and width − 1 columns of zeros on every side "
+           "(for b = dilate_d(w) that is d(kh − 1) and d(kw − 1)), so every overlap counts and "
+           "the map grows by as much; without it only windows wholly inside a count (valid).",
            'mode="full"'),
     Symbol(r"\mathrm{rot180}(w)", "rot180(w)", "half turn",
            "w flipped top to bottom and left to right.", "w[::-1, ::-1]"),

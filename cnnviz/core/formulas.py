@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from cnnviz.core.geometry import Geometry
 from cnnviz.core.notation import (
     Arith,
     Array,
@@ -192,6 +193,54 @@ def _extent() -> Expr:
     return Arith("+", Arith("*", D, Paren(Arith("-", KH, ONE))), ONE)
 
 
+def _leftover() -> Expr:
+    """``(H + 2p − d(kh − 1) − 1) mod s``: padded rows past the last window (the output padding)."""
+    return Mod(Paren(Arith("-", Arith("-", Arith("+", H, Arith("*", Num(2), P)),
+                                      Arith("*", D, Paren(Arith("-", KH, ONE)))), ONE)), S)
+
+
+# the dW crop condition, printed in the note and evaluated by dw_needs_crop: one object
+DW_CROP_CONDITION = _leftover()
+# what ConvTranspose2d's added rows hold; tests/test_claims.py checks it against torch
+ADDED_ROWS_RULE = ("An added row is 0 exactly when no forward window read it; with padding, "
+                   "the last window's taps can reach into the added rows, and those carry "
+                   "gradient.")
+
+
+def _dw_note() -> str:
+    """The dW note, its crop condition printed from :data:`DW_CROP_CONDITION`."""
+    extent = _extent().text()
+    return (
+        "Slide the dilated delta over the padded input (⋆, no flip). The correlation has "
+        f"{extent} + a rows, a = {DW_CROP_CONDITION.text()}: when a ≠ 0 it is larger than "
+        f"the dilated kernel, so crop it to its first {extent} rows (the same along the "
+        "width with W, kw); then keep every d-th row and column."
+    )
+
+
+def dw_needs_crop(
+    input_size: Any, kernel_size: Any, stride: Any = 1, padding: Any = 0, dilation: Any = 1
+) -> bool:
+    """True when ``pad_p(x) ⋆ dilate_s(δ)`` is larger than the dilated kernel along some axis.
+
+    The correlation has ``e + a`` rows, ``e = d(kh − 1) + 1`` and
+    ``a = (H + 2p − e) mod s`` (:data:`DW_CROP_CONDITION`, the condition the ``dw`` note
+    prints), so the crop is needed exactly when ``a ≠ 0``. Arguments are ints or ``(h, w)``
+    pairs, as for :class:`~cnnviz.core.geometry.Geometry`, which checks them.
+
+    Raises
+    ------
+    TypeError, ValueError
+        Naming the parameter, as :class:`~cnnviz.core.geometry.Geometry` does.
+    """
+    g = Geometry(input_size, kernel_size, stride=stride, padding=padding, dilation=dilation)
+    leftover = DW_CROP_CONDITION.evaluate({
+        "input_size": np.array(g.input_size), "kernel_size": np.array(g.kernel_size),
+        "stride": np.array(g.stride), "padding": np.array(g.padding),
+        "dilation": np.array(g.dilation)})
+    return bool(np.any(leftover != 0))
+
+
 def _full_backward(delta: Expr, w: Expr, flip_by_rot180: bool) -> Expr:
     """``crop_p^{H×W}(Σ_k dilate_s(δ_k) ⋆full rot180(dilate_d(w_{k,c})))``, or with ∗."""
     kernel = Map("dilate", w, D)
@@ -226,8 +275,9 @@ FORMULAS: dict[str, Formula] = {
         title="input gradient, one channel, stride 1, no padding",
         lhs=_derivative("x", "x"),
         forms=_one_channel(Array("delta", (), r"\delta", "δ"), Array("w", (), "w")),
-        note="Full: δ padded with k − 1 zeros all round, so every overlap counts. Correlating "
-        "with the turned kernel is the same as convolving with the kernel as it is.",
+        note="Full: δ padded with kh − 1 rows and kw − 1 columns of zeros all round (no "
+        "dilation here; a kernel dilated by d needs d(kh − 1)), so every overlap counts. "
+        "Correlating with the turned kernel is the same as convolving with the kernel as it is.",
     ),
     "delta_below_1ch": Formula(
         name="delta_below_1ch",
@@ -285,9 +335,7 @@ FORMULAS: dict[str, Formula] = {
         forms=(Map("every", Crop(Slide("correlate", Map("pad", X_C, P), Map("dilate", DELTA_K, S)),
                                  Num(0), _extent()), D),),
         free=("k", "c"),
-        note="Slide the dilated delta over the padded input (⋆, no flip). When H + 2p − "
-        "d(kh − 1) is not a multiple of s the result is larger than the kernel: crop it to "
-        "the first d(kh − 1) + 1 rows and columns (then keep every d-th).",
+        note=_dw_note(),
     ),
     "db": Formula(
         name="db",
@@ -315,10 +363,10 @@ FORMULAS: dict[str, Formula] = {
         name="output_padding",
         title="output padding of the transposed convolution",
         lhs=A_OUT,
-        forms=(Mod(Paren(Arith("-", Arith("-", Arith("+", H, Arith("*", Num(2), P)),
-                                       Arith("*", D, Paren(Arith("-", KH, ONE)))), ONE)), S),),
-        note="The rows the forward stride skipped at the end; the transposed convolution adds "
-        "them back as zeros.",
+        forms=(_leftover(),),
+        note="The rows at the end of the padded input that the forward stride skipped (no "
+        "window starts there). ConvTranspose2d adds a rows at the bottom (and the width's a "
+        "columns at the right) so that its output is H×W again. " + ADDED_ROWS_RULE,
     ),
     "transposed_size": Formula(
         name="transposed_size",

@@ -38,6 +38,8 @@ def as_pair(value: IntOrPair, name: str, minimum: int) -> Pair:
         If the pair has the wrong length, or an entry is below ``minimum`` or above
         :data:`LARGEST`.
     """
+    if isinstance(value, np.ndarray) and value.ndim == 0:  # np.array(2): a number in a box
+        value = value[()]
     if _is_int(value):
         items = (value, value)
     elif isinstance(value, (tuple, list, np.ndarray)):
@@ -52,12 +54,17 @@ def as_pair(value: IntOrPair, name: str, minimum: int) -> Pair:
     if min(pair) < minimum:
         raise ValueError(f"{name} must be >= {minimum} in each direction; got {pair}")
     if max(pair) > LARGEST:
-        shown = ", ".join(str(v) if v <= LARGEST else f"{v:.3g}" for v in pair)
+        shown = ", ".join(str(v) if v.bit_length() < 64 else _about(v) for v in pair)
         raise ValueError(
             f"{name} must be <= {LARGEST} in each direction (no array that large can be "
             f"indexed); got ({shown})"
         )
     return pair
+
+
+def _about(value: int) -> str:
+    """A huge int in a few characters, ``about 10**400``: no float overflow, no 4300-digit str."""
+    return f"about 10**{int(value.bit_length() * 0.30103)}"
 
 
 def _is_int(value: object) -> bool:

@@ -36,11 +36,12 @@ from typing import BinaryIO
 
 import numpy as np
 
+from cnnviz.explorer.captions import CaptionBand, all_channels_figure, caption_font, step_sentence
 from cnnviz.explorer.gif import GifWriter, checked_frame, gif_palette
 from cnnviz.explorer.layer import snapshot_from_settings
 from cnnviz.explorer.render import FanOutFigure
 from cnnviz.explorer.settings import Settings
-from cnnviz.explorer.trace import WALKS, Step
+from cnnviz.explorer.trace import WALKS
 from cnnviz.explorer.web import asset
 
 FORMATS = ("gif", "html", "png")
@@ -63,8 +64,13 @@ Drawn = tuple[Frame, str]  # a frame and the caption saying what its step shows
 # Frames: the explorer's trace and renderer, one RGB image per step
 
 
-def fan_out_figure(settings: Settings, walk: str = "scatter") -> FanOutFigure:
+def fan_out_figure(
+    settings: Settings, walk: str = "scatter", *, all_channels: bool = False
+) -> FanOutFigure:
     """The explorer's fan-out renderer for these settings, on the given walk.
+
+    ``all_channels=True`` shows every input channel (the page shows a window of 4; see
+    :func:`~cnnviz.explorer.captions.all_channels_figure`).
 
     Raises
     ------
@@ -77,18 +83,10 @@ def fan_out_figure(settings: Settings, walk: str = "scatter") -> FanOutFigure:
         raise TypeError(f"settings must be a Settings; got {type(settings).__name__}")
     if walk not in WALKS:
         raise ValueError(f"walk must be one of {', '.join(WALKS)}; got {walk!r}")
+    if not isinstance(all_channels, bool):
+        raise TypeError(f"all_channels must be a bool; got {type(all_channels).__name__}")
     layer = snapshot_from_settings(settings)  # raises settings.problem()'s sentence
-    return FanOutFigure(layer, walk=walk)
-
-
-def step_caption(step: Step) -> str:
-    """One plain line saying what a step shows, e.g. ``step 3 of 9: δ1[0, 2] = -0.4 ...``."""
-    head = f"step {step.index + 1} of {step.count}"
-    if step.walk == "scatter":
-        k, (i, j) = step.filter_index, step.delta_index
-        return f"{head}: δ{k + 1}[{i}, {j}] = {step.delta_value:g} spreads through W{k + 1}"
-    r, q = step.pixel
-    return f"{head}: dx[:, {r}, {q}] gathered through every rot180(W)"
+    return all_channels_figure(layer, walk) if all_channels else FanOutFigure(layer, walk=walk)
 
 
 def thin_steps(count: int, limit: int) -> list[int]:
@@ -117,14 +115,30 @@ def _figure_steps(figure: FanOutFigure, max_frames: int) -> list[int]:
 
 
 def _drawn(
-    figure: FanOutFigure, steps: Sequence[int], progress: Progress | None
+    figure: FanOutFigure,
+    steps: Sequence[int],
+    progress: Progress | None,
+    band: CaptionBand | None = None,
 ) -> Iterator[Drawn]:
-    """Draw ``steps`` one at a time; only the frame being encoded is alive."""
+    """Draw ``steps`` one at a time, each with the step's sentence (written under the frame
+    when there is a ``band``); only the frame being encoded is alive."""
     for done, index in enumerate(steps, start=1):
         frame = figure.frame(index)
-        yield frame, step_caption(figure.current)
+        sentence = step_sentence(figure, figure.current)
+        yield (frame if band is None else band.under(frame, sentence)), sentence
         if progress is not None:
             progress(done, len(steps))
+
+
+def _caption_band(figure: FanOutFigure, steps: Sequence[int], caption: bool) -> CaptionBand | None:
+    """One band for every frame of the export, as tall as its longest sentence needs; None
+    without ``caption``."""
+    if not isinstance(caption, bool):
+        raise TypeError(f"caption must be a bool; got {type(caption).__name__}")
+    if not caption:
+        return None
+    sentences = [step_sentence(figure, figure.walk.step(index)) for index in steps]
+    return CaptionBand(sentences, width=figure.frame(steps[0]).shape[1])
 
 
 def _sample(count: int) -> list[int]:
@@ -183,11 +197,9 @@ def write_png_sheet(
     captions: bool = True,
 ) -> int:
     """One PNG with ``count`` frames in a grid, row by row, each scaled by ``scale``."""
-    from matplotlib import font_manager
-    from PIL import Image, ImageDraw, ImageFont
+    from PIL import Image, ImageDraw
 
-    # matplotlib's DejaVu Sans has δ and Σ; Pillow's built-in font does not.
-    font = ImageFont.truetype(font_manager.findfont("DejaVu Sans"), 13)
+    font = caption_font(13)
     label = 18 if captions else 0
     columns = max(1, min(columns, count))
     sheet = pen = None
@@ -298,6 +310,7 @@ def export_figure(
     max_frames: int = MAX_FRAMES,
     title: str = "cnnviz",
     progress: Progress | None = None,
+    caption: bool = False,
 ) -> int:
     """Write the walk ``figure`` is on to ``stream`` as ``fmt``; returns the frames written.
 
@@ -314,6 +327,7 @@ def export_figure(
     max_frames : int >= 1, at most this many steps, evenly spaced, first and last kept
     title : str, the HTML page's title
     progress : callable, optional, called as ``progress(done, total)`` after each frame
+    caption : bool, write the step's sentence under each frame (for slides)
     """
     if fmt not in FORMATS:
         raise ValueError(f"fmt must be one of {', '.join(FORMATS)}; got {fmt!r}")
@@ -321,15 +335,15 @@ def export_figure(
         raise ValueError(f"fps must be a finite number > 0; got {fps!r}")
     if isinstance(max_frames, bool) or not isinstance(max_frames, int) or max_frames < 1:
         raise ValueError(f"max_frames must be a whole number >= 1; got {max_frames!r}")
-    if fmt == "png":  # a sheet shows a few steps: draw only those
-        max_frames = min(max_frames, SHEET_MAX_STEPS)
-    steps = _figure_steps(figure, max_frames)
-    drawn = _drawn(figure, steps, progress)
+    # a sheet shows a few steps: draw only those
+    steps = _figure_steps(figure, min(max_frames, SHEET_MAX_STEPS) if fmt == "png" else max_frames)
+    band = _caption_band(figure, steps, caption)
+    drawn = _drawn(figure, steps, progress, band)
     try:
         if fmt == "gif":
-            sample = [figure.frame(steps[i]) for i in _sample(len(steps))]
-            palette = gif_palette(sample)
-            del sample  # the palette is all that is kept of them
+            sampled = [steps[i] for i in _sample(len(steps))]
+            # the palette is all that is kept of these frames
+            palette = gif_palette([frame for frame, _ in _drawn(figure, sampled, None, band)])
             return write_gif(drawn, stream, palette=palette, fps=fps)
         if fmt == "html":
             return write_html(drawn, stream, count=len(steps), title=title, fps=fps)

@@ -16,7 +16,7 @@ ACTIVATIONS = ACTIVATION_NAMES  # the one list of names lives with the functions
 
 # Integer controls: name -> (lowest, highest, label a learner reads).
 RANGES: dict[str, tuple[int, int, str]] = {
-    "depth": (1, 10, "input depth D"),
+    "depth": (1, 10, "input depth C"),
     "filters": (1, 4, "filters K"),
     "input_height": (3, 16, "input height H"),
     "input_width": (3, 16, "input width W"),

@@ -5,13 +5,14 @@ Two walks reach the same ``dx``:
 * **scatter**, one step per delta element ``δ[k, i, j]`` (k, then i, then j): the filter
   ``W[k, :, :, :]`` scaled by that element is added into the window at ``(i·s, j·s)`` of
   every input channel at once.
-* **gather**, one step per input pixel ``(r, q)`` (row by row): ``rot180`` of each filter
-  slice slides over the dilated, padded delta; the window at ``(r + p, q + p)`` gives
-  ``dx[c, r, q]`` for every channel c.
+* **gather**, one step per input pixel ``(r, q)`` (row by row): ``rot180(dilate_d(W[k, c]))``
+  slides over the dilated, framed delta; the window at ``(r + p, q + p)`` gives
+  ``dx[c, r, q]`` for every channel c (:func:`gathered_contributions`, its own computation).
 
 A :class:`Walk` knows its step count and builds any :class:`Step` on demand (O(one layer) of
-work: the running sums are the core's contributions of a masked delta or a masked result,
-never a Python loop over pixels). The step order is fixed, so the app can scrub freely.
+work: the scatter's running sums are the core's contributions of a masked delta, the gather's
+a mask over its own gathered map; never a Python loop over pixels). The step order is fixed,
+so the app can scrub freely.
 
 Coordinates: *input* coordinates index ``x`` (a scatter window can start at a negative row
 when it reaches into the padding); *frame* coordinates index :func:`framed_delta`, the
@@ -44,6 +45,23 @@ def framed_delta(layer: LayerSnapshot) -> np.ndarray:
     frame = np.zeros((layer.filters, hp + eh - 1, wp + ew - 1))  # (K, Hf, Wf)
     frame[:, eh - 1 : eh - 1 + spread.shape[1], ew - 1 : ew - 1 + spread.shape[2]] = spread
     return frame
+
+
+def gathered_contributions(layer: LayerSnapshot) -> np.ndarray:
+    """What each filter sends to each input pixel, by gathering: ``(K, C, H, W)``.
+
+    ``[k, c, r, q] = Σ_{u,v} rot180(dilate_d(W[k, c]))[u, v] · F_k[r + ph + u, q + pw + v]``
+    with ``F`` = :func:`framed_delta`: the full correlation read pixel by pixel, computed for
+    every pixel at once from the delta and the weights only. It does not use the core's col2im
+    (the scatter walk's route), so the two walks' agreement is a check, not a copy.
+    """
+    g = layer.geometry
+    (eh, ew), (ph, pw), (h, w) = g.kernel_extent, g.padding, g.input_size
+    kernels = rot180(dilate(layer.w, g.dilation))  # (K, C, eh, ew)
+    windows = np.lib.stride_tricks.sliding_window_view(framed_delta(layer), (eh, ew),
+                                                       axis=(1, 2))  # (K, Hp, Wp, eh, ew)
+    windows = windows[:, ph : ph + h, pw : pw + w]  # (K, H, W, eh, ew)
+    return np.einsum("khwuv,kcuv->kchw", windows, kernels, optimize=True)
 
 
 def flipped_kernels(layer: LayerSnapshot) -> np.ndarray:
@@ -139,6 +157,11 @@ class Walk:
         """:func:`framed_delta` of the layer, ``(K, Hf, Wf)``."""
         return framed_delta(self.layer)
 
+    @cached_property
+    def gathered(self) -> np.ndarray:
+        """:func:`gathered_contributions` of the layer, ``(K, C, H, W)`` (gather walk)."""
+        return gathered_contributions(self.layer)
+
     def step(self, index: int) -> Step:
         """The step at ``index`` (0-based; negative counts from the end).
 
@@ -175,14 +198,18 @@ class Walk:
         layer, g = self.layer, self.layer.geometry
         k, i, j = (int(v) for v in np.unravel_index(index, layer.delta.shape))
         done = (np.arange(layer.delta.size) <= index).reshape(layer.delta.shape)  # (K,Ho,Wo)
-        contributions = input_grad_contributions(
-            np.where(done, layer.delta, 0.0),
-            layer.w,
+        # filters before k are done (their full shares), those after k have sent nothing:
+        # only filter k's share is computed, from its masked delta (a big layer stays quick)
+        contributions = np.zeros(layer.contributions.shape)  # (K, C, H, W)
+        contributions[:k] = layer.contributions[:k]
+        contributions[k] = input_grad_contributions(
+            np.where(done[k], layer.delta[k], 0.0)[None],
+            layer.w[k : k + 1],
             g.input_size,
             stride=g.stride,
             padding=g.padding,
             dilation=g.dilation,
-        )  # (K, C, H, W)
+        )[0]  # (C, H, W)
         top, left = i * g.stride[0] - g.padding[0], j * g.stride[1] - g.padding[1]
         value = float(layer.delta[k, i, j])
         return self._finish(
@@ -199,11 +226,11 @@ class Walk:
         )
 
     def _gather_step(self, index: int) -> Step:
-        layer, g = self.layer, self.layer.geometry
+        g = self.layer.geometry
         h, w = g.input_size
         r, q = (int(v) for v in np.unravel_index(index, (h, w)))
         done = (np.arange(h * w) <= index).reshape(h, w)  # (H, W)
-        full = layer.contributions  # (K, C, H, W)
+        full = self.gathered  # (K, C, H, W), gathered here, not the core's scatter
         return self._finish(
             index=index,
             filter_index=None,

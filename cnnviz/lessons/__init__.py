@@ -15,7 +15,10 @@ One module per lesson, re-exported here so ``from cnnviz import lessons as T`` r
 :mod:`~cnnviz.lessons.shapes` (lesson 2, depth), :mod:`~cnnviz.lessons.stride` (lesson 3),
 :mod:`~cnnviz.lessons.weights` (lesson 4, weights and bias), :mod:`~cnnviz.lessons.padding`
 (lesson 5, padding and overlap), and :mod:`~cnnviz.lessons.exercises` (check yourself).
-:mod:`~cnnviz.lessons.checks` holds their shared argument checks.
+:mod:`~cnnviz.lessons.checks` holds their shared argument checks. Around them:
+:mod:`~cnnviz.lessons.course` (the one list of lessons and the links between them),
+:mod:`~cnnviz.lessons.sentences` (every sentence a lesson states about the geometry, built from
+its predicate) and :mod:`~cnnviz.lessons.independent` (lesson 3's checks by torch or scipy).
 """
 
 from cnnviz.lessons.padding import all_ones_input_grad, input_grad_before_crop

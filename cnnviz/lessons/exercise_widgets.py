@@ -6,11 +6,17 @@ ipywidgets wiring only; the questions, answers and feedback come from
 until "show answer" is pressed, so a page that has just loaded holds no answer. Works in
 JupyterLab and Voila: every callback catches its own errors, so the page never shows a
 traceback, whatever the browser sends.
+
+A class seed in the page's address (``?seed=7``, read from ``QUERY_STRING`` as the explorer's
+links are) puts every student on the same numbers, and "new numbers" then moves the whole
+class on together (7 -> 8); ``python -m cnnviz answers --seed 7`` prints the teacher's sheet.
+Without one, each student draws their own.
 """
 
 from __future__ import annotations
 
 import html
+import os
 import secrets
 from collections.abc import Callable
 
@@ -19,6 +25,7 @@ import numpy as np
 
 from cnnviz.lessons.exercises import Exercise, exercise
 from cnnviz.lessons.exercises import exercises as draw_exercises
+from cnnviz.lessons.exercises.sheet import next_seed, seed_from_query
 
 GOOD = "var(--jp-success-color0, #1a7f37)"
 WARN = "var(--jp-warn-color0, #b35900)"
@@ -113,9 +120,21 @@ class ExerciseRow:
 
 
 class ExerciseSet:
-    """A lesson's exercises with a "new numbers" button; ``.widget`` is what a page shows."""
+    """A lesson's exercises with a "new numbers" button; ``.widget`` is what a page shows.
 
-    def __init__(self, lesson: str | int, seed: int | None = None) -> None:
+    ``seed`` (or, when it is None, a class seed in ``query``, by default the page's
+    ``QUERY_STRING``) draws everyone's numbers; without either each student draws their own.
+    """
+
+    def __init__(
+        self, lesson: str | int, seed: int | None = None, *, query: str | None = None
+    ) -> None:
+        self.note = None
+        if seed is None:
+            seed, self.note = seed_from_query(
+                os.environ.get("QUERY_STRING", "") if query is None else query
+            )
+        self.shared = seed is not None  # the class's numbers: "new numbers" moves all on
         seed = secrets.randbelow(SEEDS) if seed is None else seed
         items = draw_exercises(lesson, seed)  # checks lesson and seed
         self.lesson, self.seed = items[0].lesson, seed
@@ -130,27 +149,39 @@ class ExerciseSet:
         self.widget = widgets.VBox([header, *(row.widget for row in self.rows)])
 
     def _show_seed(self) -> None:
+        whose = (
+            " (the class's numbers: everyone with this link has them)" if self.shared else ""
+        )
+        note = f"<br>{html.escape(self.note)}" if self.note else ""
         self.label.value = (
-            f"<b>Exercises</b> · your numbers: #{self.seed} "
-            '<span style="opacity:0.7">(the answers stay hidden until you ask)</span>'
+            f"<b>Exercises</b> · your numbers: #{self.seed}{whose} "
+            f'<span style="opacity:0.7">(the answers stay hidden until you ask)</span>{note}'
         )
 
     def new_numbers(self, seed: int | None = None) -> None:
-        """Draw new numbers (a new seed) for every exercise."""
-        self.seed = secrets.randbelow(SEEDS) if seed is None else seed
+        """Draw new numbers for every exercise: ``seed``, or the class's next seed, or (without
+        a class seed) a random one."""
+        if seed is None:
+            seed = next_seed(self.seed) if self.shared else secrets.randbelow(SEEDS)
+        self.seed = seed
         for row in self.rows:
             row.set_item(exercise(self.lesson, row.item.key, self.seed))
         self._show_seed()
 
 
-def exercises(lesson: str | int, *, seed: int | None = None) -> widgets.VBox:
+def exercises(
+    lesson: str | int, *, seed: int | None = None, query: str | None = None
+) -> widgets.VBox:
     """A lesson's exercises, one call: ``views.exercises("03")``.
 
     Parameters
     ----------
     lesson : ``"00"`` .. ``"07"``
     seed : int, optional
-        The numbers to draw (default: a random one, so each student gets their own; a teacher
-        can give the class one, e.g. ``seed=7``).
+        The numbers to draw. Default: the class seed in the page's address (``?seed=7``), or
+        without one a random seed, so each student gets their own.
+    query : str, optional
+        The query to read the class seed from; by default ``os.environ["QUERY_STRING"]``
+        (Voila sets it; in JupyterLab it is absent).
     """
-    return ExerciseSet(lesson, seed).widget
+    return ExerciseSet(lesson, seed, query=query).widget

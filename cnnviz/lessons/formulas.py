@@ -10,9 +10,14 @@ from __future__ import annotations
 
 import html
 
+import numpy as np
+
+from cnnviz.core.claims import depth_answer
 from cnnviz.core.conventions import BLOG, INDEX_CONVENTION, SYMBOLS, backward_side_by_side
 from cnnviz.core.formulas import FORMULAS, Formula
-from cnnviz.core.maps2d import convolve_2d, correlate_2d
+from cnnviz.core.maps2d import convolve_2d, correlate_2d, dilate_map, every_map, pad_map
+from cnnviz.core.notation import Array, Crop, Num
+from cnnviz.core.symbols import SymbolRow, symbol_table, symbol_table_markdown
 
 __all__ = [
     "FORMULAS",
@@ -21,9 +26,14 @@ __all__ = [
     "correlate_2d",
     "formula",
     "conventions_markdown",
+    "depth_answer_markdown",
     "formula_markdown",
     "show_conventions",
+    "show_depth_answer",
     "show_formula",
+    "show_notation",
+    "operations_markdown",
+    "operations_text",
 ]
 
 
@@ -89,3 +99,70 @@ def show_conventions() -> None:
     from IPython.display import Markdown, display
 
     display(Markdown(conventions_markdown()))
+
+
+def depth_answer_markdown(depth: str = "ten", filters: str = "one") -> str:
+    """The depth answer, literally, right under the page's own ⋆ and ∗ (lesson 02, the handout).
+
+    The two definitions are the conventions box's rows (one definition for the whole course),
+    so the answer's ⋆, ∗ and rot180 are read with the meanings printed just above them.
+    """
+    rows = "\n".join(f"| ${s.latex}$ | {s.name} | {_escape(s.meaning)} |"
+                     for s in SYMBOLS if s.text in ("a ⋆ b", "a ∗ b"))  # fmt: skip
+    return (
+        "| symbol | name | what it does |\n|---|---|---|\n"
+        f"{rows}\n\n**The answer.** {_escape(depth_answer(depth=depth, filters=filters))}"
+    )
+
+
+def show_depth_answer(depth: str = "ten", filters: str = "one") -> None:
+    """Display :func:`depth_answer_markdown` in a notebook."""
+    from IPython.display import Markdown, display
+
+    display(Markdown(depth_answer_markdown(depth, filters)))
+
+
+def _matrix(values: np.ndarray) -> str:
+    rows = r" \\ ".join(" & ".join(f"{v:g}" for v in row) for row in values)
+    return rf"\begin{{bmatrix}} {rows} \end{{bmatrix}}"
+
+
+# The four operations the formulas are built from, in the order lesson 00 shows them; their
+# meanings are the course's one symbol table's (cnnviz.core.symbols).
+OPERATIONS = ("pad_p(m)", "dilate_s(m)", "every_s(m)", "crop_t^n(m)")
+
+
+def _operation_rows() -> list[SymbolRow]:
+    rows = {row.text: row for row in symbol_table("operations")}
+    return [rows[name] for name in OPERATIONS]
+
+
+def operations_text() -> str:
+    """The four operations in one plain line (the handout)."""
+    return " · ".join(f"{row.text}: {row.meaning}" for row in _operation_rows()) + "."
+
+
+def operations_markdown() -> str:
+    """pad, dilate, every and crop, each defined and shown on a small map.
+
+    The examples are computed by the very routines the formulas evaluate with
+    (:mod:`cnnviz.core.maps2d`, and the formulas' :class:`~cnnviz.core.notation.Crop`).
+    """
+    m = np.array([[1.0, 2.0], [3.0, 4.0]])
+    big = np.arange(1.0, 10.0).reshape(3, 3)
+    crop = Crop(Array("m", (), "m"), Num(1), Num(3)).evaluate({"m": big})
+    examples = [("pad_1", m, pad_map(m, 1)), ("dilate_2", m, dilate_map(m, 2)),
+                ("every_2", big, every_map(big, 2)), ("crop_1^3", big, crop)]  # fmt: skip
+    lines = ["| operation | what it does | example |", "|---|---|---|"]
+    for row, (name, before, after) in zip(_operation_rows(), examples, strict=True):
+        lines.append(f"| ${row.latex}$ | {_escape(row.meaning)}. | {name}: ${_matrix(before)} "
+                     f"\\mapsto {_matrix(after)}$ |")  # fmt: skip
+    return "\n".join(lines)
+
+
+def show_notation() -> None:
+    """Display the symbol table and the four operations in a notebook (lesson 00)."""
+    from IPython.display import Markdown, display
+
+    display(Markdown(symbol_table_markdown() + "\n\nThe four operations, each on a small map:\n\n"
+                     + operations_markdown()))

@@ -29,7 +29,8 @@ from cnnviz.core.conventions import INDEX_CONVENTION
 from cnnviz.core.geometry import Geometry
 from cnnviz.core.notation import Array, Size
 from cnnviz.lessons.figures import SIGNED_CMAP
-from cnnviz.lessons.formulas import FORMULAS
+from cnnviz.lessons.formulas import FORMULAS, operations_text
+from cnnviz.lessons.handout_depth import depth_lines
 from cnnviz.lessons.handout_layout import A4, LEFT, Column, Flow, fit_table
 from cnnviz.lessons.shapes import shapes_table
 from cnnviz.lessons.single_channel import taps_reaching
@@ -64,8 +65,10 @@ EXAMPLE_PIXEL = (2, 2)
 CONVENTIONS = (
     "⋆ cross-correlation (what libraries compute: slide the kernel, no flip) · "
     "∗ convolution (flips: ∗ w = ⋆ rot180(w)).\n"
-    "Full: every overlap counts (pad k − 1). One sample: filter k of K, input channel c of C; "
-    "s stride, p padding, d dilation.\n"
+    "Full: every overlap counts (pad by the kernel's extent − 1: e − 1 = d(kh − 1)). One "
+    "sample: filter k of K, input channel c of C, kernel kh × kw; s stride, p padding, "
+    "d dilation.\n"
+    f"{operations_text()}\n"
     f"Numbering. {INDEX_CONVENTION}"
 )
 
@@ -147,7 +150,12 @@ def _formulas(flow: Flow) -> None:
     """Title, conventions, then every formula under its group's heading, flowing over pages."""
     column = flow.column
     column.put(TITLE, gap=0.012, fontsize=15, weight="bold")
-    column.put_wrapped(CONVENTIONS, gap=0.014, fontsize=9, linespacing=1.4, family=TEXT_FONT)
+    column.put_wrapped(CONVENTIONS, gap=0.006, fontsize=9, linespacing=1.4, family=TEXT_FONT)
+    # the depth answer right under the page's own ⋆ and ∗, with its 2×2×2 example
+    answer, *example = depth_lines()
+    column.put_wrapped(answer, gap=0.003, fontsize=8.5, linespacing=1.2, family=TEXT_FONT)
+    column.put_wrapped(" ".join(example), gap=0.012, fontsize=8.5, linespacing=1.2,
+                       family=TEXT_FONT)  # fmt: skip
     names = _formula_names()
     for key, heading, per_row, together in GROUPS:  # _group puts every formula in one
         group = [name for name in names if _group(name) == key]
@@ -189,17 +197,17 @@ def worked_example() -> dict[str, object]:
                                          stride=2)  # fmt: skip
     if not np.allclose(np.asarray(by_formula)[0], dx):
         raise RuntimeError("the dx formula and the core disagree on the handout's example")
-    p, q = EXAMPLE_PIXEL
-    taps = taps_reaching(g, (p, q))
+    r, q = EXAMPLE_PIXEL
+    taps = taps_reaching(g, (r, q))
     terms = " + ".join(f"δ[{i},{j}]·w[{u},{v}]" for (i, j), (u, v) in taps)
     numbers = " + ".join(f"({delta[i, j]:g})({w[u, v]:g})" for (i, j), (u, v) in taps)
     total = sum(delta[i, j] * w[u, v] for (i, j), (u, v) in taps)
-    if not np.isclose(total, dx[p, q]):
+    if not np.isclose(total, dx[r, q]):
         raise RuntimeError("the spelled-out entry and the core disagree on the handout")
     return {
         "geometry": g, "delta": delta, "w": w, "dilated": dilate(delta, 2),
         "padded": pad_input(dilate(delta, 2), 2), "rot": rot180(w), "dx": dx,
-        "entry": f"dL/dx[{p},{q}] = {terms} = {numbers} = {dx[p, q]:g}",
+        "entry": f"dL/dx[{r},{q}] = {terms} = {numbers} = {dx[r, q]:g}",
     }  # fmt: skip
 
 
@@ -231,7 +239,7 @@ def _panels(column: Column, example: dict[str, object]) -> list:
               ("pad₂(dilate₂(δ))", example["padded"]), ("w", example["w"]),
               ("rot180(w)", example["rot"]), ("dL/dx (5×5)", example["dx"])]  # fmt: skip
     widths = [np.shape(values)[1] for _, values in panels]
-    cell = 0.031  # figure width per map cell
+    cell = 0.024  # figure width per map cell
     gutter = (column.width - cell * sum(widths)) / (len(panels) - 1)
     aspect = A4[0] / A4[1]
     top = column.y - 0.024  # room for the titles
@@ -252,9 +260,11 @@ def _example(column: Column) -> list:
     example = worked_example()
     placed = [column.put("Worked example: stride 2 (5×5 input, 3×3 kernel, δ is 2×2)",
                          gap=0.008, fontsize=12, weight="bold")]  # fmt: skip
+    g = example["geometry"]
+    (s, _), (kh, _) = g.stride, g.kernel_size
     steps = (
-        "1. dilate δ: s − 1 = 1 zero between neighbours.  2. pad by k − 1 = 2 (full).  "
-        "3. slide rot180(w) over it at stride 1 (⋆).\nNo stride in the backward pass: "
+        f"1. dilate δ: s − 1 = {s - 1} zero between neighbours.  2. pad by kh − 1 = {kh - 1} "
+        "(full).  3. slide rot180(w) over it at stride 1 (⋆).\nNo stride in the backward pass: "
         "the stride lives in the zeros of the dilated δ."
     )
     text = {"fontsize": 9.5, "family": TEXT_FONT}
@@ -262,8 +272,8 @@ def _example(column: Column) -> list:
     placed += _panels(column, example)
     placed.append(column.put_wrapped(example["entry"], gap=0.006, **text))
     reach = (
-        "Each δ[i, j] reaches x[p, q] through w[p − 2i, q − 2j]: as i walks forward, the tap "
-        "walks backward (the rot180)."
+        f"Each δ[i, j] reaches x[r, q] through w[r − {s}i, q − {s}j]: as i walks forward, the "
+        "tap walks backward (the rot180)."
     )
     placed.append(column.put_wrapped(reach, **text))
     return placed

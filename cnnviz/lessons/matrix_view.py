@@ -139,7 +139,7 @@ def conv_arithmetic_transposed(
     """The conv-arithmetic recipe for a transposed convolution, with scipy only: ``(C, H, W)``.
 
     Insert ``s − 1`` zeros between δ's elements, pad ``e − p − 1`` zeros on every side
-    (``e = d(k − 1) + 1``; a negative amount crops), add ``output_padding`` zeros at the
+    (``e = d(kh − 1) + 1``; a negative amount crops), add ``output_padding`` zeros at the
     bottom and right, then slide rot180 of the dilated kernel at stride 1 (valid), summing
     over the filters.
     """

@@ -22,7 +22,7 @@ __all__ = [
 # One row per array of the layer's passes: name (as shapes_from_core returns it), the symbol the
 # lesson writes, and why it has its shape. The shapes themselves come from the Geometry.
 _ROWS = (
-    ("x", "$a^{l}$", "D input channels"),
+    ("x", "$a^{l}$", "C input channels"),
     ("w", "$w^{l+1}$", "K filters, each as deep as the input"),
     ("b", "$b^{l+1}$", "one bias per filter"),
     ("z", "$z^{l+1}$", "one map per filter; every pixel computed"),

@@ -4,10 +4,12 @@
 - :mod:`~cnnviz.nn.gestures`: the synthetic gesture images (made from a seed, no download).
 - :mod:`~cnnviz.nn.training`: the training loop shared by the command and the notebook.
 - :mod:`~cnnviz.nn.figures` (matplotlib) and :mod:`~cnnviz.nn.widgets` (ipywidgets): the views.
+- :mod:`~cnnviz.nn.capture` (``cnnviz.capture``; the one module that imports PyTorch, and only
+  when called) and :mod:`~cnnviz.nn.captured` (what it recorded, as NumPy): your own model's
+  conv layers for the explorer and the whole model for the network page.
 """
 
 from cnnviz.nn.layers import (
-    Adam,
     Conv2D,
     Dense,
     Flatten,
@@ -18,6 +20,7 @@ from cnnviz.nn.layers import (
     softmax,
     softmax_cross_entropy,
 )
+from cnnviz.nn.optim import Adam
 
 __all__ = [
     "Adam",

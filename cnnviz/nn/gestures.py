@@ -40,6 +40,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from cnnviz.core.budget import check_work
+
 CLASS_NAMES: tuple[str, ...] = (
     "swipe left",
     "swipe right",
@@ -266,6 +268,9 @@ def make_gestures(count: int, *, seed: int = 0, size: int = DEFAULT_SIZE) -> Ges
     count = _check_count(count, "count", 1)
     seed = _check_count(seed, "seed", 0)
     size = _check_count(size, "size", 12)
+    # the images, the noise drawn as float64 and its float32 copy; labels and strokes per image
+    nbytes = count * (16 * size * size + 1024)
+    check_work(nbytes, what="make_gestures", blame=f"count {count} of size {size}x{size}")
     rng = np.random.default_rng(seed)
     labels = rng.permutation(np.arange(count) % len(CLASS_NAMES)).astype(np.int64)
     strokes = random_strokes(labels, rng, size)

@@ -3,8 +3,8 @@
 Layers: :class:`Conv2D` (calls :func:`cnnviz.conv2d` and :func:`cnnviz.conv2d_backward`),
 :class:`ReLU`, :class:`MaxPool2D`, :class:`Flatten`, :class:`Dense`, and :class:`Sequential`,
 which stacks layers and checks, when it is built, that each layer fits the one before. The
-loss lives in :mod:`cnnviz.nn.losses`, the optimizer in :mod:`cnnviz.nn.optim` (both names are
-re-exported here).
+loss lives in :mod:`cnnviz.nn.losses` (re-exported here), the optimizer in
+:mod:`cnnviz.nn.optim`, which imports this module (so this one never imports it).
 
 Every layer works on a batch and keeps what its backward pass needs:
 
@@ -24,11 +24,11 @@ from collections.abc import Iterator, Sequence
 
 import numpy as np
 
-from cnnviz.core.arrays import as_count
+from cnnviz.core.arrays import as_count, numeric_array
+from cnnviz.core.budget import check_parameters
 from cnnviz.core.conv import IntOrPair, conv2d, conv2d_backward
 from cnnviz.core.geometry import Geometry
 from cnnviz.nn.losses import softmax, softmax_cross_entropy  # noqa: F401  (re-exported)
-from cnnviz.nn.optim import Adam  # noqa: F401  (re-exported)
 
 Shape = tuple[int, ...]
 
@@ -105,6 +105,8 @@ class Conv2D(Layer):
             "dilation": probe.dilation,
         }
         fan_in = self.in_channels * self.kernel_size[0] * self.kernel_size[1]
+        blame = f"in_channels, out_channels, kernel_size {in_channels, out_channels, kernel_size}"
+        dtype = check_parameters(self.out_channels * fan_in, dtype, "Conv2D's weights", blame)
         w = _rng(seed).normal(
             0.0, np.sqrt(2.0 / fan_in), (self.out_channels, self.in_channels, *self.kernel_size)
         )
@@ -136,8 +138,8 @@ class Conv2D(Layer):
         return (self.out_channels, ho, wo)
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        self.x = x
-        return conv2d(x, self.params["w"], self.params["b"], **self.settings)
+        self.x = numeric_array(x, "x", 4, f"(N, {self.in_channels}, H, W) for {self!r}")
+        return conv2d(self.x, self.params["w"], self.params["b"], **self.settings)
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
         dx, dw, db = conv2d_backward(dout, self._cached("x"), self.params["w"], **self.settings)
@@ -258,7 +260,7 @@ class Flatten(Layer):
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         self.input_shape = x.shape
-        return x.reshape(x.shape[0], -1)
+        return x.reshape(x.shape[0], int(np.prod(x.shape[1:])))  # -1 is ambiguous when N = 0
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
         if self.input_shape is None:
@@ -291,6 +293,8 @@ class Dense(Layer):
         super().__init__()
         self.in_features = as_count(in_features, "in_features")
         self.out_features = as_count(out_features, "out_features")
+        blame = f"in_features x out_features {self.in_features} x {self.out_features}"
+        dtype = check_parameters(self.in_features * self.out_features, dtype, "Dense's", blame)
         w = _rng(seed).normal(
             0.0, np.sqrt(2.0 / self.in_features), (self.in_features, self.out_features)
         )
@@ -311,6 +315,9 @@ class Dense(Layer):
         return (self.out_features,)
 
     def forward(self, x: np.ndarray) -> np.ndarray:
+        x = numeric_array(x, "x", 2, f"(N, {self.in_features}) for {self!r}")
+        if x.shape[1] != self.in_features:
+            raise ValueError(f"x must be (N, {self.in_features}) for {self!r}; got {x.shape}")
         self.x = x
         return x @ self.params["w"] + self.params["b"]
 

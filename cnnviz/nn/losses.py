@@ -45,7 +45,7 @@ def softmax_cross_entropy(logits: np.ndarray, labels: np.ndarray) -> tuple[float
     shifted = logits - logits.max(axis=1, keepdims=True)
     log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
     rows = np.arange(n)
-    loss = float(-log_p[rows, labels].mean())
+    loss = float(-log_p[rows, labels].mean()) if n else 0.0  # an empty batch costs nothing
     dlogits = np.exp(log_p)
     dlogits[rows, labels] -= 1
-    return loss, dlogits / n
+    return loss, dlogits / max(n, 1)

@@ -2,12 +2,28 @@
 
 from __future__ import annotations
 
+import math
+import numbers
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 if TYPE_CHECKING:  # only for the type hint: layers need no optimizer
     from cnnviz.nn.layers import Sequential
+
+
+# Adam's step moves each weight by about learning_rate: past 1 a He-initialised weight (about
+# 0.1) is thrown far off at every step, and 1e308 overflows to inf at once.
+MAX_LEARNING_RATE = 1.0
+
+
+def _real(value: object, name: str) -> float:
+    """``value`` as a finite float, or a TypeError/ValueError naming ``name``."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number; got {value!r}")
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be finite; got {value}")
+    return float(value)
 
 
 class Adam:
@@ -30,10 +46,17 @@ class Adam:
         beta2: float = 0.999,
         eps: float = 1e-8,
     ) -> None:
-        if not learning_rate > 0:
-            raise ValueError(f"learning_rate must be > 0; got {learning_rate}")
-        if not (0 <= beta1 < 1 and 0 <= beta2 < 1):
-            raise ValueError(f"beta1 and beta2 must lie in [0, 1); got {beta1}, {beta2}")
+        learning_rate = _real(learning_rate, "learning_rate")
+        if not 0 < learning_rate <= MAX_LEARNING_RATE:
+            raise ValueError(
+                f"learning_rate must be > 0 and <= {MAX_LEARNING_RATE:g} (Adam moves every "
+                f"weight by about that much each step: larger steps diverge); got {learning_rate}"
+            )
+        for name, beta in (("beta1", beta1), ("beta2", beta2)):
+            if not 0 <= _real(beta, name) < 1:
+                raise ValueError(f"{name} must lie in [0, 1); got {beta}")
+        if not _real(eps, "eps") > 0:
+            raise ValueError(f"eps must be > 0 (it keeps the step finite where g is 0); got {eps}")
         self.network = network
         self.learning_rate = float(learning_rate)
         self.beta1, self.beta2, self.eps = float(beta1), float(beta2), float(eps)

@@ -30,7 +30,6 @@ from cnnviz.core.arrays import as_count
 from cnnviz.explorer.layer import LayerSnapshot
 from cnnviz.nn.gestures import CLASS_NAMES, DEFAULT_SIZE, Gestures
 from cnnviz.nn.layers import (
-    Adam,
     Conv2D,
     Dense,
     Flatten,
@@ -39,6 +38,7 @@ from cnnviz.nn.layers import (
     Sequential,
     softmax_cross_entropy,
 )
+from cnnviz.nn.optim import Adam
 
 DEFAULTS = {
     "seed": 0,
@@ -146,13 +146,14 @@ def train(
     Returns
     -------
     History
+
+    Raises
+    ------
+    TypeError, ValueError, Diverged
+        Before training, naming what cannot work; Diverged when the loss turns NaN mid-run.
     """
-    epochs = as_count(epochs, "epochs", 1)
-    batch_size = as_count(batch_size, "batch_size", 1)
-    if len(train_set) == 0:
-        raise ValueError("train_set must hold at least one sample")
-    rng = np.random.default_rng(seed)
-    optimizer = Adam(network, learning_rate=learning_rate)
+    epochs, batch_size, rng = _checked(network, train_set, test_set, epochs, batch_size, seed)
+    optimizer = Adam(network, learning_rate=learning_rate)  # checks the learning rate
     history = History()
     started = time.perf_counter()
     for epoch in range(1, epochs + 1):
@@ -171,6 +172,47 @@ def train(
     return history
 
 
+def _checked(network, train_set, test_set, epochs, batch_size, seed) -> tuple:
+    """``(epochs, batch_size, rng)`` once every argument of :func:`train` is checked."""
+    epochs, batch_size = as_count(epochs, "epochs", 1), as_count(batch_size, "batch_size", 1)
+    _check_data(network, train_set, "train_set")
+    if test_set is not None:
+        _check_data(network, test_set, "test_set")
+    return epochs, batch_size, np.random.default_rng(as_count(seed, "seed", 0))
+
+
+class Diverged(ArithmeticError):
+    """Training stopped: the loss stopped being a finite number (the step was too large)."""
+
+
+def _check_data(network: Sequential, data: Gestures, name: str) -> None:
+    """Training that cannot work says so before it starts: types, shapes, finite pixels."""
+    if not isinstance(network, Sequential):
+        raise TypeError(f"network must be a Sequential; got {type(network).__name__}")
+    if not isinstance(data, Gestures):
+        raise TypeError(f"{name} must be a Gestures (see make_gestures); got {type(data).__name__}")
+    images, labels = data.images, data.labels
+    if not isinstance(images, np.ndarray) or images.shape[1:] != network.input_shape:
+        shape = getattr(images, "shape", type(images).__name__)
+        raise ValueError(f"{name}.images must be (N, {network.input_shape}); got {shape}")
+    if images.dtype.kind != "f":
+        raise TypeError(f"{name}.images must hold floats; got dtype {images.dtype}")
+    if not isinstance(labels, np.ndarray) or labels.shape != images.shape[:1]:
+        raise ValueError(f"{name}.labels must be ({len(images)},), one per image")
+    if labels.dtype.kind not in "iu":
+        raise TypeError(f"{name}.labels must be ints; got dtype {labels.dtype}")
+    if len(labels) == 0:
+        raise ValueError(f"{name} must hold at least one sample")
+    classes = network.shapes[-1][0]
+    if labels.min() < 0 or labels.max() >= classes:
+        raise ValueError(f"{name}.labels must lie in [0, {classes}); got {labels.min()}.."
+                         f"{labels.max()}")  # fmt: skip
+    bad = np.count_nonzero(~np.isfinite(images))
+    if bad:
+        raise ValueError(f"{name}.images holds {bad} NaN or infinite values: one would turn "
+                         "every weight to NaN")  # fmt: skip
+
+
 def _epoch(network, optimizer, train_set, order, batch_size, test_set, history, report) -> None:
     """One pass over ``train_set`` in ``order``; ``report(batch, batches, loss, acc, test)``."""
     batches = -(-len(train_set) // batch_size)
@@ -179,6 +221,11 @@ def _epoch(network, optimizer, train_set, order, batch_size, test_set, history, 
         pick = order[(batch - 1) * batch_size : batch * batch_size]
         logits = network.forward(train_set.images[pick])
         loss, dlogits = softmax_cross_entropy(logits, train_set.labels[pick])
+        if not np.isfinite(loss):  # every step from here on would only spread NaN
+            raise Diverged(
+                f"training diverged at batch {batch} of {batches}: the loss is {loss}; try a "
+                f"smaller learning_rate (it was {optimizer.learning_rate:g})"
+            )
         network.backward(dlogits)
         optimizer.step()
         total_loss += loss * pick.size

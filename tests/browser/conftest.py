@@ -4,7 +4,7 @@ Reusable by any browser test:
 
 * ``voila_base_url`` (session): base URL of a Voila serving the ``notebooks/`` folder, e.g.
   ``f"{voila_base_url}/voila/render/explorer.ipynb?preset=stride-2"``. Started once, on
-  127.0.0.1 and a free port, with idle kernels culled and the repository's ``voila.json``.
+  127.0.0.1 and a free port, with idle kernels culled and the settings of ``deploy/voila.py``.
 * ``chromium`` (session): a Playwright ``Browser`` (Chromium; ``/usr/bin/chromium`` when it
   exists, never a download).
 * ``open_page`` (function): ``open_page(url, *, width=1366, height=768)`` -> a Playwright

@@ -49,15 +49,15 @@ def _wait_until_up(url: str, process: subprocess.Popen, log: Path) -> None:
 
 
 def voila_command(port: int, *extra: str) -> list[str]:
-    """Voila serving ``notebooks/`` as ``make app`` starts it: the repository's ``voila.json``
-    (theme, tracebacks, culling, ``VoilaExecutor.iopub_timeout``) through ``config_file_paths``.
+    """Voila serving ``notebooks/`` as ``make app`` starts it: ``deploy/voila.py`` (the settings of
+    ``cnnviz.serve.settings``: theme hook, tracebacks, culling, ``iopub_timeout``).
 
-    ``extra`` arguments come last and override voila.json (e.g. shorter culling for tests).
+    ``extra`` arguments come last and override those settings (e.g. shorter culling for tests).
     """
     return [
         sys.executable, "-m", "voila", str(NOTEBOOKS),
         "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1",
-        f"--Voila.config_file_paths=['{ROOT}']",
+        f"--Voila.config_file_paths=['{ROOT / 'deploy'}']",
         *extra,
     ]  # fmt: skip
 

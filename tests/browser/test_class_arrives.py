@@ -5,8 +5,8 @@ one after another, each in their own browser context of one Chromium, each ``got
 as soon as the server answers (``wait_until="commit"``), so the twelve kernels start and run the
 notebook at the same time on the machine's cores. With Voila's default
 ``VoilaExecutor.iopub_timeout`` (4 s) a busy kernel's last outputs were dropped and 5-9 of 12
-pages stayed blank; voila.json sets 60 s. An asyncio harness firing every request at once did
-not show it, which is why this test is sequential.
+pages stayed blank; the settings (cnnviz/serve/settings.py) set 60 s. An asyncio harness
+firing every request at once did not show it, which is why this test is sequential.
 
 The server is this module's own (started as ``make app`` starts it, through
 ``servers.voila_command``), so its twelve kernels end with the module instead of sharing the
@@ -34,7 +34,7 @@ DROPPED = "Timeout waiting for IOPub output"  # Voila's log line for each page t
 
 @pytest.fixture(scope="module")
 def class_server(tmp_path_factory):
-    """A Voila of its own (voila.json as ``make app`` reads it): ``(base_url, log_path)``."""
+    """A Voila of its own (the settings as ``make app`` passes them): ``(base_url, log_path)``."""
     log = tmp_path_factory.mktemp("class") / "voila.log"
     process, base = start_voila(log)
     try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from cnnviz.explorer.export import frames_to_html
 
@@ -37,3 +38,35 @@ def test_html_player_plays_offline_in_chromium(chromium, tmp_path):
         context.close()
     assert errors == []
     assert [url for url in requests if not url.startswith(("file:", "data:"))] == []
+
+
+def _inside(box: dict, width: int, height: int) -> bool:
+    return (box is not None and box["x"] >= 0 and box["y"] >= 0
+            and box["x"] + box["width"] <= width and box["y"] + box["height"] <= height)
+
+
+@pytest.mark.parametrize(("width", "height"), [(1366, 768), (1024, 768)])
+def test_player_buttons_and_whole_picture_fit_a_768_px_screen(chromium, tmp_path, width, height):
+    """A real export (the course demo with captions: 800+ px tall frames) on a laptop or a
+    projector: the buttons, the slider, the caption and the whole picture are on screen."""
+    from cnnviz.explorer.export import export_figure, fan_out_figure
+    from cnnviz.explorer.presets import PRESETS
+
+    page_path = tmp_path / "demo.html"
+    with open(page_path, "wb") as stream:
+        export_figure(fan_out_figure(PRESETS["course-demo"].settings), stream, "html",
+                      max_frames=3, caption=True)  # fmt: skip
+    page = chromium.new_page(viewport={"width": width, "height": height})
+    try:
+        page.goto(page_path.as_uri())
+        page.wait_for_function("document.getElementById('frame').naturalHeight > 0")
+        assert page.evaluate("document.getElementById('frame').naturalHeight") > height
+        for selector in ("#back", "#play", "#forward", "#slider", "#counter", "#caption"):
+            box = page.locator(selector).bounding_box()
+            assert _inside(box, width, height), (selector, box)
+        picture = page.locator("#frame").bounding_box()
+        assert _inside(picture, width, height) and picture["height"] > height / 2, picture
+        page.click("#forward")
+        assert page.inner_text("#counter") == "2 / 3"
+    finally:
+        page.close()

@@ -35,7 +35,7 @@ def test_scenario_link_applies_preset_and_overrides(voila_base_url, open_page, a
     page = _open(open_page, voila_base_url, "preset=stride-2&stride=3&depth=10")
     page.screenshot(path=str(artifacts / "scenario-link-stride-2.png"))
     assert _readout(page, "stride s") == "3"
-    assert _readout(page, "input depth D") == "10"
+    assert _readout(page, "input depth C") == "10"
     # the rest comes from the stride-2 preset: a 6x6 input, one filter
     assert _readout(page, "input height H") == "6"
     assert _readout(page, "filters K") == "1"
@@ -47,7 +47,7 @@ def test_scenario_link_applies_preset_and_overrides(voila_base_url, open_page, a
 def test_link_to_a_plain_preset_selects_it(voila_base_url, open_page):
     page = _open(open_page, voila_base_url, "preset=depth-10")
     assert _shown_preset(page) == PRESETS["depth-10"].title
-    assert _readout(page, "input depth D") == "10"
+    assert _readout(page, "input depth C") == "10"
 
 
 def test_hostile_link_shows_notes_and_the_default_scenario(voila_base_url, open_page):

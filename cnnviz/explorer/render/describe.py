@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from cnnviz.core.claims import dw_recipe, lines_words, tap_lines
 from cnnviz.explorer.layer import LayerSnapshot
 from cnnviz.explorer.render.fanout import FanOutFigure
 from cnnviz.explorer.render.fit import window_words
@@ -93,10 +94,11 @@ def step_announcement(step: Step, *, channel: int = 0) -> str:
     head = f"Step {step.index + 1} of {step.count}: "
     if step.walk == "scatter":
         k, (i, j) = step.filter_index, step.delta_index
-        top, left, eh, ew = step.window
+        rows, cols = (tap_lines(start, n, d) for start, n, d in zip(
+            step.window[:2], step.added.shape[1:], _dilation(step), strict=True))
         return (
             f"{head}δ{k + 1}[{i}, {j}] = {_n(step.delta_value)} spreads through filter {k + 1} "
-            f"into dx rows {_span(top, top + eh - 1)}, columns {_span(left, left + ew - 1)}."
+            f"into dx rows {lines_words(rows)}, columns {lines_words(cols)}."
         )
     r, q = step.pixel
     return (
@@ -105,8 +107,11 @@ def step_announcement(step: Step, *, channel: int = 0) -> str:
     )
 
 
-def _span(a: int, b: int) -> str:
-    return f"{a}–{b}" if b > a else f"{a}"
+def _dilation(step: Step) -> tuple[int, int]:
+    """The dilation a scatter step's window was drawn with: (extent − 1)/(kernel − 1) per axis."""
+    _, _, eh, ew = step.window
+    kh, kw = step.added.shape[1:]
+    return ((eh - 1) // (kh - 1) if kh > 1 else 1, (ew - 1) // (kw - 1) if kw > 1 else 1)
 
 
 def gradients_alt(
@@ -120,13 +125,11 @@ def gradients_alt(
         f"{window_words('channel', list(channels), layer.depth)}"
     )
     biases = "; ".join(f"db{k + 1} = {_n(layer.db[k])}" for k in filter_rows)
-    kh, kw = layer.w.shape[2:]
     shown_dw = layer.dw[np.ix_(list(filter_rows), list(channels))]
     largest = float(np.max(np.abs(shown_dw))) if shown_dw.size else 0.0
     return (
         f"Weight and bias gradients ({shown}). For each filter k: dilate(δk), then "
-        f"dW[k, c] = x[c] ⋆ dilate(δk), one {kh}×{kw} map per channel (the padded input "
-        f"cross-correlated with the dilated delta), then db_k = Σ δk: {biases}. "
+        f"{dw_recipe(layer.geometry)} Then db_k = Σ δk: {biases}. "
         f"Largest |dW| shown = {_n(largest)}. Every window position adds into the same dW and db: "
         "the weights are shared."
     )

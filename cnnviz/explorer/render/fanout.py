@@ -2,7 +2,8 @@
 
 Rows are filters k, columns input channels c. At the left of row k: ``δ_k`` and its
 dilated, padded form. In cell (k, c): the filter slice (``W[k, c]`` for the scatter walk,
-``rot180(W[k, c])`` for the gather walk) and the running contribution of ``δ_k`` to ``dx[c]``.
+``rot180(dilate_d(W[k, c]))`` for the gather walk) and the running contribution of ``δ_k``
+to ``dx[c]``.
 Along the bottom: ``dx[c] = Σ_k`` and, below it, ``δ_below[c] = dx[c] ⊙ σ'(z[c])``.
 
 The layout (where each map goes) is computed once per layer; titles, labels, maps and numbers
@@ -26,6 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from cnnviz.core.conv import dilate, rot180
 from cnnviz.explorer.layer import LayerSnapshot
 from cnnviz.explorer.render.fit import (
     GAP,
@@ -63,7 +65,6 @@ TITLE = 30  # px above each row of maps for titles
 FOOTER = 36
 MIN_CELL, MAX_CELL = 6, 30
 NUMBER_CELL = next(c for c in range(MIN_CELL, 64) if cell_text_pixels(c))  # 22 px: prints
-TITLE_ROOM = 0  # px kept free at the right for the last column's title
 
 
 @dataclass
@@ -238,16 +239,15 @@ class FanOutFigure:
 
     def _frame_columns(self, cell: int, widths: tuple[int, int, int, int],
                        max_width: int) -> dict:
-        """The maps' left edges, and :attr:`frame_col`: the dilated δ's column width. Its
-        cells are shrunk to keep the row no taller than the input; when that leaves no room
-        for numbers, its columns are made :data:`NUMBER_CELL` px wide (the numbers then show
-        where the stride's zeros sit) if the figure still fits ``max_width``."""
+        """The maps' left edges, and :attr:`frame_col`: the dilated δ's column width. Its cells
+        are shrunk to keep the row no taller than the input; when that leaves no room for
+        numbers, its columns are :data:`NUMBER_CELL` px wide if the figure still fits."""
         tall = cell * self.frame_scale
         self.frame_col = float(NUMBER_CELL)
         if (self._may_widen and not cell_text_pixels(int(tall))
                 and cell_text_pixels(int(tall), NUMBER_CELL)):
             columns = self._column_lefts(cell, *widths)
-            if columns["contrib"][-1] + widths[3] * cell + GAP + TITLE_ROOM <= max_width:
+            if columns["contrib"][-1] + widths[3] * cell + GAP <= max_width:
                 return columns
         self.frame_col = tall
         return self._column_lefts(cell, *widths)
@@ -332,21 +332,27 @@ class FanOutFigure:
         frame = self._background.copy()
         layer = self.layer
         frame_maps = self.walks[walk].frame
-        kernels = layer.w[:, :, ::-1, ::-1] if walk == "gather" else layer.w
+        # the gather slides rot180(dilate_d(W)): drawn in the kernel's slot with smaller cells
+        kernels = rot180(dilate(layer.w, layer.dilation)) if walk == "gather" else layer.w
         for row, k in enumerate(self.filter_rows):
             limit = self.row_limit[k]
             self._paint(frame, self.delta_slots[row].box, layer.delta[k], limit)
             self._paint(frame, self.frame_slots[row].box, frame_maps[k], limit,
                         skip=frame_maps[k] == 0)
             for i, c in enumerate(self.channels):
-                self._paint(frame, self.kernel_slots[row][i].box, kernels[k, c],
-                            self.kernel_limit[k])
+                slot = self.kernel_slots[row][i].box
+                box = MapBox.from_bounds(slot.row_edges[0], slot.col_edges[0],
+                                         slot.row_edges[-1], slot.col_edges[-1],
+                                         *kernels.shape[2:])
+                self._paint(frame, box, kernels[k, c], self.kernel_limit[k],
+                            skip=kernels[k, c] == 0 if walk == "gather" else None)
         self._kernel_titles(frame, walk)
         self._static[walk] = frame
         return frame
 
     def _kernel_titles(self, frame: np.ndarray, walk: str) -> None:
-        name = "rot W" if walk == "gather" else "W"
+        dilated = self.layer.dilation != (1, 1)
+        name = ("rot dil W" if dilated else "rot W") if walk == "gather" else "W"
         for row, k in enumerate(self.filter_rows):
             for i, c in enumerate(self.channels):
                 box = self.kernel_slots[row][i].box

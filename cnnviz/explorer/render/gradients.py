@@ -1,7 +1,8 @@
 """Weight and bias gradients: one dW per filter slice and one db per filter.
 
-Row k shows ``dilate(δ_k)``, then ``dW[k, c] = x[c] ⋆ dilate(δ_k)`` for each shown channel
-(a correlation of the padded input with the dilated delta), then ``db_k = Σ δ_k`` as one cell.
+Row k shows ``dilate(δ_k)``, then ``dW[k, c]`` for each shown channel (the padded input
+correlated with the dilated delta, cropped to the dilated kernel, every d-th row and column:
+:func:`cnnviz.core.claims.dw_caption` says it with this layer's sizes), then ``db_k = Σ δ_k``.
 Every window position adds into the same ``dW[k, c]`` and the same ``db_k``: the weights
 belong to the filter, not to a position. Drawn once per layer (it does not change per step).
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from cnnviz.core.claims import dw_caption
 from cnnviz.core.conv import dilate
 from cnnviz.explorer.layer import LayerSnapshot
 from cnnviz.explorer.render.fit import (
@@ -66,7 +68,7 @@ def gradients_figure(
             left = _place(frame, top, left, cell, layer.dw[k, c], dw_limit, f"dW{k + 1},{c + 1}")
         db = layer.db[k : k + 1, None]  # (1, 1)
         _place(frame, top, left, cell, db, colour_limit(db), f"db{k + 1} = {layer.db[k]:.2f}")
-    _captions(frame)
+    _captions(frame, layer)
     return frame
 
 
@@ -99,16 +101,9 @@ def _place(
     return left + max(cols * cell, MIN_SLOT) + GAP
 
 
-def _captions(frame: np.ndarray) -> None:
-    """The formula above the rows and the sentence below them."""
-    paste_label(
-        frame,
-        "dW[k, c] = x[c] ⋆ dilate(δk)  (padded input correlated with the dilated delta);   "
-        "db_k = Σ δk",
-        20,
-        6,
-        TEXT,
-    )
+def _captions(frame: np.ndarray, layer: LayerSnapshot) -> None:
+    """The formula above the rows (built from the geometry) and the sentence below them."""
+    paste_label(frame, dw_caption(layer.geometry) + ";   db_k = Σ δk", 38, 6, TEXT)
     paste_label(
         frame,
         "One dW per filter slice and one db per filter, however many positions the window\n"

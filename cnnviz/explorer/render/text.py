@@ -12,8 +12,16 @@ import html
 import numpy as np
 
 from cnnviz.core.activations import DERIVATIVE_FORMULAS
+from cnnviz.core.claims import (
+    depth_answer,
+    lines_words,
+    overlap_sentence,
+    tap_lines,
+    zero_zone_sentence,
+)
 from cnnviz.core.conventions import BLOG, INDEX_CONVENTION, SYMBOLS, backward_side_by_side
 from cnnviz.core.formulas import FORMULAS
+from cnnviz.core.symbols import SYMBOL_TABLE
 from cnnviz.explorer.layer import CheckResult, LayerSnapshot
 from cnnviz.explorer.trace import Step, Walk, gather_window_products
 
@@ -37,10 +45,6 @@ def _sub(text: object) -> str:
     return f"<sub>{html.escape(str(text))}</sub>"
 
 
-def _span(a: int, b: int) -> str:
-    return f"{a}–{b}" if b > a else f"{a}"
-
-
 def equation_html(walk: Walk, step: Step, *, channel: int = 0) -> str:
     """The current step in the blog's notation (δ, rot180, σ'), with indices and values.
 
@@ -58,19 +62,34 @@ def equation_html(walk: Walk, step: Step, *, channel: int = 0) -> str:
 
 def _scatter_text(layer: LayerSnapshot, step: Step, c: int) -> str:
     k, (i, j), value = step.filter_index, step.delta_index, step.delta_value
-    top, left, eh, ew = step.window
+    top, left, _, _ = step.window
     (sh, sw), (ph, pw) = layer.stride, layer.padding
     d = f"δ{_sub(k + 1)}[{i}, {j}]"
     added = step.added[c]  # (kh, kw)
+    rows, cols = scatter_lines(layer, step)
+    spaced = "" if layer.dilation == (1, 1) else (
+        f" (dilation {_fmt_pair(*layer.dilation)}: the taps are that far apart)")
     return (
         f"{d} = {_n(value)} is spread back through filter {k + 1}: for every input channel c, "
-        f"<br>dx[c][rows {_span(top, top + eh - 1)}, cols {_span(left, left + ew - 1)}] "
-        f"+= {d} · W{_sub(f'{k + 1},c')} &nbsp; (window at (i·s − p, j·s − p) = "
+        f"<br>dx[c][rows {lines_words(rows)}, cols {lines_words(cols)}] "
+        f"+= {d} · W{_sub(f'{k + 1},c')}{spaced} &nbsp; (window at (i·s − p, j·s − p) = "
         f"({i}·{sh} − {ph}, {j}·{sw} − {pw}) = ({top}, {left}); taps in the padding are dropped)"
         f"<br>channel {c + 1}, top-left tap: {_n(value)} × {_n(layer.w[k, c, 0, 0])} = "
         f"{_n(added[0, 0])}; the whole {added.shape[0]}×{added.shape[1]} patch sums to "
         f"{_n(added.sum())}."
     )
+
+
+def scatter_lines(layer: LayerSnapshot, step: Step) -> tuple[list[int], list[int]]:
+    """The input rows and columns a scatter step's kernel taps land on (padding ones included).
+
+    Row ``top + u·d`` for tap row ``u``: with dilation these are not a span.
+    """
+    if step.walk != "scatter":
+        raise ValueError("scatter_lines needs a scatter step")
+    top, left, _, _ = step.window
+    (kh, kw), (dh, dw) = layer.w.shape[2:], layer.dilation
+    return tap_lines(top, kh, dh), tap_lines(left, kw, dw)
 
 
 def gather_recipe(layer: LayerSnapshot) -> dict[str, object]:
@@ -130,7 +149,7 @@ def _below_text(layer: LayerSnapshot, step: Step, c: int) -> str:
     slope = layer.sigma_prime[c, r, q]
     return (
         f"<br>Layer below ({layer.activation}, σ'(z) = {DERIVATIVE_FORMULAS[layer.activation]}): "
-        f"δ{_sub('below')}[{c + 1}][{r}, {q}] = dx ⊙ σ'(z) = {_n(step.dx[c, r, q])} × "
+        f"channel {c + 1}: δ{_sub('below')}[{r}, {q}] = dx ⊙ σ'(z) = {_n(step.dx[c, r, q])} × "
         f"{_n(slope)} = {_n(step.delta_below[c, r, q])}"
     )
 
@@ -160,72 +179,18 @@ def ledger_html(layer: LayerSnapshot) -> str:
 
 
 def zero_zone_html(layer: LayerSnapshot) -> str:
-    """One sentence on the input rows/columns no forward window reads (and on uneven overlap)."""
-    return _untouched_sentence(layer) + _overlap_sentence(layer)
+    """The input rows/columns no forward window reads, then how unevenly the others are read.
 
-
-def overlap_profile(counts: np.ndarray) -> tuple[int, np.ndarray, int, np.ndarray]:
-    """A row and a column of a ``window_counts()`` map ``(H, W)``, as read: ``(i, row, j, col)``.
-
-    The least-read row that is read at all (and likewise column): its counts show the pattern
-    along the width (height) with the smallest numbers.
+    Both sentences come from :mod:`cnnviz.core.claims` (geometry only).
     """
-    row_peaks, col_peaks = counts.max(axis=1), counts.max(axis=0)
-    i = int(np.argmin(np.where(row_peaks > 0, row_peaks, np.iinfo(np.int64).max)))
-    j = int(np.argmin(np.where(col_peaks > 0, col_peaks, np.iinfo(np.int64).max)))
-    return i, counts[i, :], j, counts[:, j]
-
-
-def _rises_then_falls(profile: np.ndarray) -> bool:
-    """True when the read counts only climb from the border to a plateau and fall again."""
-    steps = np.sign(np.diff(profile[profile > 0]))
-    steps = steps[steps != 0]
-    return not np.any((steps[:-1] < 0) & (steps[1:] > 0))
-
-
-def _overlap_sentence(layer: LayerSnapshot) -> str:
-    counts = layer.geometry.window_counts()
-    read = np.unique(counts[counts > 0])
-    if read.size <= 1:
-        return ""
-    listed = ", ".join(str(n) for n in read[:-1]) + f" or {read[-1]}"
-    i, along_row, j, along_col = overlap_profile(counts)
-    uneven_row = np.unique(along_row[along_row > 0]).size > 1
-    where, profile = (f"row {i}", along_row) if uneven_row else (f"column {j}", along_col)
-    counted = ", ".join(str(int(n)) for n in profile)
-    if _rises_then_falls(along_row) and _rises_then_falls(along_col):
-        why = ("only the border is read less: fewer windows reach the pixels near the edge "
-               "than those in the middle")
-    else:
-        why = ("the counts rise and fall inside the map, not only at the border: the "
-               "checkerboard of uneven overlap (stride and dilation space the taps unevenly)")
-    return _BOX.format(
-        f"<b>Uneven overlap:</b> each input pixel is read by {listed} kernel taps across the "
-        f"windows, so it collects that many terms of δ·W. Along {where} the pixels are read "
-        f"{counted} times: {why}."
-    )
-
-
-def _untouched_sentence(layer: LayerSnapshot) -> str:
     g = layer.geometry
-    rows = np.flatnonzero(~g.touched_rows())
-    cols = np.flatnonzero(~g.touched_cols())
-    if rows.size == 0 and cols.size == 0:
-        return _BOX.format("Every input pixel is read by at least one window, so every "
-                           "pixel can receive gradient.")
-    parts = []
-    if rows.size:  # "row 5", "rows 5, 6": one noun for one row
-        parts.append(f"row{'s' if rows.size > 1 else ''} {', '.join(map(str, rows))}")
-    if cols.size:
-        parts.append(f"column{'s' if cols.size > 1 else ''} {', '.join(map(str, cols))}")
-    ho, (s, _), (p, _) = g.output_size[0], g.stride, g.padding
-    last = (ho - 1) * s - p + g.kernel_extent[0] - 1
-    return _BOX.format(
-        f"<b>Zero-gradient zone:</b> input {' and '.join(parts)} (grey stripes) "
-        f"{'is' if rows.size + cols.size == 1 else 'are'} read by no "
-        f"window (the last window along the height ends at row {last}, or the gaps of the stride "
-        "and dilation skip them), so they never reach the output and their gradient is exactly 0."
-    )
+    zone = zero_zone_sentence(g)
+    label = "" if zone.startswith("Every") else "<b>Zero-gradient zone:</b> "
+    text = _BOX.format(label + html.escape(zone))
+    overlap = overlap_sentence(g)
+    if overlap:
+        text += _BOX.format("<b>Uneven overlap:</b> " + html.escape(overlap))
+    return text
 
 
 def check_html(result: CheckResult) -> str:
@@ -244,14 +209,24 @@ def check_html(result: CheckResult) -> str:
     )
 
 
+AGREE = 1e-9  # max |difference| two routes may show and still be called the same dx
+
+
 def agreement_html(scatter_dx: np.ndarray, gather_dx: np.ndarray, core_dx: np.ndarray) -> str:
-    """The sentence that the two walks end at the same dx, with the numbers."""
+    """Whether the two walks end at the same dx, with the numbers: green if so, red if not.
+
+    The scatter walk adds δ·W patches (the core's col2im); the gather walk computes each pixel
+    from the framed delta (:mod:`cnnviz.explorer.trace`): two independent routes.
+    """
     walks = float(np.max(np.abs(scatter_dx - gather_dx)))
     core = float(np.max(np.abs(scatter_dx - core_dx)))
-    return _BOX.format(
-        f"Both walks end at the same dx: max |scatter − gather| = {walks:.1e}, "
-        f"max |scatter − core conv2d_backward| = {core:.1e} (Σ dx = {_n(float(core_dx.sum()))})."
-    )
+    numbers = (f"max |scatter − gather| = {walks:.1e}, max |scatter − core conv2d_backward| = "
+               f"{core:.1e} (Σ dx = {_n(float(core_dx.sum()))})")
+    if walks <= AGREE and core <= AGREE:
+        return _BOX.format(f"<span style='color:#1b7837'>✓</span> Both walks end at the same "
+                           f"dx: {numbers}.")
+    return _BOX.format(f"<span style='color:#b2182b;font-weight:bold'>✗ The walks disagree:"
+                       f"</span> {numbers}.")
 
 
 def conventions_html() -> str:
@@ -285,13 +260,11 @@ def _star(markup: str) -> str:
     return markup.replace("⋆", "<span style='font-size:2em;line-height:1'>⋆</span>")
 
 
-def depth_answer(depth: str = "D", filters: str = "K") -> str:
-    """The depth question answered literally, in words."""
-    return (
-        f"Can the 1-deep δₖ be convolved with the {depth}-deep filter Wₖ? Yes: as {depth} "
-        "separate 2-D full correlations, one per slice Wₖ,c, with no sum over depth. The sum "
-        f"moves from c (forward: z adds over the {depth} channels) to k (backward: dx[c] adds "
-        f"over the {filters} filters). So the backward pass is a forward convolution with the "
-        f"filter bank transposed ({filters} ↔ {depth}) and each slice turned by rot180, run on "
-        "the padded, dilated δ."
+def symbol_table_html() -> str:
+    """:data:`cnnviz.core.symbols.SYMBOL_TABLE` as an escaped HTML table, for the page's box."""
+    cells = "".join(
+        f"<tr><td><b>{html.escape(row.text)}</b></td><td>{html.escape(row.meaning)}</td></tr>"
+        for row in SYMBOL_TABLE
     )
+    style = "border-collapse:collapse;font-size:13px;color:var(--jp-ui-font-color1, inherit)"
+    return f"<table class='cnnviz-symbols' style='{style}' cellpadding='3'>{cells}</table>"

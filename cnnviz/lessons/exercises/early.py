@@ -1,8 +1,10 @@
-"""Exercises for lessons 00-03: sizes, one channel, depth, stride.
+"""Exercises for lessons 00-02: sizes, one channel, depth (lesson 03 is in :mod:`.stride`).
 
 Each generator draws small whole numbers (easy by hand) and returns the question, the core's
 answer and the classic mistakes, each mistake's value computed with the core taking the wrong
-route. :func:`cnnviz.lessons.exercises.base.draw` redraws until every mistake is told apart.
+route, listed only where that route applies to the draw; ``numbers`` holds the drawn
+numbers the question states. :func:`cnnviz.lessons.exercises.base.draw` merges routes that
+always agree into one sentence and redraws until every mistake is told apart.
 """
 
 from __future__ import annotations
@@ -13,15 +15,13 @@ from cnnviz.core.activations import derivative
 from cnnviz.core.conv import (
     conv2d,
     conv2d_backward,
-    dilate,
     input_grad_contributions,
-    pad_input,
     rot180,
 )
 from cnnviz.core.geometry import Geometry, output_length
+from cnnviz.lessons.exercises.base import dilation_forgotten, no_turn_or_twice, turned_twice
 from cnnviz.lessons.exercises.base import small_numbers as _ints
 from cnnviz.lessons.single_channel import count_connections, gather_input_grad
-from cnnviz.lessons.stride import same_stride_attempt, transposed_output_size
 
 # ------------------------------------------------------------------------------- lesson 00
 
@@ -34,6 +34,7 @@ def output_size(rng: np.random.Generator) -> dict | None:
     answer = Geometry(h, k, stride=s, padding=p, dilation=d).output_size[0]
     steps = h + 2 * p - d * (k - 1) - 1
     return {
+        "numbers": {"H": h, "k": k, "s": s, "p": p, "d": d},
         "question": (
             f"A {h}×{h} input, a {k}×{k} kernel, stride {s}, padding {p}, dilation {d}. "
             "How many rows does each output map (each δ map) have?"
@@ -44,8 +45,7 @@ def output_size(rng: np.random.Generator) -> dict | None:
         "mistakes": [
             ("padding forgotten", output_length(h, k, s, 0, d),
              f"you left out the padding: the padded input is {h} + 2·{p} rows tall."),
-            ("dilation forgotten", output_length(h, k, s, p, 1),
-             f"you left out the dilation: the kernel spans d(k − 1) + 1 = {d * (k - 1) + 1} rows."),
+            dilation_forgotten(output_length(h, k, s, p, 1), d, k),
             ("stride forgotten", output_length(h, k, 1, p, d),
              f"you counted every window position; at stride {s} only one in {s} is "
              "computed, so divide by the stride."),
@@ -65,6 +65,7 @@ def z_shape(rng: np.random.Generator) -> dict | None:
     z = conv2d(np.zeros((n, c, h, h)), np.zeros((k_filters, c, k, k)), stride=s)
     ho = z.shape[2]
     return {
+        "numbers": {"N": n, "C": c, "K": k_filters, "H": h, "k": k, "s": s},
         "question": (
             f"A batch x of shape (N, C, H, W) = ({n}, {c}, {h}, {h}) goes through {k_filters} "
             f"filters of shape ({c}, {k}, {k}) at stride {s}, no padding. What is the shape of z?"
@@ -80,8 +81,8 @@ def z_shape(rng: np.random.Generator) -> dict | None:
              "you kept one map per (filter, channel) pair; each filter sums over the channels "
              "it reads, giving one map."),
             ("same size", (n, k_filters, h, h),
-             "you kept the input's height and width; without padding the windows fit only "
-             f"H_o = {ho} times."),
+             "you kept the input's height and width; without padding a window fits fewer times "
+             "than the input has rows, so the maps shrink."),
         ],
     }  # fmt: skip
 
@@ -93,6 +94,7 @@ def z_entry(rng: np.random.Generator) -> dict | None:
     z = conv2d(x[None, None], w[None, None], [b])[0, 0]
     flipped = conv2d(x[None, None], rot180(w)[None, None], [b])[0, 0]
     return {
+        "numbers": {"i": i, "j": j, "b": b},
         "question": (
             f"z = x ⋆ w + b (⋆ cross-correlation, stride 1, no padding) with b = {b:g}. "
             f"What is z[{i}, {j}]? (Rows and columns count from 0.)"
@@ -120,6 +122,7 @@ def weight_uses(rng: np.random.Generator) -> dict | None:
     h, k = int(rng.integers(5, 12)), int(rng.integers(2, 5))
     count = count_connections(Geometry(h, k))
     return {
+        "numbers": {"H": h, "k": k},
         "question": (
             f"One {k}×{k} filter slides over a {h}×{h} input at stride 1, no padding. "
             "How many times is each weight used in the forward pass?"
@@ -129,7 +132,7 @@ def weight_uses(rng: np.random.Generator) -> dict | None:
         "how": "Once per output position: H_o · W_o, by the core's connection count.",
         "mistakes": [
             ("all connections", count.connections,
-             "that is the number of connections; each weight is only one of the k·k taps "
+             "that is the number of connections; each weight is only one of the kh·kw taps "
              "of each window."),
             ("input pixels", h * h,
              "that is the number of input pixels; a weight is used once per window position, "
@@ -145,8 +148,10 @@ def dx_entry(rng: np.random.Generator) -> dict | None:
     p, q = (int(v) for v in rng.integers(1, 3, size=2))
     dx = conv2d_backward(delta[None, None], np.zeros((1, 1, 4, 4)), w[None, None])[0][0, 0]
     no_flip = gather_input_grad(delta, w, 4, flip=False)
+    twice = gather_input_grad(delta, rot180(w), 4)  # convolving with the turned w turns it back
     ahead = conv2d(np.pad(delta, ((0, 1), (0, 1)))[None, None], w[None, None])[0, 0]
     return {
+        "numbers": {"p": p, "q": q},
         "question": (
             "A 4×4 input x, a 2×2 filter w, stride 1, no padding, so δ = dL/dz is 3×3. "
             f"What is dL/dx[{p}, {q}]?"
@@ -155,18 +160,20 @@ def dx_entry(rng: np.random.Generator) -> dict | None:
         "label": f"dL/dx[{p}, {q}]",
         "answer": dx[p, q],
         "how": f"Σ δ[i, j] · w[{p} − i, {q} − j] over the windows that cover x[{p}, {q}] "
-        "(δ padded ⋆ rot180(w)), by the core's conv2d_backward.",
+        "(padded δ ⋆ rot180(w), the same as padded δ ∗ w), by the core's conv2d_backward.",
         "mistakes": [
             ("no rot180", no_flip[p, q],
              "you slid w over the padded δ without turning it half a turn; the weight "
-             "linking δ[i, j] to x[p, q] is w[p − i, q − j], read backwards: rot180(w)."),
+             "linking δ[i, j] to x[r, q] is w[r − i, q − j], read backwards: rot180(w)."),
+            turned_twice(twice[p, q]),
             ("own window only", delta[p, q] * w[0, 0],
              "you kept only the window that starts at this pixel; every window covering it "
              "sends back δ · w, so add them all."),
             ("read forward", ahead[p, q],
-             "you read δ forward (δ[p + u, q + v]) as the forward pass reads x; the windows "
-             "covering x[p, q] start at or before it, so δ[p − u, q − v] reaches it."),
+             "you read δ forward (δ[r + u, q + v]) as the forward pass reads x; the windows "
+             "covering x[r, q] start at or before it, so δ[r − u, q − v] reaches it."),
         ],
+        "same": [no_turn_or_twice()],
     }  # fmt: skip
 
 
@@ -176,6 +183,7 @@ def sigmoid_delta(rng: np.random.Generator) -> dict | None:
     z = np.log(a / (1 - a))
     slope = float(derivative("sigmoid", np.array([z]))[0])
     return {
+        "numbers": {"dL/da": g, "a": a},
         "question": (
             f"Below a conv layer the activation is a sigmoid. At one pixel, dL/da^l = {g:g} "
             f"and a^l = σ(z^l) = {a:g}. What is δ^l there? (Two decimals are enough.)"
@@ -207,6 +215,7 @@ def delta_shape(rng: np.random.Generator) -> dict | None:
     z = conv2d(np.zeros((1, c, h, h)), np.zeros((k_filters, c, k, k)))
     ho = z.shape[2]
     return {
+        "numbers": {"C": c, "H": h, "K": k_filters, "k": k},
         "question": (
             f"A {c}×{h}×{h} input (C×H×W) and {k_filters} filters of {c}×{k}×{k}, stride 1, "
             "no padding. What is the shape of δ^(l+1) for one sample (channels, rows, columns)?"
@@ -222,7 +231,8 @@ def delta_shape(rng: np.random.Generator) -> dict | None:
              "you kept a map per (filter, channel) pair; each filter sums its channels into "
              "one map."),
             ("same size", (k_filters, h, h),
-             f"you kept the input's size; without padding each map is {ho}×{ho}."),
+             "you kept the input's size; without padding a window fits fewer times than the "
+             "input has rows and columns, so each map shrinks."),
         ],
     }  # fmt: skip
 
@@ -235,6 +245,7 @@ def dx_shape(rng: np.random.Generator) -> dict | None:
     dx = conv2d_backward(np.zeros((1, k_filters, ho, ho)), x, w)[0]
     contrib = input_grad_contributions(np.zeros((k_filters, ho, ho)), w, h)
     return {
+        "numbers": {"C": c, "H": h, "K": k_filters, "k": k},
         "question": (
             f"A {c}×{h}×{h} input and {k_filters} filters of {c}×{k}×{k}, stride 1, no padding. "
             "What is the shape of dL/da^l for one sample (channels, rows, columns)?"
@@ -261,113 +272,39 @@ def channel_grad(rng: np.random.Generator) -> dict | None:
     contrib = input_grad_contributions(delta, w, 3)  # (K, C, 3, 3)
     swapped = input_grad_contributions(delta, w.transpose(1, 0, 2, 3), 3).sum(axis=0)
     no_flip = sum(gather_input_grad(delta[k], w[k, c], 3, flip=False) for k in range(2))
+    twice = sum(gather_input_grad(delta[k], rot180(w[k, c]), 3) for k in range(2))
+    # the seed question's own guess: add each filter's slices over depth, then full-correlate
+    depth_summed = input_grad_contributions(delta, w.sum(axis=1, keepdims=True), 3).sum(axis=0)
+    page = c + 1  # channels on the page count from 1, arrays from 0
     return {
+        "numbers": {"c": c, "p": p, "q": q},
         "question": (
             "Two filters (K = 2) on a 2-channel 3×3 input (C = 2), kernels 2×2, stride 1, so "
-            "δ is 2×2×2; w[k, c] is filter k's slice for channel c. "
-            f"What is dL/dx[{c}, {p}, {q}] (array index {c}, channel {c + 1} on the page)?"
+            "δ is 2×2×2; w[k, c] is the slice of filter k + 1 that reads channel c + 1 (arrays "
+            "count from 0, filters and channels on the page from 1). "
+            f"What is dL/dx[{c}, {p}, {q}] (channel {page} on the page)?"
         ),
         "given": (("δ[0]", delta[0]), ("δ[1]", delta[1]))
         + tuple((f"w[{k}, {cc}]", w[k, cc]) for k in range(2) for cc in range(2)),
         "label": f"dL/dx[{c}, {p}, {q}]",
         "answer": contrib[:, c].sum(axis=0)[p, q],
-        "how": f"Σ_k (δ_k padded ⋆ rot180(w[k, {c}]))[{p}, {q}]: both filters send into channel "
-        f"{c}, by the core.",
+        "how": f"Σ_k (padded δ[k] ⋆ rot180(w[k, {c}]))[{p}, {q}]: both filters send into "
+        f"channel {page}, each through its own slice for it; by the core.",
         "mistakes": [
             ("one filter only", contrib[0, c, p, q],
-             "you kept filter 0's share only; every filter's δ_k reaches the channel through its "
-             "slice w[k, c], so add over k."),
+             f"you kept only filter 1's share (δ[0] through w[0, {c}]); filter 2's δ[1] reaches "
+             f"channel {page} too, through w[1, {c}], so add over both filters."),
             ("indices swapped", swapped[c, p, q],
-             "you used w[c, k]; channel c collects from filter k through w[k, c], filter k's "
-             "slice for channel c."),
+             f"you used w[{c}, k], filter {page}'s slices; channel {page} collects through "
+             f"w[k, {c}], each filter's slice for channel {page}."),
             ("no rot180", no_flip[p, q],
              "you slid each slice over δ without turning it half a turn; the gather needs "
-             "rot180(w[k, c])."),
+             f"rot180(w[k, {c}])."),
+            turned_twice(twice[p, q], "the padded δ[k]", f"w[k, {c}]"),
+            ("depth summed", depth_summed[0, p, q],
+             "you added each filter's slices over depth (w[k, 0] + w[k, 1]) before the full "
+             f"correlation; channel {page} has its own slice w[k, {c}]: the sum runs over the "
+             "filters k, and each channel keeps its slice."),
         ],
-    }  # fmt: skip
-
-
-# ------------------------------------------------------------------------------- lesson 03
-
-
-def padded_delta_size(rng: np.random.Generator) -> dict | None:
-    ho, s, k = int(rng.integers(2, 6)), int(rng.integers(2, 4)), int(rng.integers(2, 5))
-    dilated = dilate(np.zeros((ho, ho)), s)
-    framed = pad_input(dilated, k - 1)
-    return {
-        "question": (
-            f"At stride {s} with a {k}×{k} kernel, δ is {ho}×{ho}. For the stride-1 gather, δ is "
-            "dilated and then padded for a full correlation with rot180(w). How many rows does "
-            "that padded, dilated δ have?"
-        ),
-        "label": "rows of the padded, dilated δ",
-        "answer": framed.shape[0],
-        "how": f"({ho} − 1)·{s} + 1 = {dilated.shape[0]} after dilating, plus k − 1 = {k - 1} "
-        "zeros on each side, by the core's dilate and pad.",
-        "mistakes": [
-            ("not dilated", ho + 2 * (k - 1),
-             f"you did not dilate δ: at stride {s}, {s - 1} zero(s) go between neighbours."),
-            ("zeros after the last", ho * s + 2 * (k - 1),
-             "you put zeros after the last entry too; they go only between entries."),
-            ("not padded", dilated.shape[0],
-             "you forgot the full padding: k − 1 zeros on each side, so every overlap counts."),
-            ("padded by k", dilated.shape[0] + 2 * k,
-             "you padded by k; a full correlation pads by k − 1 on each side."),
-        ],
-    }  # fmt: skip
-
-
-def stride_dx_entry(rng: np.random.Generator) -> dict | None:
-    delta, w = _ints(rng, (2, 2)), _ints(rng, (3, 3))
-    p, q = (int(v) for v in rng.integers(0, 4, size=2))
-    dx = conv2d_backward(delta[None, None], np.zeros((1, 1, 5, 5)), w[None, None], stride=2)
-    dx = dx[0][0, 0]
-    return {
-        "question": (
-            "A 5×5 input, a 3×3 filter w, stride 2, no padding, so δ is 2×2. "
-            f"What is dL/dx[{p}, {q}]?"
-        ),
-        "given": (("δ", delta), ("w", w)),
-        "label": f"dL/dx[{p}, {q}]",
-        "answer": dx[p, q],
-        "how": "dilate δ (one zero between entries), pad by k − 1, ⋆ rot180(w) at stride 1; "
-        "by the core's conv2d_backward.",
-        "mistakes": [
-            ("same stride backward", same_stride_attempt(delta, w, 5, stride=2).placed[p, q],
-             "you ran the backward correlation at stride 2; it runs at stride 1 over the "
-             "dilated δ: the stride lives in the zeros between δ's entries."),
-            ("not dilated", gather_input_grad(delta, w, 4)[p, q],
-             "you used δ as it is; put it back where its windows were, with a zero between "
-             "neighbouring entries (dilate), then gather at stride 1."),
-            ("no rot180", gather_input_grad(dilate(delta, 2), w, 5, flip=False)[p, q],
-             "you slid w over the dilated δ without turning it half a turn (rot180)."),
-        ],
-    }  # fmt: skip
-
-
-def transposed_size(rng: np.random.Generator) -> dict | None:
-    ho, k = int(rng.integers(2, 7)), int(rng.integers(2, 6))
-    s, p = int(rng.integers(2, 4)), int(rng.integers(1, 3))
-    if (ho - 1) * s - 2 * p + (k - 1) + 1 < 1:
-        return None
-    answer = transposed_output_size(ho, k, stride=s, padding=p)
-    return {
-        "question": (
-            f"A transposed convolution takes a {ho}×{ho} δ back through a {k}×{k} kernel, "
-            f"stride {s}, padding {p}, dilation 1, output_padding 0. How many rows does it give?"
-        ),
-        "label": "rows of the transposed output",
-        "answer": answer,
-        "how": f"(H_o − 1)·s − 2p + d(k − 1) + output_padding + 1 = ({ho} − 1)·{s} − 2·{p} + "
-        f"{k - 1} + 0 + 1, by the lessons' transposed_output_size.",
-        "mistakes": [
-            ("times stride", ho * s,
-             "you multiplied by the stride; only the H_o − 1 gaps between δ's entries stretch."),
-            ("kernel forgotten", (ho - 1) * s + 1,
-             "that is the dilated δ; the kernel adds its extent d(k − 1) and the padding takes "
-             "2p away."),
-            ("padding added", answer + 4 * p,
-             "you added the padding; the forward pass padded the input, so the transposed one "
-             "crops 2p back off."),
-        ],
+        "same": [no_turn_or_twice("the padded δ[k]", f"w[k, {c}]")],
     }  # fmt: skip

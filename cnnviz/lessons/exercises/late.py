@@ -1,5 +1,5 @@
-"""Exercises for lessons 04-07: weights and bias, padding and overlap, the gesture CNN, the
-whole network (max-pool routing, the flatten index, the batch sum).
+"""Exercises for lessons 05-07: padding and overlap, the gesture CNN, the whole network
+(max-pool routing, the flatten index, the batch sum).
 
 Same contract as :mod:`cnnviz.lessons.exercises.early`: answers and every mistake's value are
 computed with the core (:mod:`cnnviz.core`) or the network layers (:mod:`cnnviz.nn`).
@@ -10,103 +10,18 @@ from __future__ import annotations
 import numpy as np
 
 from cnnviz.core.activations import activate, derivative
-from cnnviz.core.conv import conv2d_backward, pad_input
+from cnnviz.core.conv import conv2d_backward, rot180
 from cnnviz.core.geometry import Geometry, output_length
+from cnnviz.lessons.exercises.base import (
+    dilation_forgotten,
+    flipped_weight_grad,
+    no_turn_or_twice,
+    turned_twice,
+)
 from cnnviz.lessons.exercises.base import small_numbers as _ints
 from cnnviz.lessons.padding import input_grad_before_crop
 from cnnviz.lessons.single_channel import gather_input_grad
 from cnnviz.nn.layers import Conv2D, Flatten, MaxPool2D, ReLU, Sequential
-
-# ------------------------------------------------------------------------------- lesson 04
-
-
-def learned_count(rng: np.random.Generator) -> dict | None:
-    c, k_filters, k = int(rng.integers(2, 9)), int(rng.integers(2, 9)), int(rng.choice([3, 5]))
-    h = int(rng.integers(8, 16))
-    layer = Conv2D(c, k_filters, k)
-    ho = layer.geometry((h, h)).output_size[0]
-    weights = layer.params["w"].size
-    return {
-        "question": (
-            f"A conv layer with {k_filters} filters of {k}×{k} reads a {c}-channel {h}×{h} "
-            "input (stride 1, no padding). How many numbers does it learn?"
-        ),
-        "label": "the learned numbers",
-        "answer": weights + layer.params["b"].size,
-        "how": f"K·C·k·k weights + K biases = {k_filters}·{c}·{k}·{k} + {k_filters}, counted "
-        "from the network layer's parameters.",
-        "mistakes": [
-            ("bias forgotten", weights, "you forgot the biases: one per filter."),
-            ("filters not deep", k_filters * k * k + k_filters,
-             f"your filters are one slice deep; each is as deep as the input, {c} slices."),
-            ("weights per position", ho * ho * weights + k_filters,
-             "you gave every output position its own weights; the same filter is shared by "
-             "all positions."),
-        ],
-    }  # fmt: skip
-
-
-def bias_grad(rng: np.random.Generator) -> dict | None:
-    delta = _ints(rng, (2, 2, 2, 2))  # (N, K, Ho, Wo)
-    k = 1
-    db = conv2d_backward(delta, np.zeros((2, 1, 3, 3)), np.zeros((2, 1, 2, 2)))[2]
-    db_first = conv2d_backward(delta[:1], np.zeros((1, 1, 3, 3)), np.zeros((2, 1, 2, 2)))[2]
-    return {
-        "question": (
-            "A batch of N = 2 samples through K = 2 filters; δ[n, k] is the array entry for "
-            f"sample n and filter k (arrays count from 0, so db[{k}] is filter {k + 1}'s bias "
-            f"gradient). What is dL/db[{k}]?"
-        ),
-        "given": tuple((f"δ[{n}, {kk}]", delta[n, kk]) for n in range(2) for kk in range(2)),
-        "label": f"dL/db[{k}]",
-        "answer": db[k],
-        "how": f"Σ over samples and positions of δ[n, {k}, i, j]: one bias per filter, used at "
-        "every position of every sample; by the core's conv2d_backward.",
-        "mistakes": [
-            ("averaged", db[k] / delta[:, k].size,
-             "you averaged; the bias is used at every position, so its gradient is the sum."),
-            ("one sample only", db_first[k],
-             "you summed sample 0 only; the batch's gradient adds every sample's share."),
-            ("other filter", db[1 - k],
-             f"you summed δ[:, {1 - k}], filter {2 - k}'s maps; db[{k}] is filter {k + 1}'s "
-             "(arrays count from 0, filters from 1)."),
-        ],
-    }  # fmt: skip
-
-
-def weight_grad(rng: np.random.Generator) -> dict | None:
-    x, delta = _ints(rng, (3, 3)), _ints(rng, (2, 2))
-    u, v = (int(t) for t in rng.integers(0, 2, size=2))
-    dw = conv2d_backward(delta[None, None], x[None, None], np.zeros((1, 1, 2, 2)), stride=2,
-                         padding=1)[1][0, 0]  # fmt: skip
-    xp = pad_input(x, 1)
-    no_pad = pad_input(x, (0, 0))
-    no_pad = np.pad(no_pad, ((0, 2), (0, 2)))  # reads past the edge are 0
-    unpadded = sum(delta[i, j] * no_pad[2 * i + u, 2 * j + v] for i in range(2) for j in range(2))
-    no_stride = sum(delta[i, j] * xp[i + u, j + v] for i in range(2) for j in range(2))
-    return {
-        "question": (
-            "A 3×3 input x, one 2×2 filter, stride 2, padding 1 (zeros all round), so δ is 2×2. "
-            f"What is dL/dw[{u}, {v}]?"
-        ),
-        "given": (("x", x), ("δ", delta)),
-        "label": f"dL/dw[{u}, {v}]",
-        "answer": dw[u, v],
-        "how": f"Σ_i Σ_j δ[i, j] · x_padded[2i + {u}, 2j + {v}] (x ⋆ dilate(δ)), by the core's "
-        "conv2d_backward.",
-        "mistakes": [
-            ("padding forgotten", unpadded,
-             "you read x without its padding; the windows read the padded input, so shift by "
-             "one row and one column of zeros."),
-            ("stride forgotten", no_stride,
-             "you moved the window one pixel per δ entry; at stride 2 window (i, j) starts at "
-             "(2i, 2j)."),
-            ("flipped", dw[1 - u, 1 - v],
-             "you turned the kernel half a turn; dW is a plain ⋆ correlation of x with "
-             "dilate(δ), no rot180."),
-        ],
-    }  # fmt: skip
-
 
 # ------------------------------------------------------------------------------- lesson 05
 
@@ -119,13 +34,14 @@ def window_count(rng: np.random.Generator) -> dict | None:
         return None
     rows = Geometry((h, k), k, stride=2).window_counts()[p, 0]
     return {
+        "numbers": {"H": h, "k": k, "p": p, "q": q},
         "question": (
             f"A {k}×{k} kernel at stride 2 on a {h}×{h} input, no padding. How many windows "
             f"read pixel ({p}, {q})?"
         ),
         "label": f"the windows reading ({p}, {q})",
         "answer": counts[p, q],
-        "how": "(windows covering its row) × (windows covering its column), by the core's "
+        "how": "(Windows covering its row) × (windows covering its column), by the core's "
         "Geometry.window_counts.",
         "mistakes": [
             ("stride forgotten", Geometry(h, k).window_counts()[p, q],
@@ -134,8 +50,9 @@ def window_count(rng: np.random.Generator) -> dict | None:
             ("one axis only", rows,
              "you counted along the rows only; a window must cover the row and the column, so "
              "multiply the two counts."),
-            ("k squared", k * k,
-             "k·k is the count at stride 1 away from the border; stride and border change it."),
+            ("kh·kw", k * k,
+             "kh·kw is the count away from the border when every position starts a window; "
+             "stride and border change it."),
         ],
     }  # fmt: skip
 
@@ -147,7 +64,9 @@ def padding_crop(rng: np.random.Generator) -> dict | None:
     dx = dx[0][0, 0]
     padded = input_grad_before_crop(delta[None], w[None, None], 3, padding=1)[0]
     no_flip = gather_input_grad(delta, w, 3, padding=1, flip=False)
+    twice = gather_input_grad(delta, rot180(w), 3, padding=1)  # ∗ with rot180(w): turned back
     return {
+        "numbers": {"p": p, "q": q},
         "question": (
             "A 3×3 input, a 3×3 filter w, stride 1, padding 1, so δ is 3×3. "
             f"What is dL/dx[{p}, {q}]?"
@@ -155,15 +74,17 @@ def padding_crop(rng: np.random.Generator) -> dict | None:
         "given": (("δ", delta), ("w", w)),
         "label": f"dL/dx[{p}, {q}]",
         "answer": dx[p, q],
-        "how": "the gradient on the 5×5 padded grid, cropped by the padding: entry "
+        "how": "The gradient on the 5×5 padded grid, cropped by the padding: entry "
         f"({p} + 1, {q} + 1) there; by the core's conv2d_backward.",
         "mistakes": [
             ("no crop", padded[p, q],
-             "you read the padded grid without cropping; x[p, q] sits at (p + 1, q + 1) there, "
+             "you read the padded grid without cropping; x[r, q] sits at (r + 1, q + 1) there, "
              "and the border belongs to the padding zeros."),
             ("no rot180", no_flip[p, q],
              "you slid w over δ without turning it half a turn (rot180)."),
+            turned_twice(twice[p, q]),
         ],
+        "same": [no_turn_or_twice()],
     }  # fmt: skip
 
 
@@ -174,19 +95,20 @@ def dilated_output(rng: np.random.Generator) -> dict | None:
         return None
     answer = Geometry(h, k, padding=p, dilation=d).output_size[0]
     return {
+        "numbers": {"k": k, "d": d, "p": p, "H": h},
         "question": (
             f"A {k}×{k} kernel with dilation {d}, stride 1, padding {p} on a {h}×{h} input. "
             "How many rows does the output have?"
         ),
         "label": "H_o",
         "answer": answer,
-        "how": f"H + 2p − d(k − 1) = {h} + {2 * p} − {d * (k - 1)} (the kernel spans "
+        "how": f"H + 2p − d(kh − 1) = {h} + {2 * p} − {d * (k - 1)} (the kernel spans "
         f"{d * (k - 1) + 1} rows), by the core's Geometry.",
         "mistakes": [
-            ("dilation forgotten", output_length(h, k, 1, p, 1),
-             f"you left out the dilation: the kernel spans d(k − 1) + 1 = {d * (k - 1) + 1} rows."),
-            ("span d·k", h + 2 * p - d * k + 1,
-             f"you took the span as d·k = {d * k}; it is d(k − 1) + 1: no gap after the last tap."),
+            dilation_forgotten(output_length(h, k, 1, p, 1), d, k),
+            ("span d·kh", h + 2 * p - d * k + 1,
+             f"you took the span as d·kh = {d * k}; it is d(kh − 1) + 1: no gap after the "
+             "last tap."),
             ("padding forgotten", output_length(h, k, 1, 0, d),
              "you left out the padding: add 2p rows first."),
         ],
@@ -201,6 +123,7 @@ def block_shape(rng: np.random.Generator) -> dict | None:
     block = Sequential([Conv2D(1, k_filters, 3, padding=1), ReLU(), MaxPool2D(2)],
                        input_shape=(1, h, h))  # fmt: skip
     return {
+        "numbers": {"H": h, "K": k_filters},
         "question": (
             f"A 1×{h}×{h} image goes through Conv2D({k_filters} filters, 3×3, padding 1), ReLU "
             "and a 2×2 max-pool. What shape comes out (channels, rows, columns)?"
@@ -208,7 +131,7 @@ def block_shape(rng: np.random.Generator) -> dict | None:
         "label": "the block's output shape",
         "kind": "numbers",
         "answer": block.shapes[-1],
-        "how": "padding 1 keeps the size, the pool halves it; the network checks the shapes "
+        "how": "Padding 1 keeps the size, the pool halves it; the network checks the shapes "
         "when it is built.",
         "mistakes": [
             ("pool forgotten", block.shapes[2],
@@ -235,7 +158,7 @@ def pool_relu(rng: np.random.Generator) -> dict | None:
         "label": "relu(pool(z))",
         "kind": "numbers",
         "answer": answer,
-        "how": "the largest value of each 2×2 block, then max(·, 0); by the network's MaxPool2D "
+        "how": "The largest value of each 2×2 block, then max(·, 0); by the network's MaxPool2D "
         "and ReLU.",
         "mistakes": [
             ("relu forgotten", pooled,
@@ -287,6 +210,7 @@ def pool_backward(rng: np.random.Generator) -> dict | None:
     block = x[0, 0, 2 * bi : 2 * bi + 2, 2 * bj : 2 * bj + 2]
     g = dout[0, 0, bi, bj]
     return {
+        "numbers": {"block row": bi, "block column": bj},
         "question": (
             "A 2×2 max-pool on the 4×4 map x; dL/d(out) is the 2×2 map below. Type dL/dx for "
             f"block ({bi}, {bj}) (rows {2 * bi}–{2 * bi + 1}, columns {2 * bj}–{2 * bj + 1}), "
@@ -296,7 +220,7 @@ def pool_backward(rng: np.random.Generator) -> dict | None:
         "label": f"dL/dx on block ({bi}, {bj})",
         "kind": "numbers",
         "answer": dx,
-        "how": "the whole gradient goes to the block's winner (its largest value), 0 to the "
+        "how": "The whole gradient goes to the block's winner (its largest value), 0 to the "
         "others; by the network's MaxPool2D.backward.",
         "mistakes": [
             ("shared evenly", np.full((2, 2), g / 4),
@@ -320,6 +244,7 @@ def flatten_index(rng: np.random.Generator) -> dict | None:
     marker[0, ci, i, j] = 1.0
     f = int(np.argmax(Flatten().forward(marker)[0]))
     return {
+        "numbers": {"C": c, "H": h, "W": w, "c": ci, "i": i, "j": j},
         "question": (
             f"A feature map of shape (C, H, W) = ({c}, {h}, {w}) is flattened for the dense "
             f"layer. At which position of the flat vector (counting from 0) does "
@@ -346,6 +271,7 @@ def batch_weight_grad(rng: np.random.Generator) -> dict | None:
     dw = conv2d_backward(delta, x, w)[1][0, 0]
     first = conv2d_backward(delta[:1], x[:1], w)[1][0, 0]
     return {
+        "numbers": {"u": u, "v": v},
         "question": (
             "A batch of N = 3 samples, one channel, one 2×2 filter, stride 1: x[n] is 3×3 and "
             f"δ[n] is 2×2. What does the backward pass store as dL/dw[{u}, {v}] for the batch?"
@@ -358,11 +284,10 @@ def batch_weight_grad(rng: np.random.Generator) -> dict | None:
         "(the loss's 1/N is already inside δ); by the core's conv2d_backward.",
         "mistakes": [
             ("one sample only", first[u, v],
-             "you used sample 0 only; the filter is shared by the whole batch, so add every "
-             "sample's share."),
+             "you used the first sample only (x[0], δ[0]); the filter is shared by the whole "
+             "batch, so add every sample's share."),
             ("averaged", dw[u, v] / 3,
              "you divided by N; the mean loss already put 1/N inside δ, so the shares are added."),
-            ("flipped", dw[1 - u, 1 - v],
-             "you turned the kernel half a turn; dW is a plain ⋆ correlation of x with δ."),
+            flipped_weight_grad(dw, (u, v)),
         ],
     }  # fmt: skip
