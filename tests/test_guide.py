@@ -142,7 +142,7 @@ def test_each_preset_has_a_notice_whose_numbers_are_the_geometrys():
 
 def test_notation_box_defines_the_words_and_the_counting():
     box = guide.notation_html()
-    for word in ("pad_p", "dilate_s", "every_s", "crop_a^n"):
+    for word in ("pad_p(m)", "dilate_s(m)", "every_s(m)", "crop_t^n(m)"):  # core's table
         assert f"<b>{word}</b>" in box
     assert "One z per output pixel per filter" in box
     assert "W and b belong to the filter" in box

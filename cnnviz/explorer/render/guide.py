@@ -11,7 +11,7 @@ Use::
     stride_answer(layer.geometry)    # "" at stride 1, else one sentence with the numbers
     dilated_sizes(layer.geometry)    # "4×4 → dilated 7×7 → framed 11×11"
     preset_notice(PRESETS["untouched-rows"])
-    notation_html()                  # the box under the conventions
+    notation_html()                  # the symbol table, counting, cell numbers
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import numpy as np
 from cnnviz.core.geometry import Geometry
 from cnnviz.explorer.presets import Preset
 from cnnviz.explorer.render.raster import short_number
+from cnnviz.explorer.render.text import symbol_table_html
 
 COUNTING = (
     "Rows and columns count from 0, as in NumPy (the top-left pixel is [0, 0]); filters, "
@@ -36,15 +37,6 @@ ONE_Z = (
 )
 # the page's fonts draw ⋆ much smaller than ∗ (as DejaVu does in the pictures)
 SYMBOL_EM = {"⋆": 2.0, "∗": 1.2}
-WORDS = (
-    ("pad_p", "p zeros added on every side of a map (p = the padding)."),
-    ("dilate_s", "s − 1 zeros put between neighbouring entries of a map (s = the stride); "
-                 "dilate_d does the same to a kernel (d = the dilation)."),
-    ("every_s", "keep every s-th row and column, starting at row and column 0."),
-    ("crop_a^n", "keep n rows and columns starting at a (positions past the end read 0)."),
-)
-
-
 def cell_numbers_words() -> str:
     """How the picture's cells print numbers, its examples written by the painter's own
     :func:`~cnnviz.explorer.render.raster.short_number`."""
@@ -196,17 +188,14 @@ def large_symbols(markup: str) -> str:
 
 
 def notation_html() -> str:
-    """The words the formulas use (pad, dilate, every, crop), what z, W and b are, and how the
-    page counts."""
-    words = "".join(f"<li><b>{html.escape(name)}</b>: {html.escape(text)}</li>"
-                    for name, text in WORDS)
+    """The course's symbol table (:data:`cnnviz.core.symbols.SYMBOL_TABLE`: pad, dilate,
+    every, crop and every letter), what z, W and b are, how the page counts and how a cell
+    prints its number."""
     return (
         "<div class='cnnviz-notation' style='font-size:14px;line-height:1.5;"
         "color:var(--jp-ui-font-color1, inherit)'>"
-        "<details open><summary><b>Words in the formulas, and counting</b></summary>"
-        f"<ul style='margin:4px 0'>{words}</ul>{html.escape(ONE_Z)}<br>"
+        "<details open><summary><b>Symbols, words in the formulas, and counting</b></summary>"
+        f"{large_symbols(symbol_table_html())}{html.escape(ONE_Z)}<br>"
         f"<b>Counting.</b> {html.escape(COUNTING)}<br><b>Numbers in the cells.</b> "
         f"{html.escape(cell_numbers_words())}</details></div>"
     )
-
-
