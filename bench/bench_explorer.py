@@ -54,7 +54,7 @@ def frame_costs() -> None:
         explorer = Explorer(settings=settings)
         for walk in ("scatter", "gather"):
             explorer.walk.value = walk
-            count = explorer.step.max + 1
+            count = explorer.step.max  # the slider counts steps from 1 to max
             samples = []
             for index in range(min(count, 200)):
                 started = time.perf_counter()
@@ -105,7 +105,7 @@ def memory_over_updates(updates: int = 2000) -> None:
         elif i % 50 == 25:
             explorer.walk.value = "gather" if explorer.walk.value == "scatter" else "scatter"
         else:
-            explorer.step.value = i % (explorer.step.max + 1)
+            explorer.step.value = 1 + i % explorer.step.max
         if i % 500 == 499:
             gc.collect()
             readings.append(process.memory_info().rss / 2**20)

@@ -14,6 +14,7 @@ from PIL import Image
 from cnnviz.explorer.app import CUSTOM, Explorer, explorer_page
 from cnnviz.explorer.layer import LayerSnapshot, snapshot_from_settings
 from cnnviz.explorer.presets import DEFAULT_PRESET, PRESETS
+from cnnviz.explorer.render.describe import plain_text
 from cnnviz.explorer.render.fanout import MAX_CHANNELS, MAX_WIDTH
 from cnnviz.explorer.settings import Settings
 
@@ -30,7 +31,7 @@ def _png(explorer) -> bytes:
 def test_default_page_draws_everything(explorer):
     assert _png(explorer).startswith(b"\x89PNG")
     assert explorer.preset.value == DEFAULT_PRESET
-    assert explorer.step.value == explorer.step.max == len(explorer.figure.walk) - 1
+    assert explorer.step.value == explorer.step.max == len(explorer.figure.walk)
     assert "Step" in explorer.equation.value and "✓" in explorer.check.value
     assert "same dx" in explorer.agreement.value
     assert "(2, 3, 3, 3)" in explorer.ledger.value
@@ -71,17 +72,17 @@ def test_impossible_combination_gives_one_sentence_and_keeps_the_picture(explore
 def test_steps_walks_and_hostile_values(explorer):
     explorer.preset.value = "stride-2"
     explorer.walk.value = "gather"
-    assert explorer.step.max == 6 * 6 - 1
-    explorer.step.value = 3
-    assert explorer.figure.current.index == 3
+    assert explorer.step.max == 6 * 6
+    explorer.step.value = 3  # the slider counts from 1: walk step 2
+    assert explorer.figure.current.index == 2
     explorer._nudge(+1)
-    assert explorer.figure.current.index == 4
+    assert explorer.figure.current.index == 3
     explorer._nudge(-10)
-    assert explorer.figure.current.index == 0
+    assert explorer.figure.current.index == 0 and explorer.step.value == explorer.step.min == 1
     # values no real slider sends: ignored or clipped, never an exception
     explorer._on_step({"new": "3"})
     explorer._on_step({"new": 10**9})
-    assert explorer.figure.current.index == explorer.step.max
+    assert explorer.figure.current.index == explorer.step.max - 1
     explorer._on_walk({"new": "sideways"})
     explorer._on_preset({"new": "no-such-preset"})
     explorer._on_speed({"new": 24})
@@ -147,7 +148,7 @@ def test_a_real_layer_fixes_the_geometry():
     explorer.sliders["stride"].value = 3  # hidden, and ignored if the page sends it
     assert explorer.figure.layer is layer
     explorer.walk.value = "gather"
-    assert explorer.step.max == 7 * 7 - 1
+    assert explorer.step.max == 7 * 7
     with pytest.raises(TypeError, match="LayerSnapshot"):
         Explorer(layer=np.zeros(3))
 
@@ -178,7 +179,7 @@ def test_export_offers_a_gif_download(explorer):
 
 def test_export_draws_what_is_on_screen(explorer):
     explorer.preset.value = "depth-10"  # opens with all 10 channels
-    explorer.step.value = 3
+    explorer.step.value = 4
     gif = _exported_gif(explorer)
     assert len(explorer.figure.channels) == 10
     assert gif.size == (explorer.figure.width, explorer.figure.height)
@@ -213,3 +214,40 @@ def test_a_real_sized_layer_gets_a_filter_window():
     explorer.channel.value = 5
     assert explorer.figure.channels == [4, 5, 6, 7]
     assert explorer.figure.width <= 1240
+
+
+@pytest.mark.parametrize("walk", ["scatter", "gather"])
+def test_step_n_of_m_is_what_the_slider_reads(explorer, walk):
+    """Steps count from 1 everywhere (the notation box's rule): the slider, Play and the text."""
+    explorer.preset.value = "stride-2"
+    explorer.walk.value = walk
+    count = len(explorer.figure.walk)
+    assert (explorer.step.min, explorer.step.max) == (explorer.play.min, explorer.play.max)
+    assert (explorer.step.min, explorer.step.max) == (1, count)
+    assert f"Step {count} of {count}" in explorer.equation.value  # opens on the last step
+    for value in (1, 2, count):
+        explorer.step.value = value
+        assert f"<b>Step {value} of {count}</b>" in explorer.equation.value
+    assert explorer.image.play_first == explorer.step.min  # the browser's clips agree
+    explorer.walk.value = "scatter"
+
+
+def test_gif_link_goes_when_the_settings_or_the_walk_change(explorer):
+    explorer.preset.value = "single-channel"
+    explorer._on_export(None)
+    assert "download=" in explorer.download.value
+    explorer.sliders["stride"].value = 2
+    assert explorer.download.value == ""
+    explorer._on_export(None)
+    explorer.walk.value = "gather"
+    assert explorer.download.value == ""
+    explorer.walk.value = "scatter"
+
+
+def test_stride_answer_and_preset_notes_follow_the_settings(explorer):
+    explorer.preset.value = "stride-2"
+    assert "Backward is not strided" in explorer.stride_note.value
+    assert PRESETS["stride-2"].description in plain_text(explorer.preset_note.value)
+    assert "What to notice" in explorer.preset_note.value
+    explorer.sliders["stride"].value = 1
+    assert explorer.stride_note.value == "" and explorer.preset_note.value == ""

@@ -24,6 +24,7 @@ from cnnviz.explorer.render.raster import (
     SIGNED_CMAP,
     MapBox,
     colour_table,
+    short_number,
     signed_colours,
     text_on,
 )
@@ -97,6 +98,8 @@ def test_printed_glyphs_reach_4_5_to_1_on_their_cell():
     values = np.linspace(-1, 1, 21)[None, :]  # the painter's own output, cell by cell
     frame, box = _painted(values)
     for c in range(values.shape[1]):
+        if not short_number(values[0, c]):
+            continue  # 0 is a blank cell
         cell = frame[box.row_edges[0] + 1 : box.row_edges[1] - 1,
                      box.col_edges[c] + 1 : box.col_edges[c + 1] - 1].reshape(-1, 3)
         fill = _fill(frame, box, 0, c)

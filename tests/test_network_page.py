@@ -42,7 +42,9 @@ def test_captions_quote_the_traces_own_counts_and_indices(trained):
     f, (c, i, j) = words.unflatten_example(flat)
     assert (c, i, j) == tuple(int(v) for v in np.unravel_index(f, flat.shape_in))
     assert flat.delta_in[0, c, i, j] == flat.delta_out[0, f]
-    assert f"f = {f} ↦ (c, i, j) = {(c, i, j)}" in words.caption(flat)
+    assert f"f = {f} ↦ (c, i, j) = {(c, i, j)}: channel {c + 1}, row {i}" in words.caption(flat)
+    assert f"channels 1 … {flat.shape_in[0]} from left to right" in words.caption(flat)
+    assert "c = 0" not in words.caption(flat)  # channels count from 1, as on the explorer
     assert "(f // 49, (f % 49) // 7, f % 7)" in words.caption(flat)
     assert html.escape(words.dx_formula_text()) in words.caption(conv)  # from FORMULAS
     assert "rot180" in words.dx_formula_text() and "crop_p" in words.dx_formula_text()
@@ -114,7 +116,8 @@ def test_pictures_are_described_and_play_announces_where_delta_is(trained):
     assert f"{int(pool.route.sum())} of {pool.route.size} positions receive δ" in alt
     where = np.unravel_index(np.argmax(np.abs(pool.delta_in[0])), pool.shape_in)
     value = pool.delta_in[0][where]
-    assert f"{value:+.3g} at (c, i, j) = {tuple(int(v) for v in where)}" in alt
+    c, i, j = (int(v) for v in where)  # channels counted from 1, rows and columns from 0
+    assert f"{value:+.3g} at channel {c + 1}, row {i}, column {j}" in alt
     saliency = alts[page.a11y._classes[id(page.saliency)]]
     assert saliency.startswith("The image (left) beside dL/d(image) (1, 28, 28)")
     page.sample.value = page.sample.options[3][1]
@@ -170,3 +173,40 @@ def test_the_shipped_weights_fit_and_are_trained():
     data = pretrained.held_out(200, seed=0)
     accuracy = np.mean(network.predict(data.images).argmax(axis=1) == data.labels)
     assert accuracy > 0.9
+
+
+def test_the_page_says_why_its_rows_differ_what_the_slider_counts_and_how_colours_scale(trained):
+    from cnnviz.nn.network_app import PLAY_MS, NetworkPage
+
+    network, data = trained
+    page = NetworkPage(network, data)
+    said = html.unescape(page.reading.value)
+    forward, backward = len(page.forward.children), len(page.rows)
+    assert (forward, backward) == (5, 8)
+    assert f"{forward} rows forward, {backward} backward" in said
+    assert f"{page.step.max} also the image's gradient" in said and page.step.min == 0
+    assert f"1 … {backward} one more layer's row each" in said
+    assert f"every {PLAY_MS / 1000:g} s" in said
+    assert "one scale per picture" in said and "the sample shown" in said
+    trace = page.trace  # the key's ends are the row's largest |δ| over the samples shown
+    for row, stage in zip(page.rows, trace.stages, strict=True):
+        assert f"{np.abs(stage.delta_in).max():.2g}" in row.key.value
+    page.batch.value = 4
+    assert "over the 4 samples shown" in html.unescape(page.reading.value)
+
+
+def test_explorer_opened_on_the_second_conv_names_the_layers_below(trained):
+    from cnnviz.nn.network_app import NetworkPage
+
+    network, data = trained
+    page = NetworkPage(network, data)
+    names = [type(layer).__name__ for layer in network.layers]
+    second = [n for n, name in enumerate(names) if name == "Conv2D"][1]
+    assert names[second - 1] == "MaxPool2D"  # what the sentence must name first
+    page.rows[4].button.click()  # row 5 going back: the second conv
+    note = html.unescape(page.explorer.note.value)
+    assert "Directly below conv 2 is a max-pool, and below that a ReLU" in note
+    page.rows[-1].button.click()
+    assert "reads the image" in html.unescape(page.explorer.note.value)
+    with pytest.raises(ValueError, match="conv"):
+        words.below_words(names, 2)

@@ -101,7 +101,7 @@ def _ink_columns(image: np.ndarray) -> np.ndarray:
 
 
 SPREAD = np.concatenate([-np.geomspace(1e-5, 1e5, 400), [0.0], np.geomspace(1e-5, 1e5, 400)])
-NUMBERS = sorted({short_number(float(v)) for v in SPREAD})
+NUMBERS = sorted({short_number(float(v)) for v in SPREAD} - {""})  # "" is a blank cell
 LABELS = ["δ1 dilated, padded", "dx3 = Σk", "δ below x2", "W2: 10 deep", "rot W1,2", "db1 = -0.12",
           "dW[k, c] = x[c] ⋆ dilate(δk)  (padded input correlated with the dilated delta);",
           "δ below =", "dx ⊙ σ'(z)", "red > 0, blue < 0, white = 0; orange frame = this step;",

@@ -247,6 +247,8 @@ def test_zero_zone_sentence_names_the_rows():
     untouched = snapshot_from_settings(PRESETS["untouched-rows"].settings)
     sentence = zero_zone_html(untouched)
     assert "rows 6, 7" in sentence and "exactly 0" in sentence
+    one = zero_zone_html(snapshot_from_settings(PRESETS["stride-2"].settings))
+    assert "Input row 5 lies" in one and "rows 5" not in one  # one row: "row 5", not "rows 5"
     assert "Every input pixel" in zero_zone_html(
         snapshot_from_settings(PRESETS["course-demo"].settings)
     )

@@ -152,6 +152,7 @@ class Explorer(ExplorerWidgets):
         rows = filters_shown(layer.x.shape[1])
         first_filter = self._first(self.filter.value, layer.filters - rows)
         self.layer = layer
+        self._show_guide(layer.geometry, CUSTOM if self.fixed_layer else self.preset.value)
         self.figure = FanOutFigure(
             layer, walk=self.walk.value, first_channel=first, channels_shown=shown,
             first_filter=first_filter,
@@ -235,10 +236,11 @@ class Explorer(ExplorerWidgets):
     def _show_walk_end(self) -> None:
         """A new figure or walk: Play and the step move to its last step, drawn as a new epoch."""
         last = self.figure.walk.count - 1
+        self.download.value = ""  # a GIF of the walk before would download the old walk
         self._busy = True
-        try:
-            self.step.max = self.play.max = last
-            self.step.value = self.play.value = last
+        try:  # the slider counts steps from 1: walk step n is slider value n + 1
+            self.step.max = self.play.max = last + 1
+            self.step.value = self.play.value = last + 1
         finally:
             self._busy = False
         self._epoch += 1
@@ -310,16 +312,17 @@ class Explorer(ExplorerWidgets):
             return
         value = change["new"]
         if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
-            self._guarded(lambda: self.show_step(int(value)))
+            self._guarded(lambda: self.show_step(int(value) - 1))  # the slider counts from 1
 
     def _nudge(self, delta: int) -> None:
-        self.step.value = int(np.clip(self.step.value + delta, 0, self.step.max))
+        last = self.figure.walk.count if self.figure is not None else self.step.max
+        self.step.value = int(np.clip(self.step.value + delta, 1, last))
 
     def _on_playing(self, change) -> None:
         def toggle() -> None:
             self._send_clip()
             if not change["new"] and self.figure is not None:  # stopped: the kernel's picture
-                self.show_step(self.step.value)  # again (a whole frame after the clip)
+                self.show_step(self.step.value - 1)  # again (a whole frame after the clip)
 
         self._guarded(toggle)
 

@@ -54,6 +54,8 @@ class FrameView(anywidget.AnyWidget):
         sync=True, **widgets.widget_serialization
     )
     alt = traitlets.Unicode("").tag(sync=True)
+    # Play's value of walk step 0: the page counts steps from 1 (Step 1 of M is slider value 1)
+    play_first = traitlets.Int(0).tag(sync=True)
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)

@@ -16,6 +16,7 @@ from cnnviz.explorer.a11y import PageA11y
 from cnnviz.explorer.frame_view import FrameView
 from cnnviz.explorer.kernel_watch import ROOT_CLASS, KernelWatch
 from cnnviz.explorer.presets import PRESETS
+from cnnviz.explorer.render.guide import notation_html, preset_html, stride_html
 from cnnviz.explorer.render.text import conventions_html
 from cnnviz.explorer.settings import RANGES, Settings
 
@@ -24,6 +25,7 @@ FEW, ALL = "few", "all"  # values of the "channels shown" buttons
 SPEEDS = (1, 30)  # steps per second on Play
 DEFAULT_SPEED = 4
 GEOMETRY_CONTROLS = tuple(name for name in RANGES if name != "seed")
+STEP_BAR = "cnnviz-stepbar"  # the sticky bar of step controls and equation
 NOTE_STYLE = "color:var(--jp-warn-color0, #b35900);font-size:14px"
 
 
@@ -105,9 +107,10 @@ class ExplorerWidgets:
             description="walk",
             style={"description_width": "40px", "button_width": "180px"},
         )
-        self.play = widgets.Play(value=0, min=0, max=1, interval=1000 // DEFAULT_SPEED,
+        # steps count from 1, as "Step N of M" says: the slider reads 1 to M (walk step N - 1)
+        self.play = widgets.Play(value=1, min=1, max=2, interval=1000 // DEFAULT_SPEED,
                                  description="Play", show_repeat=True)
-        self.step = widgets.IntSlider(value=0, min=0, max=1, description="step",
+        self.step = widgets.IntSlider(value=1, min=1, max=2, description="step",
                                       continuous_update=True,
                                       style={"description_width": "40px"},
                                       layout=widgets.Layout(width="420px"))
@@ -145,8 +148,11 @@ class ExplorerWidgets:
         self.download = self._html()
         self.note = self._html()
         # only the tiles that changed travel, and Play steps through clips in the browser
-        self.image = FrameView(play=self.play, layout=widgets.Layout(max_width="100%"))
-        self.equation = self._html()
+        self.image = FrameView(play=self.play, play_first=1,
+                               layout=widgets.Layout(max_width="100%"))
+        self.equation = self._html().add_class("cnnviz-equation")
+        self.stride_note = self._html()  # the stride answer, next to the picture when s > 1
+        self.preset_note = self._html()  # the preset's description and "what to notice"
         self.agreement = self._html()
         self.check = self._html()
         self.zero_zone = self._html()
@@ -156,6 +162,11 @@ class ExplorerWidgets:
         self.a11y = PageA11y(play=self.play)  # names, alt texts, live region, Space to play
         self.image.alt = "The fan-out figure"  # FrameView's canvas takes it as its aria-label
         self.a11y.describe(self.gradients, "The weight and bias gradients")
+    def _show_guide(self, geometry, preset_name: str) -> None:
+        """The stride answer for ``geometry`` and the preset's description (none for custom)."""
+        self.stride_note.value = stride_html(geometry)
+        self.preset_note.value = preset_html(PRESETS.get(preset_name))
+
     def _html(self, value: str = "") -> widgets.HTML:
         layout, style = self._text_look
         return widgets.HTML(value, layout=layout, style=style)
@@ -176,25 +187,30 @@ class ExplorerWidgets:
         self.forward.on_click(lambda _: self._nudge(+1))
         self.export.on_click(self._on_export)
 
+    def _details(self) -> widgets.HBox:
+        return widgets.HBox(
+            [self.gradients, widgets.VBox([self._html("<b>Shape ledger</b>"), self.ledger])],
+            layout=widgets.Layout(flex_flow="row wrap", grid_gap="16px"),
+        )
+
     def _arrange(self) -> widgets.VBox:
         grid = widgets.GridBox(
             [self.sliders[name] for name in RANGES] + [self.activation],
             layout=widgets.Layout(grid_template_columns="repeat(auto-fill, 310px)",
                                   grid_gap="2px 8px"),
         )
-        self.controls = widgets.VBox([self.preset, grid])
+        self.controls = widgets.VBox([self.preset, self.preset_note, grid])
         if self.fixed_layer is not None:
             self.controls.layout.display = "none"
         player = widgets.HBox([self.play, self.back, self.forward, self.step, self.speed],
                               layout=widgets.Layout(flex_flow="row wrap", align_items="center"))
+        # the step's controls and its equation stick to the top of the window while the
+        # picture scrolls under them: both stay in view with the step's frame (kernel_watch.css)
+        step_bar = widgets.VBox([player, self.equation]).add_class(STEP_BAR)
         walking = widgets.HBox([self.walk, self.channels_shown, self.channel, self.filter,
                                 self.export],
                                layout=widgets.Layout(flex_flow="row wrap",
                                                      align_items="center"))
-        details = widgets.HBox(
-            [self.gradients, widgets.VBox([self._html("<b>Shape ledger</b>"), self.ledger])],
-            layout=widgets.Layout(flex_flow="row wrap", grid_gap="16px"),
-        )
         self.watch = KernelWatch(controls=[
             self.preset, *self.sliders.values(), self.activation, self.walk, self.play,
             self.step, self.back, self.forward, self.speed, self.channel,
@@ -207,16 +223,17 @@ class ExplorerWidgets:
                 self.note,
                 self.controls,
                 walking,
-                player,
+                step_bar,
                 self.download,
+                self.stride_note,
                 self.image,
-                self.equation,
                 self.agreement,
                 widgets.HBox([self.check]),
                 self.zero_zone,
                 self._html(conventions_html()),
+                self._html(notation_html()),
                 self._html("<h2 style='font-size:17px'>Weight and bias gradients</h2>"),
-                details,
+                self._details(),
                 self.link,
                 self.a11y.widget,
             ],

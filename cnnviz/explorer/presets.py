@@ -33,7 +33,8 @@ _ALL = (
     Preset(
         "stride-2",
         "Stride 2",
-        "The stride question: the delta is dilated with zeros, then full-convolved at stride 1.",
+        "The stride question: the delta is dilated with zeros, then full-correlated (⋆) with "
+        "rot180(W) at stride 1.",
         Settings(depth=1, filters=1, input_height=6, input_width=6, stride=2, padding=0),
     ),
     Preset(

@@ -40,8 +40,9 @@ _BOX = "border-left:3px solid #888;padding-left:8px;margin:6px 0"
 # The pictures are sent one pixel per value and enlarged by the browser without smoothing.
 _PIXELATED = widgets.HTML(
     "<style>.cnnviz-pixelated{image-rendering:pixelated;image-rendering:crisp-edges;"
-    "height:auto;flex:none}</style>"
-)
+    "height:auto;flex:none}.cnnviz-network a{color:var(--jp-content-link-color, #1a5fb4);"
+    "text-decoration:underline}</style>"
+)  # links read as links (Voila's theme draws them as plain text)
 
 
 def _image() -> widgets.Image:
@@ -131,6 +132,7 @@ class NetworkPage:
         widgets.jslink((self.play, "value"), (self.step, "value"))
         self.a11y = PageA11y(play=self.play)  # names, alt texts, live region, Space to play
         self.badge, self.info, self.loss = widgets.HTML(), widgets.HTML(), widgets.HTML()
+        self.reading = widgets.HTML()  # the rows, the "δ reached" slider and the colours
         self.forward = widgets.VBox()
         self.rows = [self._stage_row(layer_index) for layer_index in range(stages - 1, -1, -1)]
         for row in self.rows:
@@ -171,8 +173,8 @@ class NetworkPage:
             [widgets.HTML("<b>The image's gradient dL/d(image): the saliency map</b>"),
              widgets.HBox([self.saliency, self.saliency_text])]
         )  # fmt: skip
-        return [_PIXELATED, self.a11y.widget, controls, self.badge, self.info, header,
-                self.forward, back, self.loss, *[row.widget for row in self.rows], end,
+        return [_PIXELATED, self.a11y.widget, controls, self.reading, self.badge, self.info,
+                header, self.forward, back, self.loss, *[row.widget for row in self.rows], end,
                 self.batch_box]  # fmt: skip
 
     # ------------------------------------------------------------------ callbacks
@@ -236,6 +238,10 @@ class NetworkPage:
             f"{', '.join(f'#{i}' for i in picks)}; mean loss {trace.loss:.4f}</div>"
         )
         self._draw_forward()
+        self.reading.value = "<div style='font-size:13px;line-height:1.4'>" + "<br>".join(
+            html.escape(text) for text in (words.rows_words(trace),
+                                           words.slider_words(trace, PLAY_MS / 1000),
+                                           words.colour_words(trace))) + "</div>"
         self.loss.value = words.loss_table(trace, names)
         for number, (row, stage) in enumerate(zip(self.rows, trace.stages, strict=True), 1):
             drawn = pictures.stage_picture(stage)
@@ -269,7 +275,7 @@ class NetworkPage:
         trace = self.trace
         rows = [("input image", trace.images, self.network.input_shape, True)]
         for stage in reversed(trace.stages):
-            if stage.kind in ("conv", "max-pool"):
+            if stage.kind in words.forward_kinds():
                 what = "z = conv output" if stage.kind == "conv" else "after ReLU and max-pool"
                 rows.append((f"{what}, {stage.name}", stage.y, stage.shape_out, False))
         return rows
@@ -296,7 +302,8 @@ class NetworkPage:
         snapshot = conv_layer_snapshot(
             self.network, self.data.images[first], int(self.data.labels[first]), conv=conv
         )
-        self.explorer = Explorer(layer=snapshot)
+        names = [type(layer).__name__ for layer in self.network.layers]
+        self.explorer = Explorer(layer=snapshot, notes=[words.below_words(names, conv)])
         row.holder.children = [
             widgets.HTML(f"<div style='{_BOX}'>Conv layer {conv + 1} of sample #{first}: "
                          "its real x, W and δ in the one-layer explorer.</div>"),

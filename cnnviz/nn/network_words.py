@@ -58,8 +58,9 @@ def caption(stage: Stage) -> str:
         return (
             f"The reshape made visible, no number changes: flat index f ↦ (c, i, j) = "
             f"(f // {h * w}, (f % {h * w}) // {w}, f % {w}). The largest |δ| sits at "
-            f"f = {flat} ↦ (c, i, j) = {where}. Each tile is one channel's {h}×{w} map, "
-            f"c = 0 … {c - 1} from left to right: line c of the picture above, folded."
+            f"f = {flat} ↦ (c, i, j) = {where}: {_channel_words(where)}. Each tile is one "
+            f"channel's {h}×{w} map, channels 1 … {c} from left to right (array index c is "
+            f"channel c + 1): channel n is line n of the picture above, folded."
         )
     if stage.kind == "max-pool":
         winners = int(stage.route.sum())
@@ -138,13 +139,21 @@ _DOES = {
 }
 
 
+def _channel_words(index: tuple[int, int, int]) -> str:
+    """``(2, 3, 4)`` -> ``"channel 3, row 3, column 4"``: channels from 1, rows and columns
+    from 0, as both pages count them."""
+    c, i, j = index
+    return f"channel {c + 1}, row {i}, column {j}"
+
+
 def _where(shape: Sequence[int], flat: int) -> str:
-    """``(c, i, j) = (3, 4, 5)`` for maps, ``f = 17`` for a vector."""
+    """``channel 4, row 4, column 5`` for maps, ``f = 17`` for a vector."""
     index = tuple(int(v) for v in np.unravel_index(flat, tuple(shape)))
     if len(index) == 1:
         return f"f = {index[0]}"
-    names = {3: "(c, i, j)", 2: "(i, j)"}.get(len(index), "index")
-    return f"{names} = {index}"
+    if len(index) == 3:
+        return _channel_words(index)
+    return f"row {index[0]}, column {index[1]}" if len(index) == 2 else f"index {index}"
 
 
 def _largest(values: np.ndarray, shape: Sequence[int]) -> str:
@@ -208,4 +217,72 @@ def step_words(step: int, trace: BackwardTrace) -> str:
     return (
         f"δ moves through layer {step} of {rows}, {stage.kind} {stage.name}: "
         f"{shape_text(stage.shape_out)} → {shape_text(stage.shape_in)}."
+    )
+
+
+# ---------------------------------------------------------------- reading the page
+
+
+def forward_kinds() -> tuple[str, ...]:
+    """The stage kinds whose output the page draws as a forward row (besides the image)."""
+    return ("conv", "max-pool")
+
+
+def rows_words(trace: BackwardTrace) -> str:
+    """Why the page has fewer forward rows than backward rows, with this network's counts."""
+    kinds = [stage.kind for stage in reversed(trace.stages)]  # in forward order
+    drawn = [kind for kind in kinds if kind in forward_kinds()]
+    others = sorted({kind for kind in kinds if kind not in forward_kinds()})
+    return (
+        f"{1 + len(drawn)} rows forward, {len(kinds)} backward. Forward shows the image and the "
+        f"maps worth seeing: the {len(drawn)} outputs of the conv and max-pool layers (a "
+        "ReLU's output is drawn inside the max-pool after it; flatten and dense make vectors). "
+        f"Backward, δ changes at every layer, so each of the {len(kinds)} layers gets a row, "
+        f"also the {', '.join(others)} ones."
+    )
+
+
+def slider_words(trace: BackwardTrace, play_seconds: float) -> str:
+    """What the "δ reached" slider counts, with this network's number of rows."""
+    rows = len(trace.stages)
+    return (
+        f"“δ reached” counts the backward rows δ has passed: 0 shows only the loss, 1 … {rows} "
+        f"one more layer's row each (row 1 is the {trace.stages[0].kind} next to the loss), "
+        f"{rows + 1} also the image's gradient (the saliency map). Play moves it one row "
+        f"every {play_seconds:g} s."
+    )
+
+
+def colour_words(trace: BackwardTrace) -> str:
+    """How the pictures' colours are scaled: one scale per picture, over the samples shown."""
+    samples = f"the {trace.batch} samples shown" if trace.batch > 1 else "the sample shown"
+    return (
+        "Colours: blue below 0, white 0, red above 0, on one scale per picture: its ends (the "
+        f"key beside it) are ± the largest |value| in that picture over {samples}. So compare "
+        "colours within a row, not between rows; the scale changes with the sample and the "
+        "batch."
+    )
+
+
+def below_words(layer_names: Sequence[str], conv: int) -> str:
+    """What is below conv layer ``conv`` (from 0), for the explorer opened on it.
+
+    ``layer_names`` are the network's layers in forward order (``type(layer).__name__``).
+    """
+    positions = [n for n, name in enumerate(layer_names) if name == "Conv2D"]
+    if not 0 <= conv < len(positions):
+        raise ValueError(f"conv must be in [0, {len(positions)}); got {conv!r}")
+    if conv == 0:
+        return (f"Conv {conv + 1} reads the image: no layer below it, so its dx is "
+                "dL/d(image), the saliency map.")
+    between = list(layer_names[positions[conv - 1] + 1 : positions[conv]])
+    if between != ["ReLU", "MaxPool2D"]:
+        nearest = ", ".join(reversed(between)) or f"conv {conv}"
+        return f"Below conv {conv + 1}, nearest first: {nearest}."
+    return (
+        f"Directly below conv {conv + 1} is a max-pool, and below that a ReLU. The explorer's "
+        "“δ below” row is dx ⊙ σ'(z) with z the max-pooled pre-activation: ReLU and "
+        "max-pool commute (pool(relu(z)) = relu(pool(z))), so the ReLU's gate is applied at "
+        "the pooled size; the max-pool then sends each value to its block's winner (its row "
+        "on this page)."
     )

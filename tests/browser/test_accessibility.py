@@ -141,7 +141,7 @@ def test_keyboard_alone_from_preset_menu_to_export(voila_base_url, open_page, ar
     # arrows move the step while the step control has focus
     last = _step_readout(page)
     figure = picture_of(page)
-    assert last == 15  # the walk ends on its last step
+    assert last == 16  # the walk ends on its last step (the slider counts from 1)
     for _ in range(10):
         page.keyboard.press("ArrowLeft")
     wait_for_new_picture(page, figure)
@@ -179,7 +179,7 @@ def test_keyboard_alone_from_preset_menu_to_export(voila_base_url, open_page, ar
     # a few steps in about 2 s of Play, then the step it paused on: never one per frame
     assert 1 <= len(said) <= 3, said
     page.locator(".cnnviz-live [aria-live]").filter(
-        has_text=f"Step {_step_readout(page) + 1} of").wait_for(timeout=REACT)
+        has_text=f"Step {_step_readout(page)} of").wait_for(timeout=REACT)
 
     # the step buttons work with Enter (back: Play may have stopped on the last step);
     # then back to Export GIF and download the GIF

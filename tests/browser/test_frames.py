@@ -86,6 +86,6 @@ def test_a_step_sends_at_most_30_kb_and_shows_the_kernels_frame(voila_base_url, 
     page.wait_for_timeout(1500)  # the kernel's whole frame for the step Play stopped on
     step = int(page.eval_on_selector(FIGURE, "c => c.dataset.step"))
     readout = page.locator(".widget-slider", has=page.get_by_text("step", exact=True))
-    assert int(readout.locator(".widget-readout").inner_text()) == step
+    assert int(readout.locator(".widget-readout").inner_text()) == step + 1  # counts from 1
     np.testing.assert_array_equal(_shown(page), figure.frame(step))
     assert page.cnnviz_errors == []

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from importlib import resources
 from typing import BinaryIO
@@ -40,6 +40,10 @@ CHARACTERS = "".join(map(chr, range(32, 127))) + (
     "αβγεζηθκλμνπρτφχψωΓΔΘΛΞΠΦΨΩ"
     "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻₀₁₂₃₄₅₆₇₈₉₊₋ₖ"
 )
+# ⋆ and ∗ are small at a label's size (at 11 px ⋆ is a 5-pixel blob, easy to take for ·):
+# labels draw them from these bigger sizes (:func:`atlas_image`'s ``symbols``).
+BIG_SYMBOLS = "⋆∗"
+BIG_SIZES = tuple(range(14, 27))
 # One row per glyph: its character, size, weight, bitmap shape and where the bitmap starts in
 # the flat "bitmaps" array; the bitmap's corner (FreeType's bitmap_left / bitmap_top, px) and
 # the pen advance and vertical extent of its outline (1/64 px).
@@ -106,7 +110,8 @@ def _glyph_row(char: str, pixels: int, bold: bool) -> tuple[list[int], np.ndarra
 
 
 def build_atlas() -> dict[str, np.ndarray]:
-    """Every character of :data:`CHARACTERS` at every size of :data:`SIZES`, both weights.
+    """Every character of :data:`CHARACTERS` at every size of :data:`SIZES`, and
+    :data:`BIG_SYMBOLS` at :data:`BIG_SIZES`, both weights.
 
     Returns the arrays of ``glyph_atlas.npz``: ``glyphs`` ``(n, len(COLUMNS))`` int32,
     ``bitmaps`` (flat uint8) and ``source`` (font, matplotlib and FreeType versions).
@@ -115,9 +120,11 @@ def build_atlas() -> dict[str, np.ndarray]:
     from matplotlib import ft2font
 
     rows, bitmaps, start = [], [], 0
+    wanted = [(pixels, CHARACTERS) for pixels in SIZES]
+    wanted += [(pixels, BIG_SYMBOLS) for pixels in BIG_SIZES]
     for bold in (False, True):
-        for pixels in SIZES:
-            for char in CHARACTERS:
+        for pixels, characters in wanted:
+            for char in characters:
                 made = _glyph_row(char, pixels, bold)
                 if made is None:
                     continue
@@ -160,7 +167,7 @@ def _atlas() -> tuple[np.ndarray, np.ndarray]:
         return data["glyphs"], data["bitmaps"]
 
 
-@lru_cache(maxsize=2 * len(SIZES))
+@lru_cache(maxsize=2 * (len(SIZES) + len(BIG_SIZES)))
 def face(pixels: int, bold: bool = False) -> dict[str, Glyph]:
     """The atlas's glyphs of one size and weight, by character (empty for other sizes)."""
     table, bitmaps = _atlas()
@@ -172,13 +179,24 @@ def face(pixels: int, bold: bool = False) -> dict[str, Glyph]:
     return glyphs
 
 
-def atlas_image(text: str, pixels: int, bold: bool = False) -> tuple[np.ndarray, int] | None:
+def atlas_image(
+    text: str, pixels: int, bold: bool = False, symbols: dict[str, int] | None = None
+) -> tuple[np.ndarray, int] | None:
     """``text`` composed from the atlas as FT2Font lays it out (no kerning): the bitmap
-    ``(h, w)`` uint8 and the descent (1/64 px), or None when a character is not in it."""
+    ``(h, w)`` uint8 and the descent (1/64 px), or None when a character is not in it.
+
+    ``symbols``: draw these characters (of :data:`BIG_SYMBOLS`) at the size given for each,
+    centred where the small one would be (None: as FreeType draws the string).
+    """
     glyphs = face(pixels, bool(bold))
     if not text or not all(char in glyphs for char in text):
         return None
     chosen = [glyphs[char] for char in text]
+    for char, size in (symbols or {}).items():
+        big = face(size, bool(bold))
+        if char in BIG_SYMBOLS and char in big:
+            chosen = [_centred(big[char], glyph) if c == char else glyph
+                      for c, glyph in zip(text, chosen, strict=True)]
     pens = np.cumsum([0] + [g.advance for g in chosen[:-1]]).tolist()  # 1/64 px, no kerning
     # an empty outline (a space) has the box (0, 0, 0, 0) wherever the pen is
     x_min = min(pen + g.x_min if g.bitmap.size else 0 for pen, g in zip(pens, chosen, strict=True))
@@ -192,3 +210,11 @@ def atlas_image(text: str, pixels: int, bold: bool = False) -> tuple[np.ndarray,
         block = glyph.bitmap[: max(0, image.shape[0] - row)]
         image[row : row + block.shape[0], column : column + block.shape[1]] |= block
     return image, -y_min
+
+
+def _centred(big: Glyph, small: Glyph) -> Glyph:
+    """``big`` moved down so that its middle sits where ``small``'s middle does."""
+    rows_big, rows_small = big.bitmap.shape[0], small.bitmap.shape[0]
+    shift = int(round((big.top - rows_big / 2) - (small.top - rows_small / 2)))  # px
+    return replace(big, top=big.top - shift, y_min=big.y_min - 64 * shift,
+                   y_max=big.y_max - 64 * shift)

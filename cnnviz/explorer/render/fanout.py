@@ -47,6 +47,7 @@ from cnnviz.explorer.render.fit import cell_width as _cell_width
 from cnnviz.explorer.render.raster import (
     DARK_TEXT,
     MapBox,
+    cell_text_pixels,
     encode_png,
     glyphs,
     paste_label,
@@ -63,6 +64,7 @@ TEXT, SMALL = 13, 11  # label heights in pixels
 TITLE = 30  # px above each row of maps for titles
 FOOTER = 36
 MIN_CELL, MAX_CELL = 6, 30
+NUMBER_CELL = next(c for c in range(MIN_CELL, 64) if cell_text_pixels(c))  # 22 px: prints
 
 
 @dataclass
@@ -130,7 +132,11 @@ class FanOutFigure:
         self.walks = {name: Walk(layer, name) for name in WALKS}
         self.walk = self.walks[walk]
         self._limits()
+        self._may_widen = True  # the dilated δ's columns, for its numbers (_frame_columns)
         self._layout(max_width, max_height)
+        if self.width > max_width and self._may_widen:  # a long last title: narrow again
+            self._may_widen = False
+            self._layout(max_width, max_height)
         self._background = self._draw_background()
         self._static = {}
         self.current: Step | None = None
@@ -154,7 +160,8 @@ class FanOutFigure:
         row_cells, cell = self._cell_size(max_width, max_height)
         self.cell = cell
         hf, wf = framed_delta_size(self.layer)
-        columns = self._column_lefts(cell, g.output_size[1], wf, g.kernel_size[1], w)
+        columns = self._frame_columns(cell, (g.output_size[1], wf, g.kernel_size[1], w),
+                                      max_width)
         # room for a channel column's title: up to the next column's title, less a space
         room = (g.kernel_size[1] + w) * cell + GAP + GAP // 2 - 6
         top = 0
@@ -204,10 +211,13 @@ class FanOutFigure:
         hf, wf = framed_delta_size(self.layer)
         name = f"δ{k + 1}"
         self.delta_slots.append(self._slot(top, columns["delta"], ho, wo, cell, name))
-        frame_titles = (f"{name} dilated, padded", f"{name} dilated+padded", f"{name} padded")
+        hd, wd = g.dilated_output_size  # the stride's zeros, counted in the title
+        frame_titles = (f"{name} dilated to {hd}×{wd}, padded", f"{name} dilated {hd}×{wd}",
+                        f"{name} dilated, padded", f"{name} padded")
         frame_room = columns["contrib"][0] - columns["frame"] - 6
         self.frame_slots.append(self._slot(
-            top, columns["frame"], hf, wf, cell * self.frame_scale, frame_titles, frame_room
+            top, columns["frame"], hf, wf, cell * self.frame_scale, frame_titles, frame_room,
+            width=self.frame_col,
         ))
         self.kernel_slots.append(
             [self._slot(top, left, kh, kw, cell, "") for left in columns["kernel"]]
@@ -227,12 +237,27 @@ class FanOutFigure:
             for i, c in enumerate(self.channels)
         ]
 
+    def _frame_columns(self, cell: int, widths: tuple[int, int, int, int],
+                       max_width: int) -> dict:
+        """The maps' left edges, and :attr:`frame_col`: the dilated δ's column width. Its cells
+        are shrunk to keep the row no taller than the input; when that leaves no room for
+        numbers, its columns are :data:`NUMBER_CELL` px wide if the figure still fits."""
+        tall = cell * self.frame_scale
+        self.frame_col = float(NUMBER_CELL)
+        if (self._may_widen and not cell_text_pixels(int(tall))
+                and cell_text_pixels(int(tall), NUMBER_CELL)):
+            columns = self._column_lefts(cell, *widths)
+            if columns["contrib"][-1] + widths[3] * cell + GAP <= max_width:
+                return columns
+        self.frame_col = tall
+        return self._column_lefts(cell, *widths)
+
     def _column_lefts(self, cell: int, wo: int, wf: int, kw: int, w: int) -> dict:
         left = LEFT
         columns = {"delta": left}
         left += wo * cell + GAP
         columns["frame"] = left
-        left += int(round(wf * cell * self.frame_scale)) + GAP
+        left += int(round(wf * self.frame_col)) + GAP
         columns["kernel"], columns["contrib"] = [], []
         for _ in self.channels:
             columns["kernel"].append(left)
@@ -250,9 +275,12 @@ class FanOutFigure:
         cell: float,
         titles: str | tuple[str, ...],
         room: float | None = None,
+        width: float | None = None,
     ) -> _Slot:
-        """A map's slot; ``titles`` long to short, the first that fits ``room`` px is used."""
-        box = MapBox.from_bounds(top, left, top + rows * cell, left + cols * cell, rows, cols)
+        """A map's slot; ``titles`` long to short, the first that fits ``room`` px is used;
+        cells ``cell`` px tall and ``width`` px wide (default square)."""
+        width = cell if width is None else width
+        box = MapBox.from_bounds(top, left, top + rows * cell, left + cols * width, rows, cols)
         if isinstance(titles, str):
             return _Slot(box, titles)
         return _Slot(box, *_fit_title(titles, room))
@@ -288,7 +316,8 @@ class FanOutFigure:
         label(
             self.height - 6 - int(round(SMALL * 1.35)),
             6,
-            "red > 0, blue < 0, white = 0; one colour scale per row; orange frame = this step;\n"
+            "red > 0, blue < 0, blank = 0 (one decimal); one colour scale per row; "
+            "orange frame = this step;\n"
             f"grey stripes = no window reads it. Showing {shown}.",
             SMALL,
         )

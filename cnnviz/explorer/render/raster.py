@@ -19,9 +19,18 @@ from functools import lru_cache
 
 import numpy as np
 
-from cnnviz.explorer.render.atlas import atlas_image, freetype_image
+from cnnviz.explorer.render.atlas import BIG_SIZES, atlas_image, freetype_image
+from cnnviz.explorer.render.colours import (  # noqa: F401 (re-exported: the painter's colours)
+    _EVEN,
+    CELL_DARK_TEXT,
+    LIGHT_TEXT,
+    SIGNED_CMAP,
+    _luminance,
+    colour_table,
+    signed_colours,
+    text_on,
+)
 
-SIGNED_CMAP = "RdBu_r"  # ColorBrewer diverging, readable with the common colour-vision types
 HIGHLIGHT = (230, 159, 0)  # Okabe-Ito orange: stands apart from the map's reds and blues
 # The orange frame's inner line is black or white, whichever contrasts more with the cell
 # under it: orange alone is too pale on white cells (2.1:1) and its hue fades with red-green
@@ -31,85 +40,57 @@ HIGHLIGHT = (230, 159, 0)  # Okabe-Ito orange: stands apart from the map's reds 
 GRID = (200, 200, 200)
 HATCH = (120, 120, 120)
 DARK_TEXT = (20, 20, 20)
-LIGHT_TEXT = (255, 255, 255)
-CELL_DARK_TEXT = (0, 0, 0)  # numbers on cells: black, not DARK_TEXT, keeps >= 4.5:1 on mid blues
-_LUT_SIZE = 256
-# ColorBrewer's RdBu, 11 classes (colorbrewer2.org), the anchors of matplotlib's "RdBu";
-# "RdBu_r" runs them from blue to red.
-_RDBU = (
-    (103, 0, 31), (178, 24, 43), (214, 96, 77), (244, 165, 130), (253, 219, 199),
-    (247, 247, 247), (209, 229, 240), (146, 197, 222), (67, 147, 195), (33, 102, 172),
-    (5, 48, 97),
-)  # fmt: skip
-
-
-_CHANNEL = np.arange(256) / 255.0
-_LINEAR = np.where(_CHANNEL <= 0.04045, _CHANNEL / 12.92, ((_CHANNEL + 0.055) / 1.055) ** 2.4)
-# WCAG luminance at which black and white text contrast equally: (L + 0.05)^2 = 0.05 * 1.05
-_EVEN = float(np.sqrt(0.05 * 1.05) - 0.05)
-
-
-def _luminance(rgb: np.ndarray) -> np.ndarray:
-    """WCAG 2 relative luminance of sRGB colours ``(..., 3)`` uint8 (a table lookup)."""
-    return _LINEAR[np.asarray(rgb, dtype=np.uint8)] @ np.array([0.2126, 0.7152, 0.0722])
-
-
-def text_on(colours: np.ndarray) -> np.ndarray:
-    """Black or white, whichever contrasts more with each cell colour: ``(..., 3)`` uint8.
-
-    WCAG 2 contrast ``(L1 + 0.05) / (L2 + 0.05)``: white wins below luminance ``_EVEN``
-    (0.179). Over every colour of the map the better of the two is at least 4.58:1
-    (tests/test_colour_access.py).
-    """
-    light = _luminance(colours)[..., None] < _EVEN
-    return np.where(light, np.array(LIGHT_TEXT, np.uint8), np.array(CELL_DARK_TEXT, np.uint8))
-
-
-@lru_cache(maxsize=4)
-def colour_table(cmap_name: str) -> np.ndarray:
-    """``(256, 3)`` uint8 colours of a colormap, for table lookups.
-
-    :data:`SIGNED_CMAP` is computed here as matplotlib's ``LinearSegmentedColormap`` does
-    (straight lines between evenly spaced anchors, sampled 256 times): the same table
-    (tests/test_colour_access.py) without importing matplotlib. Other names ask matplotlib.
-    """
-    if cmap_name == SIGNED_CMAP:
-        anchors = np.array(_RDBU[::-1], dtype=np.float64) / 255.0
-        where = np.linspace(0.0, 1.0, _LUT_SIZE)
-        spots = np.linspace(0.0, 1.0, len(anchors))
-        table = np.stack([np.interp(where, spots, anchors[:, n]) for n in range(3)], axis=1)
-    else:
-        from matplotlib import colormaps
-
-        table = colormaps[cmap_name](np.linspace(0.0, 1.0, _LUT_SIZE))[:, :3]
-    table = np.round(table * 255).astype(np.uint8)
-    table.flags.writeable = False
-    return table
-
-
-def signed_colours(values: np.ndarray, limit: float) -> np.ndarray:
-    """Diverging colours centred on zero: ``(..., 3)`` uint8 for ``values`` in [-limit, limit]."""
-    limit = float(limit) if limit > 0 else 1.0
-    scaled = np.clip((np.asarray(values) / limit + 1.0) * 0.5, 0.0, 1.0)
-    return colour_table(SIGNED_CMAP)[np.round(scaled * (_LUT_SIZE - 1)).astype(np.intp)]
+SMALLEST_DIGITS = 9  # px: the smallest numbers printed in a cell
+SYMBOL_SCALE = {"⋆": 2.2, "∗": 1.3}  # a label's ⋆ and ∗ drawn this much bigger (glyphs)
+WIDEST = ("-0.8", "-8.8", "-88")  # the widest forms short_number writes below 1000
 
 
 def short_number(value: float) -> str:
-    """At most four characters for a cell: ``1.3``, ``-.42``, ``12``, ``0``."""
-    if value == 0:
-        return "0"
+    """At most four characters for a cell, one decimal and a leading zero: ``0.4``, ``-0.4``,
+    ``3.2``, ``12``, ``1e3``; ``""`` for a value that rounds to 0.0.
+
+    One way to show zero: a blank cell is 0 at one decimal (the page's notation box says so).
+    """
     size = abs(value)
+    if size < 0.05:
+        return ""
     if size >= 999.5:
-        text = f"{value:.0e}".replace("e+0", "e").replace("e+", "e")
-    elif size >= 9.95:
-        text = f"{value:.0f}"
-    elif size >= 0.995:
-        text = f"{value:.1f}"
-    elif size >= 0.005:
-        text = f"{value:.2f}".replace("0.", ".", 1)
-    else:
-        text = "~0" if size < 0.0005 else f"{value:.0e}".replace("e-0", "e-")
-    return text
+        return f"{value:.0e}".replace("e+0", "e").replace("e+", "e")
+    if size >= 9.95:
+        return f"{value:.0f}"
+    return f"{value:.1f}"
+
+
+def dot_size(pixels: int) -> int:
+    """Side in px of the solid decimal point of :func:`number_glyphs` at ``pixels``."""
+    return max(2, int(round(pixels * 0.22)))
+
+
+@lru_cache(maxsize=4096)
+def number_glyphs(text: str, pixels: int) -> np.ndarray:
+    """A cell's number as a coverage bitmap ``(h, w)`` float32, with a solid square point.
+
+    DejaVu's point at 9-12 px is one antialiased pixel: on dark cells, or once the browser
+    scales the picture, 3.2 read "32". Here it is a fully covered square of :func:`dot_size`
+    px on the baseline, with a clear pixel on each side.
+    """
+    if "." not in text:
+        return glyphs(text, pixels)
+    whole, decimals = text.split(".", 1)
+    left, right = glyphs(whole, pixels), glyphs(decimals, pixels)
+    height, dot = max(left.shape[0], right.shape[0]), dot_size(pixels)
+    image = np.zeros((height, left.shape[1] + dot + 2 + right.shape[1]), np.float32)
+    image[height - left.shape[0] :, : left.shape[1]] = left
+    image[height - dot :, left.shape[1] + 1 : left.shape[1] + 1 + dot] = 1.0
+    image[height - right.shape[0] :, image.shape[1] - right.shape[1] :] = right
+    image.flags.writeable = False
+    return image
+
+
+def frame_band(cell: int) -> int:
+    """Thickness in px of the orange step frame on cells of ``cell`` px (:meth:`MapBox.outline`);
+    numbers stay inside the cell less this band on each side, so the frame never covers them."""
+    return 3 if cell >= 28 else 2 if cell >= 6 else 1
 
 
 @lru_cache(maxsize=4096)
@@ -119,7 +100,10 @@ def glyphs(text: str, pixels: int, bold: bool = False, crop_rows: bool = True) -
     ``crop_rows=False`` keeps the font's line box, so labels of one size share a baseline.
     Composed from the glyph atlas; a character or size it lacks is drawn by FreeType.
     """
-    drawn = atlas_image(text, pixels, bold)
+    # ⋆ and ∗ drawn bigger (DejaVu draws ⋆ very small), so they read apart from · and ×
+    symbols = {char: min(BIG_SIZES[-1], max(BIG_SIZES[0], int(round(pixels * scale))))
+               for char, scale in SYMBOL_SCALE.items() if char in text}
+    drawn = atlas_image(text, pixels, bold, symbols or None)
     image, descent = drawn if drawn is not None else freetype_image(text, pixels, bold)
     image = image.astype(np.float32) / 255.0
     inked = np.flatnonzero(image.max(axis=0) > 0)
@@ -174,10 +158,14 @@ def _blend(frame: np.ndarray, mask: np.ndarray, top: int, left: int, colour) -> 
 
 
 def paste_text(
-    frame: np.ndarray, text: str, centre: tuple[float, float], pixels: int, colour
+    frame: np.ndarray, text: str, centre: tuple[float, float], pixels: int, colour,
+    *, number: bool = False,
 ) -> None:
-    """Blend ``text`` centred at ``(row, col)`` into ``frame`` ``(H, W, 3)`` uint8, in place."""
-    mask = glyphs(text, pixels)
+    """Blend ``text`` centred at ``(row, col)`` into ``frame`` ``(H, W, 3)`` uint8, in place.
+
+    ``number``: a cell's number, drawn by :func:`number_glyphs` (a solid decimal point).
+    """
+    mask = number_glyphs(text, pixels) if number else glyphs(text, pixels)
     h, w = mask.shape
     _blend(frame, mask, int(round(centre[0] - h / 2)), int(round(centre[1] - w / 2)), colour)
 
@@ -196,7 +184,7 @@ class MapBox:
     col_edges: np.ndarray
     # a part of a map (:meth:`part`) keeps its map's text size and draws only the closing grid
     # lines that are the map's own
-    text_cell: int | None = None
+    text_cell: tuple[int, int] | None = None
     closes_bottom: bool = True
     closes_right: bool = True
 
@@ -215,9 +203,15 @@ class MapBox:
     @property
     def cell_pixels(self) -> int:
         """The smaller side of a cell, in pixels (of the whole map, for a part of one)."""
+        return min(self.cell_size)
+
+    @property
+    def cell_size(self) -> tuple[int, int]:
+        """``(height, width)`` of the map's smallest cells in pixels (the whole map's, for a
+        part of one): cells may be wider than tall (the dilated δ's panel)."""
         if self.text_cell is not None:
             return self.text_cell
-        return int(min(np.diff(self.row_edges).min(), np.diff(self.col_edges).min()))
+        return int(np.diff(self.row_edges).min()), int(np.diff(self.col_edges).min())
 
     def part(self, rows: slice, cols: slice) -> MapBox:
         """Cells ``[rows, cols]`` of this map as a box that paints exactly as the map does there."""
@@ -227,7 +221,7 @@ class MapBox:
             raise ValueError(f"rows and cols must select cells; got {rows}, {cols}")
         return MapBox(
             r1 - r0, c1 - c0, self.row_edges[r0 : r1 + 1], self.col_edges[c0 : c1 + 1],
-            text_cell=self.cell_pixels, closes_bottom=r1 == self.rows,
+            text_cell=self.cell_size, closes_bottom=r1 == self.rows,
             closes_right=c1 == self.cols,
         )  # fmt: skip
 
@@ -276,11 +270,12 @@ class MapBox:
         height: int,
         width: int,
         colour=HIGHLIGHT,
-        thickness: int = 3,
+        thickness: int | None = None,
     ) -> None:
         """Outline cells ``[top, top+height) x [left, left+width)``, clipped to the map.
 
-        A frame ``thickness`` px wide (less on small cells); from 2 px on, its innermost
+        A frame ``thickness`` px wide (default :func:`frame_band` of the cell size; less on
+        small cells); from 2 px on, its innermost
         pixel is black or white by contrast with the cell under it (:func:`text_on`), so the
         frame stands out on light and dark cells whatever the colour vision.
         """
@@ -290,6 +285,8 @@ class MapBox:
             return
         y0, y1 = self.row_edges[r0], self.row_edges[r1]
         x0, x1 = self.col_edges[c0], self.col_edges[c1]
+        if thickness is None:  # the band the numbers keep clear of (text_pixels)
+            thickness = frame_band(self.cell_pixels)
         t = max(1, min(thickness, (y1 - y0) // 3, (x1 - x0) // 3))
         e = t - 1
         edges = (  # the inner edge line, over the cells it borders
@@ -316,7 +313,8 @@ class MapBox:
     ) -> None:
         """Write each value in its cell, black or white by contrast with the cell's colour.
 
-        ``skip`` ``(rows, cols)`` bool marks cells to leave blank.
+        ``skip`` ``(rows, cols)`` bool marks cells to leave blank; a value that rounds to
+        0.0 is blank too (:func:`short_number`).
         """
         size = self.text_pixels()
         if size == 0:
@@ -327,19 +325,36 @@ class MapBox:
             for c in range(self.cols):
                 if skip is not None and skip[r, c]:
                     continue
-                paste_text(
-                    frame,
-                    short_number(float(values[r, c])),
-                    (centre_rows[r], centre_cols[c]),
-                    size,
-                    LIGHT_TEXT if light[r, c] else CELL_DARK_TEXT,
-                )
+                text = short_number(float(values[r, c]))
+                if text:
+                    paste_text(frame, text, (centre_rows[r], centre_cols[c]), size,
+                               LIGHT_TEXT if light[r, c] else CELL_DARK_TEXT, number=True)
 
     def text_pixels(self) -> int:
-        """Glyph height that fits four characters in a cell, or 0 when cells are too small."""
-        cell = self.cell_pixels
-        size = min(12, int(cell * 0.42))
-        return size if size >= 9 else 0  # below 9 px the decimal point vanishes: 1.6 reads 16
+        """Glyph height for the map's numbers, or 0 when cells are too small for them."""
+        return cell_text_pixels(*self.cell_size)
+
+
+@lru_cache(maxsize=256)
+def cell_text_pixels(height: int, width: int | None = None) -> int:
+    """Glyph height for numbers in cells ``height`` x ``width`` px (square by default), or 0
+    when they are too small.
+
+    The largest size from 12 px down to :data:`SMALLEST_DIGITS` at which the widest numbers
+    :func:`short_number` writes (:data:`WIDEST`) fit inside the cell less the step frame's
+    band on every side (:func:`frame_band`), so the frame never covers a digit or a minus
+    sign; 0 when not even the smallest fits (below 22 px square: 9 px digits are the least
+    that read). A function of the cell size alone, so a repainted part of a map prints as the
+    whole map does.
+    """
+    width = height if width is None else width
+    band = frame_band(min(height, width))
+    rows, cols = height - 2 * band - 2, width - 2 * band - 2
+    for size in range(12, SMALLEST_DIGITS - 1, -1):
+        shapes = [number_glyphs(t, size).shape for t in WIDEST]
+        if max(h for h, _ in shapes) <= rows and max(w for _, w in shapes) <= cols:
+            return size
+    return 0
 
 
 def encode_png(rgb: np.ndarray, *, level: int = 2) -> bytes:

@@ -17,20 +17,47 @@ The maps of a step (all in :class:`~cnnviz.explorer.render.fanout.FanOutFigure`'
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 
+from cnnviz.explorer.layer import LayerSnapshot
 from cnnviz.explorer.render.raster import MapBox, signed_colours
 from cnnviz.explorer.trace import Step
-
-if TYPE_CHECKING:  # the figure imports this module
-    from cnnviz.explorer.render.fanout import FanOutFigure
 
 Outline = tuple[MapBox, int, int, int, int]  # box, then top, left, height, width in cells
 
 
-def changing_maps(figure: FanOutFigure, step: Step) -> list[tuple[MapBox, np.ndarray, float]]:
+class _Slot(Protocol):
+    box: MapBox
+
+
+class FanOutLayout(Protocol):
+    """What painting a step reads of :class:`~cnnviz.explorer.render.fanout.FanOutFigure`:
+    its layer, which rows and columns it shows, where each map goes and the colour limits.
+
+    A protocol, not an import: the figure imports this module, and this one must not import
+    the figure back (no two modules import each other).
+    """
+
+    layer: LayerSnapshot
+    filter_rows: list[int]
+    channels: list[int]
+    show_below: bool
+    row_limit: list[float]
+    dx_limit: float
+    below_limit: float
+    delta_slots: list[_Slot]
+    frame_slots: list[_Slot]
+    kernel_slots: list[list[_Slot]]
+    contrib_slots: list[list[_Slot]]
+    dx_slots: list[_Slot]
+    below_slots: list[_Slot]
+
+    def row_of(self, k: int) -> int | None: ...
+
+
+def changing_maps(figure: FanOutLayout, step: Step) -> list[tuple[MapBox, np.ndarray, float]]:
     """``(box, values (rows, cols), colour limit)`` of every map the step's values fill."""
     maps = []
     for row, k in enumerate(figure.filter_rows):
@@ -44,7 +71,7 @@ def changing_maps(figure: FanOutFigure, step: Step) -> list[tuple[MapBox, np.nda
     return maps
 
 
-def outlines(figure: FanOutFigure, step: Step) -> list[Outline]:
+def outlines(figure: FanOutLayout, step: Step) -> list[Outline]:
     """The orange frames of ``step``: which cells of which map."""
     top, left, eh, ew = step.window
     channels = range(len(figure.channels))
@@ -83,7 +110,7 @@ def _paint_map(frame: np.ndarray, box: MapBox, values: np.ndarray, limit: float,
     box.hatch_cells(frame, untouched)
 
 
-def paint_step(figure: FanOutFigure, static: np.ndarray, step: Step) -> np.ndarray:
+def paint_step(figure: FanOutLayout, static: np.ndarray, step: Step) -> np.ndarray:
     """A new frame: ``static`` ``(height, width, 3)`` uint8 with ``step`` painted on it."""
     frame = static.copy()
     untouched = ~figure.layer.geometry.touched_mask()
@@ -94,7 +121,7 @@ def paint_step(figure: FanOutFigure, static: np.ndarray, step: Step) -> np.ndarr
 
 
 def paint_changes(
-    figure: FanOutFigure, static: np.ndarray, last: np.ndarray, before: Step, step: Step
+    figure: FanOutLayout, static: np.ndarray, last: np.ndarray, before: Step, step: Step
 ) -> np.ndarray:
     """A new frame equal to ``paint_step(figure, static, step)``, made from ``last``, the
     frame of step ``before`` of the same walk, by repainting only what differs."""

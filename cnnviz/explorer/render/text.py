@@ -257,7 +257,7 @@ def conventions_html() -> str:
 
 def _star(markup: str) -> str:
     """⋆ is a small glyph in most UI fonts: draw it larger so it does not read as a dot."""
-    return markup.replace("⋆", "<span style='font-size:1.4em;line-height:1'>⋆</span>")
+    return markup.replace("⋆", "<span style='font-size:2em;line-height:1'>⋆</span>")
 
 
 def symbol_table_html() -> str:

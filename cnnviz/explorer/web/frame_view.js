@@ -135,14 +135,14 @@ async function render({ model, el, host }) {
       clip.set(entry.step, entry);
     }
     canvas.dataset.clipSteps = String(clip.size);
-    if (play) enqueue(() => playTo(play.get("value")));
+    if (play) enqueue(() => playTo(play.get("value") - model.get("play_first")));
   });
   const ref = model.get("play");
   if (host && typeof host.getModel === "function" && typeof ref === "string") {
     try {
       // ipywidgets names a widget "IPY_MODEL_<id>"; anywidget's host takes "anywidget:<id>"
       play = await host.getModel(ref.replace(/^IPY_MODEL_/, "anywidget:"));
-      play.on("change:value", () => enqueue(() => playTo(play.get("value"))));
+      play.on("change:value", () => enqueue(() => playTo(play.get("value") - model.get("play_first"))));
       canvas.dataset.player = "browser";  // Play steps through clips here (tests read it)
     } catch (error) {
       console.warn("cnnviz: Play asks the kernel for every step:", error);
