@@ -154,12 +154,8 @@ def _module_imports() -> dict[str, set[str]]:
     return found
 
 
-# circles already on main when this test came, the lead empties this set as they go
-# (issue 21: core.budget is to own the plans; cli.signals imports cli.output inside a function)
-CIRCLES_ALLOWED: set[frozenset[str]] = {
-    frozenset({"cnnviz.core._fast", "cnnviz.core.budget"}),
-    frozenset({"cnnviz.cli.output", "cnnviz.cli.signals"}),
-}
+# Pairs of modules allowed to import each other (even inside a function): none.
+CIRCLES_ALLOWED: set[frozenset[str]] = set()  # none: every circle is gone
 
 
 def test_no_two_modules_import_each_other():
