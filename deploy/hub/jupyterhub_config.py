@@ -13,6 +13,8 @@ CNNVIZ_HUB_AUTH            ``workshop`` (the link is enough) or ``password`` (a 
 CNNVIZ_CLASS_PASSWORD      the students' password in ``password`` mode (8 characters or more)
 CNNVIZ_TEACHER_PASSWORD    the teacher's (32 characters or more); unset: one is made and
                            written to CNNVIZ_HUB_STATE/teacher-password
+CNNVIZ_HUB_MEMORY          ``auto`` (a memory cgroup per student where one can be made, else a
+                           per-process rlimit) or ``rlimit`` (only the per-process one)
 =========================  ==================================================================
 """
 
