@@ -9,7 +9,10 @@ from __future__ import annotations
 import asyncio
 import json
 import math
+import os
 import re
+import signal
+import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -194,3 +197,85 @@ def test_the_docs_sizing_table_is_built_from_the_measurements():
         assert f"{cores} cores / {gb} GB → {hs.students_per_node(cores, gb)}" in docs
     assert f"**{hs.MEM_GUARANTEE_MB} MB and {hs.CPU_GUARANTEE} CPU**" in docs
     assert f"**{hs.MEM_LIMIT_MB} MB and {hs.CPU_LIMIT:g} CPU**" in docs
+
+
+# --- Each student's memory limit on the local hub (course_spawner.py, memory_box.py) ---
+import memory_box  # noqa: E402
+
+_ALLOCATE = "import numpy as np; x = np.ones({} << 20, np.uint8); print(int(x.sum()) >> 20)"
+
+
+def test_the_local_hub_holds_each_student_to_the_one_memory_limit(hub_config):
+    c = hub_config()
+    from course_spawner import CourseSpawner
+
+    assert c.JupyterHub.spawner_class is CourseSpawner
+    assert (
+        c.CourseSpawner.memory_limit_bytes == hs.MEM_LIMIT_MB << 20 == _bytes(c.Spawner.mem_limit)
+    )
+    assert c.CourseSpawner.memory_hold == "auto"
+    assert c.CourseSpawner.memory_group == f"cnnviz-hub-{c.JupyterHub.port}"
+    assert hub_config(CNNVIZ_HUB_MEMORY="rlimit").CourseSpawner.memory_hold == "rlimit"
+
+
+def _run_held(preexec, megabytes: int) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", _ALLOCATE.format(megabytes)], preexec_fn=preexec,
+                          capture_output=True, text=True, timeout=60)  # fmt: skip
+
+
+def test_the_per_process_fallback_stops_an_allocation_past_the_limit():
+    limit = hs.MEM_LIMIT_MB << 20
+    held = lambda: memory_box.limit_this_process(limit)  # noqa: E731
+    past = _run_held(held, 4 * hs.MEM_LIMIT_MB)
+    assert past.returncode == 1 and "MemoryError" in past.stderr, past.stderr[-300:]
+    within = _run_held(held, hs.MEM_LIMIT_MB // 4)  # numpy and Python fit beside it
+    assert within.returncode == 0 and within.stdout.strip() == str(hs.MEM_LIMIT_MB // 4)
+
+
+def test_a_student_cgroup_holds_its_processes_and_not_another_students():
+    found = memory_box.hub_folder(f"cnnviz-hub-test-{os.getpid()}")
+    if found is None:
+        pytest.skip("no writable memory cgroup here: the hub falls back to the rlimit")
+    version, folder = found
+    try:
+        small = 64 << 20  # a small limit keeps the test quick; the hub's is hs.MEM_LIMIT_MB
+        runaway = memory_box.student_box(version, folder, 1, small)
+        neighbour = memory_box.student_box(version, folder, 2, small)
+        past = _run_held(lambda: memory_box.join_box(runaway), 4 * 64)
+        assert past.returncode in (-signal.SIGKILL, 1), past  # killed, or MemoryError
+        assert past.returncode == -signal.SIGKILL or "MemoryError" in past.stderr
+        within = _run_held(lambda: memory_box.join_box(neighbour), 16)
+        assert within.returncode == 0 and within.stdout.strip() == "16", within
+    finally:
+        memory_box.remove(folder)
+    assert not folder.exists()
+
+
+def _fake_tree(tmp_path: Path, version: str, own: str, controller: bool) -> Path:
+    """A cgroup filesystem where the hub's folder ``cnnviz-hub`` would be made: the files the
+    kernel would put in it are put there in advance (or not, for a group without memory)."""
+    root = tmp_path / "cgroup"
+    parent = (
+        root / "memory" / own.lstrip("/") if version == "v1" else (root / own.lstrip("/")).parent
+    )
+    (parent / "cnnviz-hub").mkdir(parents=True)
+    if controller:
+        (parent / "cnnviz-hub" / memory_box.LIMIT_FILE[version]).write_text("max")
+    return root
+
+
+@pytest.mark.parametrize("version", ["v1", "v2"])
+def test_the_hubs_cgroup_folder_is_found_where_each_cgroup_version_puts_it(tmp_path, version):
+    own = "/process_api/abc"
+    lines = {"v1": f"9:name=systemd:/\n4:memory:{own}\n0::/\n", "v2": f"0::{own}\n"}[version]
+    root = _fake_tree(tmp_path, version, own, controller=True)
+    found_version, folder = memory_box.hub_folder("cnnviz-hub", root, lines)
+    assert found_version == version
+    if version == "v1":  # a child of the hub's own group in the memory tree
+        assert folder == root / "memory" / "process_api" / "abc" / "cnnviz-hub"
+    else:  # a sibling of it, passing the memory controller on to the students' groups
+        assert folder == root / "process_api" / "cnnviz-hub"
+        assert (folder / "cgroup.subtree_control").read_text() == "+memory"
+    without = _fake_tree(tmp_path / "no", version, own, controller=False)
+    assert memory_box.hub_folder("cnnviz-hub", without, lines) is None
+    assert memory_box.hub_folder("cnnviz-hub", root, "") is None

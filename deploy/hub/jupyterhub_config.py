@@ -13,6 +13,8 @@ CNNVIZ_HUB_AUTH            ``workshop`` (the link is enough) or ``password`` (a 
 CNNVIZ_CLASS_PASSWORD      the students' password in ``password`` mode (8 characters or more)
 CNNVIZ_TEACHER_PASSWORD    the teacher's (32 characters or more); unset: one is made and
                            written to CNNVIZ_HUB_STATE/teacher-password
+CNNVIZ_HUB_MEMORY          ``auto`` (a memory cgroup per student where one can be made, else a
+                           per-process rlimit) or ``rlimit`` (only the per-process one)
 =========================  ==================================================================
 """
 
@@ -47,7 +49,10 @@ c.JupyterHub.cookie_secret_file = str(state / "jupyterhub_cookie_secret")
 c.JupyterHub.cleanup_servers = False
 
 # --- Each student's own server: the explorer, with the course's Voila settings ---
-c.JupyterHub.spawner_class = "simple"  # SimpleLocalProcessSpawner: no system users needed
+from course_spawner import CourseSpawner  # noqa: E402
+
+# SimpleLocalProcessSpawner (no system users needed) holding each student to MEM_LIMIT_MB
+c.JupyterHub.spawner_class = CourseSpawner
 c.SimpleLocalProcessSpawner.home_dir_template = str(state / "homes" / "{username}")
 c.Spawner.cmd = [sys.executable, "-m", "jupyterhub.singleuser"]
 c.Spawner.notebook_dir = str(hs.ROOT)  # the repository, as on Binder
@@ -62,8 +67,13 @@ c.Spawner.environment = {
     # (inside the home folder, named by a 36-character temporary user name) is too long.
     "JUPYTER_RUNTIME_DIR": lambda spawner: f"/tmp/cnnviz-hub-{port}/{spawner.user.id}",
 }  # fmt: skip
-# Told to the server (MEM_LIMIT); a local process is not held to it. Kubernetes enforces the
-# same numbers (deploy/k8s/values.yaml).
+# The memory limit is held by the machine: a cgroup per student (server and kernels together)
+# where the hub can make one, else a per-process RLIMIT_DATA (memory_box.py says which and
+# why); CNNVIZ_HUB_MEMORY=rlimit asks for the per-process one. Kubernetes holds the same
+# numbers (deploy/k8s/values.yaml). CPU limits are held only there.
+c.CourseSpawner.memory_limit_bytes = hs.MEM_LIMIT_MB * 1024 * 1024
+c.CourseSpawner.memory_group = f"cnnviz-hub-{port}"
+c.CourseSpawner.memory_hold = env("CNNVIZ_HUB_MEMORY", "auto")
 c.Spawner.mem_guarantee = f"{hs.MEM_GUARANTEE_MB}M"
 c.Spawner.mem_limit = f"{hs.MEM_LIMIT_MB}M"
 c.Spawner.cpu_guarantee = hs.CPU_GUARANTEE

@@ -23,6 +23,7 @@ HUB_CONFIG = ROOT / "deploy" / "hub" / "jupyterhub_config.py"
 HUB_PROXY = ROOT / "deploy" / "hub" / "node_modules" / ".bin" / "configurable-http-proxy"
 TEACHER_PASSWORD = "a-test-teacher-password-of-32-characters!"
 sys.path.insert(0, str(HUB_CONFIG.parent))
+import memory_box  # noqa: E402
 from hub_settings import DEFAULT_URL  # noqa: E402, F401  (re-exported for the tests)
 
 
@@ -130,3 +131,10 @@ class Hub:
                 continue
         # the kernels' ipc sockets (jupyterhub_config.py's JUPYTER_RUNTIME_DIR)
         shutil.rmtree(f"/tmp/cnnviz-hub-{self.port}", ignore_errors=True)
+        # the students' memory cgroups (course_spawner.py), once their processes are gone
+        found = memory_box.hub_folder(f"cnnviz-hub-{self.port}", create=False)
+        for _ in range(50 if found else 0):
+            memory_box.remove(found[1])
+            if not found[1].exists():
+                break
+            time.sleep(0.1)

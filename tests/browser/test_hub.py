@@ -11,6 +11,11 @@ student in their own browser context (their own cookies, as on their own laptop)
   every server fails: the refusal comes from the hub's authorisation, not from chance);
 * the teacher signs in and, as an admin, sees the students' servers and stops one;
 * a student's kernel killed mid-class gets the page's reload sentence;
+* a student's kernel that allocates far past the memory limit (hub_settings.MEM_LIMIT_MB) is
+  stopped: killed, with the reload sentence, where the hub holds each student in a cgroup (then
+  the student's server and kernels share one group, another student's another), or a
+  MemoryError under the per-process fallback; the student's server and another student's
+  explorer keep working (``CNNVIZ_HUB_BREAK=no-memory-limit`` makes that test fail);
 * the hub restarts without losing the students' servers (``CNNVIZ_HUB_BREAK=cleanup-servers``
   makes that test fail).
 """
@@ -18,10 +23,16 @@ student in their own browser context (their own cookies, as on their own laptop)
 from __future__ import annotations
 
 import os
+import queue
 import re
+import time
+from pathlib import Path
 
+import psutil
 import pytest
 from hub_server import DEFAULT_URL, HUB_CONFIG, HUB_PROXY, TEACHER_PASSWORD, Hub
+from hub_settings import MEM_LIMIT_MB
+from jupyter_client import BlockingKernelClient
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from servers import wait_for_picture
 
@@ -43,6 +54,8 @@ BREAKS = {
     "{'name': 'user', 'scopes': ['self', 'access:servers']})",
     # servers end with the hub: test_the_hub_restarts_without_losing_the_students_servers fails
     "cleanup-servers": "c.JupyterHub.cleanup_servers = True",
+    # no memory limit held (the hub before hubmem): test_a_kernel_allocating_past_... fails
+    "no-memory-limit": "c.CourseSpawner.memory_limit_bytes = 0",
 }
 
 
@@ -203,6 +216,70 @@ def test_a_killed_kernel_gets_the_reload_sentence(hub, students, artifacts):
     page.wait_for_selector(BANNER, timeout=30_000)
     assert page.locator(BANNER).locator("span").inner_text() == GONE_SENTENCE
     page.screenshot(path=str(artifacts / "hub-kernel-gone.png"))
+
+
+def _cgroup(process) -> str:
+    """The memory cgroup a process is in, from /proc (v1's memory line, else v2's)."""
+    lines = Path(f"/proc/{process.pid}/cgroup").read_text().splitlines()
+    memory = [line for line in lines if ":memory:" in line]
+    memory = memory or [line for line in lines if "::" in line]
+    return memory[0].split(":", 2)[2]
+
+
+def _run_in(kernel, code: str, timeout: float) -> dict | None:
+    """Run ``code`` in the kernel process ``kernel`` (through its connection file, as its own
+    server does); its reply's content, or None if the kernel ended without replying."""
+    args = kernel.cmdline()
+    client = BlockingKernelClient(connection_file=args[args.index("-f") + 1])
+    client.load_connection_file()
+    client.start_channels()
+    try:
+        msg_id = client.execute(code)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not kernel.is_running() or kernel.status() == psutil.STATUS_ZOMBIE:
+                return None
+            try:
+                reply = client.get_shell_msg(timeout=0.5)
+            except queue.Empty:
+                continue
+            if reply["parent_header"].get("msg_id") == msg_id:
+                return reply["content"]
+        raise AssertionError(f"the kernel neither replied nor ended in {timeout} s")
+    finally:
+        client.stop_channels()
+
+
+def test_a_kernel_allocating_past_the_memory_limit_is_stopped_others_unaffected(hub, students):
+    runaway, other = students[0], students[1]
+    page = runaway.page
+    page.goto(page.url, wait_until="domcontentloaded")  # a fresh explorer, drawn under the limit
+    page.kernel_ids.clear()
+    wait_for_picture(page, timeout=FIRST_PAINT)
+    page.wait_for_selector("[data-watching=kernel]", state="attached", timeout=FIRST_PAINT)
+    servers = hub.student_servers()
+    server, other_server = servers[runaway.name], servers[other.name]
+    (kernel,) = [k for k in hub.kernels_of(runaway.name) if page.kernel_ids[-1] in str(k.cmdline())]
+    other_kernels = {k.pid for k in hub.kernels_of(other.name)}
+    held_by_cgroup = f"cnnviz-hub-{hub.port}/" in _cgroup(server)
+    if held_by_cgroup:  # one group per student: their server and its kernels, no one else
+        assert _cgroup(kernel) == _cgroup(server) != _cgroup(other_server)
+    # four times the limit, every byte written (np.ones), as a runaway loop would
+    reply = _run_in(kernel, f"import numpy as np\nx = np.ones({4 * MEM_LIMIT_MB} << 20, np.uint8)"
+                    "\nprint(x.sum())", timeout=60)  # fmt: skip
+    if held_by_cgroup:
+        assert reply is None, f"the kernel survived past the limit: {reply}"
+        page.wait_for_selector(BANNER, timeout=30_000)
+        assert page.locator(BANNER).locator("span").inner_text() == GONE_SENTENCE
+    else:  # the per-process RLIMIT_DATA
+        assert reply is not None and reply.get("ename") == "MemoryError", reply
+    # the student's own server survived it, and so did the other student's server and kernel
+    assert server.is_running() and other_server.is_running()
+    assert other_kernels <= {k.pid for k in hub.kernels_of(other.name)}
+    other.page.goto(other.page.url, wait_until="domcontentloaded", timeout=FIRST_PAINT)
+    wait_for_picture(other.page, timeout=FIRST_PAINT)
+    page.goto(page.url, wait_until="domcontentloaded", timeout=FIRST_PAINT)
+    wait_for_picture(page, timeout=FIRST_PAINT)  # reloaded, the runaway's explorer draws again
 
 
 def test_the_hub_restarts_without_losing_the_students_servers(hub, students):
