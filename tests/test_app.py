@@ -251,3 +251,14 @@ def test_stride_answer_and_preset_notes_follow_the_settings(explorer):
     assert "What to notice" in explorer.preset_note.value
     explorer.sliders["stride"].value = 1
     assert explorer.stride_note.value == "" and explorer.preset_note.value == ""
+
+
+def test_the_depth_answer_beside_the_picture_has_the_current_counts(explorer):
+    explorer.preset.value = "depth-10"
+    words = plain_text(explorer.stride_note.value)
+    assert "Depth (K = 1, C = 10)" in words and "ten separate 2-D full correlations" in words
+    explorer.sliders["depth"].value = 4
+    words = plain_text(explorer.stride_note.value)
+    assert "C = 4" in words and "four separate 2-D full correlations" in words
+    explorer.sliders["depth"].value = 1
+    assert "Depth" not in explorer.stride_note.value

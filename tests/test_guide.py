@@ -164,3 +164,17 @@ def test_the_cell_number_rule_is_what_the_painter_prints():
     assert "(0.4, -0.4, 3.2)" in said and "(12)" in said and "|value| < 0.05" in said
     assert short_number(0.049) == "" and short_number(0.05) == "0.1"  # the blank's bound
     assert said in html.unescape(guide.notation_html())
+
+
+@pytest.mark.parametrize("filters", [1, 2, 4])
+@pytest.mark.parametrize("depth", [1, 2, 3, 10])
+def test_depth_box_answers_with_the_layers_own_counts(filters, depth):
+    from cnnviz.core.claims import depth_answer
+
+    box = guide.depth_html(filters, depth)
+    if depth == 1:
+        assert box == ""
+        return
+    words = plain_text(box)
+    assert f"K = {filters}, C = {depth}" in words
+    assert plain_text(guide.large_symbols(html.escape(depth_answer(filters, depth)))) in words

@@ -152,7 +152,7 @@ class Explorer(ExplorerWidgets):
         rows = filters_shown(layer.x.shape[1])
         first_filter = self._first(self.filter.value, layer.filters - rows)
         self.layer = layer
-        self._show_guide(layer.geometry, CUSTOM if self.fixed_layer else self.preset.value)
+        self._show_guide(layer, CUSTOM if self.fixed_layer else self.preset.value)
         self.figure = FanOutFigure(
             layer, walk=self.walk.value, first_channel=first, channels_shown=shown,
             first_filter=first_filter,

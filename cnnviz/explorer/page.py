@@ -16,7 +16,7 @@ from cnnviz.explorer.a11y import PageA11y
 from cnnviz.explorer.frame_view import FrameView
 from cnnviz.explorer.kernel_watch import ROOT_CLASS, KernelWatch
 from cnnviz.explorer.presets import PRESETS
-from cnnviz.explorer.render.guide import notation_html, preset_html, stride_html
+from cnnviz.explorer.render.guide import depth_html, notation_html, preset_html, stride_html
 from cnnviz.explorer.render.text import conventions_html
 from cnnviz.explorer.settings import RANGES, Settings
 
@@ -151,7 +151,7 @@ class ExplorerWidgets:
         self.image = FrameView(play=self.play, play_first=1,
                                layout=widgets.Layout(max_width="100%"))
         self.equation = self._html().add_class("cnnviz-equation")
-        self.stride_note = self._html()  # the stride answer, next to the picture when s > 1
+        self.stride_note = self._html()  # the stride (s > 1) and depth (C > 1) answers
         self.preset_note = self._html()  # the preset's description and "what to notice"
         self.agreement = self._html()
         self.check = self._html()
@@ -162,9 +162,11 @@ class ExplorerWidgets:
         self.a11y = PageA11y(play=self.play)  # names, alt texts, live region, Space to play
         self.image.alt = "The fan-out figure"  # FrameView's canvas takes it as its aria-label
         self.a11y.describe(self.gradients, "The weight and bias gradients")
-    def _show_guide(self, geometry, preset_name: str) -> None:
-        """The stride answer for ``geometry`` and the preset's description (none for custom)."""
-        self.stride_note.value = stride_html(geometry)
+    def _show_guide(self, layer, preset_name: str) -> None:
+        """The stride and depth answers for ``layer`` and the preset's description (none for
+        custom)."""
+        self.stride_note.value = stride_html(layer.geometry) + depth_html(
+            layer.filters, layer.depth)
         self.preset_note.value = preset_html(PRESETS.get(preset_name))
 
     def _html(self, value: str = "") -> widgets.HTML:

@@ -20,6 +20,7 @@ import html
 
 import numpy as np
 
+from cnnviz.core.claims import depth_answer
 from cnnviz.core.geometry import Geometry
 from cnnviz.explorer.presets import Preset
 from cnnviz.explorer.render.raster import short_number
@@ -174,6 +175,19 @@ def stride_html(geometry: Geometry) -> str:
         "<div class='cnnviz-stride' style='font-size:14px;line-height:1.4;padding:3px 8px;"
         "border-left:4px solid #e69f00;color:var(--jp-ui-font-color1, inherit)'>"
         f"<b>Stride.</b> {large_symbols(html.escape(answer))}</div>"
+    )
+
+
+def depth_html(filters: int, depth: int) -> str:
+    """The depth answer (:func:`cnnviz.core.claims.depth_answer`) with the layer's own K and C,
+    in a box like the stride's; ``""`` for a one-channel input (no depth to ask about)."""
+    if depth == 1:
+        return ""
+    return (
+        "<div class='cnnviz-depth' style='font-size:14px;line-height:1.4;padding:3px 8px;"
+        "border-left:4px solid #56b4e9;color:var(--jp-ui-font-color1, inherit)'>"
+        f"<b>Depth (K = {filters}, C = {depth}).</b> "
+        f"{large_symbols(html.escape(depth_answer(filters, depth)))}</div>"
     )
 
 
