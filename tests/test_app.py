@@ -262,3 +262,18 @@ def test_the_depth_answer_beside_the_picture_has_the_current_counts(explorer):
     assert "C = 4" in words and "four separate 2-D full correlations" in words
     explorer.sliders["depth"].value = 1
     assert "Depth" not in explorer.stride_note.value
+
+
+@pytest.mark.parametrize(
+    ("notes", "shown"), [(None, []), ([], []), (("one note",), ["one note"])]
+)
+def test_notes_none_is_no_note_and_a_tuple_is_kept(notes, shown):
+    explorer = Explorer(notes=notes)
+    assert explorer._notes == shown
+
+
+@pytest.mark.parametrize("notes", ["abc", 5, ["fine", 3], {"a note"}])
+def test_notes_that_are_not_a_list_of_str_are_a_type_error_naming_notes(notes):
+    # 'abc' used to show three notes, a, b and c; None and 5 a bare "not iterable"
+    with pytest.raises(TypeError, match="notes"):
+        Explorer(notes=notes)

@@ -78,8 +78,8 @@ class Explorer(ExplorerWidgets):
         Starting scenario (default: the course-demo preset). Ignored when ``layer`` is given.
     layer : LayerSnapshot, optional
         A real layer to explore; its geometry is fixed.
-    notes : sequence of str
-        Plain sentences shown in the note line (e.g. ignored parts of a link).
+    notes : list or tuple of str, or None
+        Plain sentences shown in the note line (e.g. ignored parts of a link); None is none.
     defer_details : bool
         Draw the first picture only, and the details below it (gradient check, the two walks'
         agreement, dW/db) once the page shows it: a class arriving together gets its pictures
@@ -90,9 +90,10 @@ class Explorer(ExplorerWidgets):
         self,
         settings: Settings | None = None,
         layer: LayerSnapshot | None = None,
-        notes: list[str] | tuple[str, ...] = (),
+        notes: list[str] | tuple[str, ...] | None = (),
         defer_details: bool = False,
     ) -> None:
+        notes = _checked_notes(notes)
         if settings is not None and not isinstance(settings, Settings):
             raise TypeError(f"settings must be a Settings; got {type(settings).__name__}")
         if layer is not None and not isinstance(layer, LayerSnapshot):
@@ -107,7 +108,7 @@ class Explorer(ExplorerWidgets):
         self._build_widgets()
         self.clip = PlayClip(self.image)
         self._epoch = 0  # a new one for each layer, window or walk the picture shows
-        self._set_notes(list(notes))
+        self._set_notes(notes)
         self._load()
 
     # ------------------------------------------------------------------ state
@@ -383,3 +384,16 @@ def explorer_page(query: str | None = None) -> widgets.VBox:
         query = os.environ.get("QUERY_STRING", "")
     settings, notes = settings_from_query(query)
     return Explorer(settings=settings, notes=notes, defer_details=True).widget
+
+
+def _checked_notes(notes: object) -> list[str]:
+    """``notes`` as a list of sentences; a lone string (which would show one note per letter),
+    a non-sequence or a non-string entry is a TypeError naming ``notes``."""
+    if notes is None:
+        return []
+    if not isinstance(notes, (list, tuple)):
+        raise TypeError(f"notes must be a list or tuple of str; got {type(notes).__name__}")
+    odd = [type(n).__name__ for n in notes if not isinstance(n, str)]
+    if odd:
+        raise TypeError(f"notes must hold only str; got {odd[0]}")
+    return list(notes)
