@@ -305,6 +305,15 @@ def test_bad_arguments_are_named(change, error, name):
         cnnviz.capture(**arguments)
 
 
+@needs_torch
+def test_for_sample_names_a_bad_sample():
+    captured = cnnviz.capture(small_cnn(), *batch(2))
+    with pytest.raises(ValueError, match="sample must lie in \\[0, 2\\)"):
+        captured.for_sample(2)
+    with pytest.raises(TypeError, match="sample"):
+        captured.for_sample(True)
+
+
 def test_without_torch_capture_says_how_to_install_it(monkeypatch):
     monkeypatch.setitem(sys.modules, "torch", None)  # what an environment without torch does
     with pytest.raises(ImportError) as caught:

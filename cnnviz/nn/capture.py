@@ -25,7 +25,7 @@ from collections.abc import Callable
 import numpy as np
 
 from cnnviz.core.arrays import as_count
-from cnnviz.nn.captured import ACTIVATIONS, IMAGES, Capture, Record
+from cnnviz.nn.captured import ACTIVATIONS, IMAGES, Capture, Record, as_index
 
 NEEDS_TORCH = (
     "cnnviz.capture needs PyTorch, which is not installed here: install it with "
@@ -124,10 +124,7 @@ def _checked_batch(torch, model, images, labels, sample: int, loss):
     if tuple(labels.shape) != (images.shape[0],):
         raise ValueError(f"labels must be ({images.shape[0]},), one class per image; "
                          f"got {tuple(labels.shape)}")  # fmt: skip
-    if isinstance(sample, bool) or not isinstance(sample, (int, np.integer)):
-        raise TypeError(f"sample must be an int; got {sample!r}")
-    if not 0 <= sample < images.shape[0]:
-        raise ValueError(f"sample must lie in [0, {images.shape[0]}); got {sample}")
+    as_index(sample, "sample", images.shape[0])
     if loss is not None and not callable(loss):
         raise TypeError(f"loss must be callable as loss(logits, labels); got {loss!r}")
     parameter = next(model.parameters(), None)  # the batch goes where the model lives

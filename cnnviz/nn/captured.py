@@ -65,6 +65,15 @@ class Record:
     pool_again: Callable[[np.ndarray], np.ndarray] | None = None
 
 
+def as_index(value: object, name: str, count: int) -> int:
+    """``value`` as an int in ``[0, count)``, or a TypeError/ValueError naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an int; got {value!r}")
+    if not 0 <= value < count:
+        raise ValueError(f"{name} must lie in [0, {count}); got {value}")
+    return int(value)
+
+
 def same_padding(kernel: tuple[int, int], dilation: tuple[int, int]) -> tuple[int, int] | None:
     """``padding='same'`` as one padding per axis, or None when one side would get more.
 
@@ -255,17 +264,14 @@ class Capture(Sequence[LayerSnapshot]):
 
     def for_sample(self, sample: int) -> tuple[LayerSnapshot, ...]:
         """The snapshots of sample ``sample`` of the batch (same δ scale, see the module)."""
-        if isinstance(sample, bool) or not isinstance(sample, (int, np.integer)):
-            raise TypeError(f"sample must be an int; got {sample!r}")
-        if not 0 <= sample < len(self.labels):
-            raise ValueError(f"sample must lie in [0, {len(self.labels)}); got {sample}")
+        sample = as_index(sample, "sample", len(self.labels))
         if sample not in self._cache:
             made = []
             for index in self.conv_indices:
                 activation, z_below, _ = activation_below(self.records, index)
-                made.append(snapshot(self.records[index], int(sample), activation, z_below))
-            self._cache[int(sample)] = tuple(made)
-        return self._cache[int(sample)]
+                made.append(snapshot(self.records[index], sample, activation, z_below))
+            self._cache[sample] = tuple(made)
+        return self._cache[sample]
 
     def __getitem__(self, index):
         return self.for_sample(self.sample)[index]
