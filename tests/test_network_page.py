@@ -7,6 +7,8 @@ import re
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cnnviz.cli import main as cli
 from cnnviz.nn import network_figures as pictures
@@ -210,3 +212,24 @@ def test_explorer_opened_on_the_second_conv_names_the_layers_below(trained):
     assert "reads the image" in html.unescape(page.explorer.note.value)
     with pytest.raises(ValueError, match="conv"):
         words.below_words(names, 2)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.sampled_from(["conv", "relu", "max-pool", "flatten", "dense"]),
+                min_size=1, max_size=9))
+def test_rows_sentence_follows_any_layer_order(kinds):
+    """Captured models come in any order: the ReLU and vector clauses are read from it."""
+    from types import SimpleNamespace
+
+    from cnnviz.nn import network_words as words
+
+    stages = [SimpleNamespace(kind=kind) for kind in reversed(kinds)]  # the trace runs backward
+    said = words.rows_words(SimpleNamespace(stages=stages))
+    drawn = sum(kind in ("conv", "max-pool") for kind in kinds)
+    assert said.startswith(f"{1 + drawn} rows forward, {len(kinds)} backward.")
+    relus = [i for i, kind in enumerate(kinds) if kind == "relu"]
+    pooled = [i for i in relus if i + 1 < len(kinds) and kinds[i + 1] == "max-pool"]
+    assert ("drawn inside the max-pool after it" in said) == (bool(relus) and pooled == relus)
+    assert ("not drawn" in said) == (len(pooled) < len(relus))
+    assert ("vectors" in said) == ("flatten" in kinds or "dense" in kinds)
+    assert "  " not in said and "the  ones" not in said and "()" not in said

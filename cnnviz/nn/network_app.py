@@ -274,11 +274,20 @@ class NetworkPage:
     def _forward_values(self) -> list[tuple[str, np.ndarray, tuple, bool]]:
         trace = self.trace
         rows = [("input image", trace.images, self.network.input_shape, True)]
-        for stage in reversed(trace.stages):
+        stages = list(reversed(trace.stages))  # in forward order
+        kinds = [stage.kind for stage in stages]
+        for index, stage in enumerate(stages):
             if stage.kind in words.forward_kinds():
-                what = "z = conv output" if stage.kind == "conv" else "after ReLU and max-pool"
-                rows.append((f"{what}, {stage.name}", stage.y, stage.shape_out, False))
+                rows.append((f"{self._forward_what(kinds, index)}, {stage.name}", stage.y,
+                             stage.shape_out, False))
         return rows
+
+    @staticmethod
+    def _forward_what(kinds: list[str], index: int) -> str:
+        if kinds[index] == "conv":
+            return "z = conv output"
+        relu_first = index > 0 and words.pooled_relu(kinds, index - 1)
+        return "after ReLU and max-pool" if relu_first else "after max-pool"
 
     def _draw_forward(self) -> None:
         rows = self._forward_values()

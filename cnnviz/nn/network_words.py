@@ -229,17 +229,44 @@ def forward_kinds() -> tuple[str, ...]:
 
 
 def rows_words(trace: BackwardTrace) -> str:
-    """Why the page has fewer forward rows than backward rows, with this network's counts."""
+    """Why the page has fewer forward rows than backward rows, with this network's counts and
+    what its own layer order does with each ReLU's output."""
     kinds = [stage.kind for stage in reversed(trace.stages)]  # in forward order
     drawn = [kind for kind in kinds if kind in forward_kinds()]
     others = sorted({kind for kind in kinds if kind not in forward_kinds()})
+    notes = [note for note in (_relu_words(kinds), _vector_words(kinds)) if note]
+    also = f", also the {', '.join(others)} ones" if others else ""
     return (
         f"{1 + len(drawn)} rows forward, {len(kinds)} backward. Forward shows the image and the "
-        f"maps worth seeing: the {len(drawn)} outputs of the conv and max-pool layers (a "
-        "ReLU's output is drawn inside the max-pool after it; flatten and dense make vectors). "
-        f"Backward, δ changes at every layer, so each of the {len(kinds)} layers gets a row, "
-        f"also the {', '.join(others)} ones."
+        f"maps worth seeing: the {len(drawn)} outputs of the conv and max-pool layers"
+        + (f" ({'; '.join(notes)})" if notes else "")
+        + f". Backward, δ changes at every layer, so each of the {len(kinds)} layers gets a "
+        f"row{also}."
     )
+
+
+def pooled_relu(kinds: Sequence[str], index: int) -> bool:
+    """Whether layer ``index`` (forward order) is a ReLU whose output a max-pool reads next."""
+    return kinds[index] == "relu" and index + 1 < len(kinds) and kinds[index + 1] == "max-pool"
+
+
+def _relu_words(kinds: Sequence[str]) -> str:
+    relus = [i for i, kind in enumerate(kinds) if kind == "relu"]
+    pooled = [i for i in relus if pooled_relu(kinds, i)]
+    if not relus:
+        return ""
+    if len(pooled) == len(relus):
+        return "a ReLU's output is drawn inside the max-pool after it"
+    if not pooled:
+        return "a ReLU's output is not drawn forward"
+    return "a ReLU's output is drawn inside a max-pool right after it, and not drawn otherwise"
+
+
+def _vector_words(kinds: Sequence[str]) -> str:
+    flat = [name for kind, name in (("flatten", "flatten"), ("dense", "dense")) if kind in kinds]
+    if not flat:
+        return ""
+    return f"{' and '.join(flat)} make{'s' if len(flat) == 1 else ''} vectors"
 
 
 def slider_words(trace: BackwardTrace, play_seconds: float) -> str:
