@@ -16,18 +16,9 @@ from matplotlib.colors import to_rgb
 
 from cnnviz.explorer.layer import snapshot_from_settings
 from cnnviz.explorer.presets import PRESETS
+from cnnviz.explorer.render.colours import SIGNED_CMAP, colour_table, signed_colours, text_on
 from cnnviz.explorer.render.fanout import FanOutFigure
-from cnnviz.explorer.render.raster import (
-    GRID,
-    HATCH,
-    HIGHLIGHT,
-    SIGNED_CMAP,
-    MapBox,
-    colour_table,
-    short_number,
-    signed_colours,
-    text_on,
-)
+from cnnviz.explorer.render.raster import GRID, HATCH, HIGHLIGHT, MapBox, short_number
 
 VISIONS = ["normal", "deuteranopia", "protanopia"]
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"

@@ -23,9 +23,10 @@ import pytest
 from cnnviz.explorer.layer import snapshot_from_settings
 from cnnviz.explorer.presets import PRESETS
 from cnnviz.explorer.render import atlas, raster
+from cnnviz.explorer.render.colours import SIGNED_CMAP, colour_table
 from cnnviz.explorer.render.fanout import FanOutFigure, channels_that_fit
 from cnnviz.explorer.render.gradients import gradients_figure
-from cnnviz.explorer.render.raster import SIGNED_CMAP, colour_table, glyphs, short_number
+from cnnviz.explorer.render.raster import glyphs, short_number
 from cnnviz.explorer.trace import WALKS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -45,8 +46,8 @@ def test_the_page_draws_its_first_picture_without_importing_matplotlib():
         import sys
         from cnnviz.explorer import explorer_page  # as notebooks/explorer.ipynb does
         page = explorer_page()  # reads QUERY_STRING; defers the details, as on Voila
-        from cnnviz.explorer.render import raster
-        print(raster.glyphs.cache_info().currsize, raster.colour_table.cache_info().currsize)
+        from cnnviz.explorer.render import colours, raster
+        print(raster.glyphs.cache_info().currsize, colours.colour_table.cache_info().currsize)
         print(sorted(name for name in sys.modules if name.split(".")[0] == "matplotlib"))
     """)
     painted, loaded = out.splitlines()

@@ -162,6 +162,7 @@ class ExplorerWidgets:
         self.a11y = PageA11y(play=self.play)  # names, alt texts, live region, Space to play
         self.image.alt = "The fan-out figure"  # FrameView's canvas takes it as its aria-label
         self.a11y.describe(self.gradients, "The weight and bias gradients")
+
     def _show_guide(self, layer, preset_name: str) -> None:
         """The stride and depth answers for ``layer`` and the preset's description (none for
         custom)."""

@@ -19,7 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cnnviz.explorer.render.raster import SIGNED_CMAP, colour_table, encode_png, signed_colours
+from cnnviz.explorer.render.colours import SIGNED_CMAP, colour_table, signed_colours
+from cnnviz.explorer.render.raster import encode_png
 from cnnviz.nn.backward_trace import BackwardTrace, Stage
 
 DIVERGING = SIGNED_CMAP  # "RdBu_r", as on the explorer page

@@ -1,7 +1,8 @@
 """The maps' colours: the diverging colour table and black-or-white text by WCAG contrast.
 
 NumPy only (no matplotlib for the page's own map): :mod:`~cnnviz.explorer.render.raster`
-paints with these, and re-exports them for the modules that import them from there.
+paints with these (and re-exports :func:`signed_colours` and :func:`text_on` beside its
+``MapBox``).
 """
 
 from __future__ import annotations

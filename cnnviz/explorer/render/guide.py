@@ -24,7 +24,7 @@ from cnnviz.core.claims import depth_answer
 from cnnviz.core.geometry import Geometry
 from cnnviz.explorer.presets import Preset
 from cnnviz.explorer.render.raster import short_number
-from cnnviz.explorer.render.text import symbol_table_html
+from cnnviz.explorer.render.text import large_symbols, symbol_table_html
 
 COUNTING = (
     "Rows and columns count from 0, as in NumPy (the top-left pixel is [0, 0]); filters, "
@@ -36,8 +36,8 @@ ONE_Z = (
     "filter k has one W_k (C×kh×kw, as deep as x) and one b_k, used at every position, so dW "
     "and db add over every window."
 )
-# the page's fonts draw ⋆ much smaller than ∗ (as DejaVu does in the pictures)
-SYMBOL_EM = {"⋆": 2.0, "∗": 1.2}
+
+
 def cell_numbers_words() -> str:
     """How the picture's cells print numbers, its examples written by the painter's own
     :func:`~cnnviz.explorer.render.raster.short_number`."""
@@ -189,16 +189,6 @@ def depth_html(filters: int, depth: int) -> str:
         f"<b>Depth (K = {filters}, C = {depth}).</b> "
         f"{large_symbols(html.escape(depth_answer(filters, depth)))}</div>"
     )
-
-
-def large_symbols(markup: str) -> str:
-    """⋆ and ∗ are small glyphs in most UI fonts: draw them larger, so that they do not read as
-    · and ×."""
-    for symbol, size in SYMBOL_EM.items():
-        markup = markup.replace(
-            symbol, f"<span style='font-size:{size}em;line-height:1;vertical-align:-0.1em'>"
-                    f"{symbol}</span>")
-    return markup
 
 
 def notation_html() -> str:

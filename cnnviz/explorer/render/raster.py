@@ -20,13 +20,11 @@ from functools import lru_cache
 import numpy as np
 
 from cnnviz.explorer.render.atlas import BIG_SIZES, atlas_image, freetype_image
-from cnnviz.explorer.render.colours import (  # noqa: F401 (re-exported: the painter's colours)
+from cnnviz.explorer.render.colours import (  # noqa: F401 (signed_colours, text_on re-exported)
     _EVEN,
     CELL_DARK_TEXT,
     LIGHT_TEXT,
-    SIGNED_CMAP,
     _luminance,
-    colour_table,
     signed_colours,
     text_on,
 )

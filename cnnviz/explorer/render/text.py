@@ -124,7 +124,7 @@ def _gather_text(walk: Walk, step: Step, c: int) -> str:
         if untouched
         else ""
     )
-    return _star(
+    return large_symbols(
         f"input pixel ({r}, {q}): dx[c][{r}, {q}] = Σ{_sub('k')} Σ{_sub('u,v')} "
         f"{kernel}[u, v] · F{_sub('k')}[{r} + {ph} + u, {q} + {pw} + v], "
         f"u = 0…{eh - 1}, v = 0…{ew - 1}"
@@ -244,7 +244,7 @@ def conventions_html() -> str:
         f"<li>{html.escape(name)}: {html.escape(text)}</li>"
         for name, _, text in backward_side_by_side()
     )
-    return _BOX.format(_star(
+    return _BOX.format(large_symbols(
         "<details open><summary><b>Notation</b> (as in the lessons)</summary>"
         f"<ul style='margin:4px 0'>{symbols}</ul>"
         f"The backward formula, one channel:<ul style='margin:4px 0'>{backward}</ul>"
@@ -255,9 +255,18 @@ def conventions_html() -> str:
     ))
 
 
-def _star(markup: str) -> str:
-    """⋆ is a small glyph in most UI fonts: draw it larger so it does not read as a dot."""
-    return markup.replace("⋆", "<span style='font-size:2em;line-height:1'>⋆</span>")
+# the page's fonts draw ⋆ much smaller than ∗ (as DejaVu does in the pictures)
+SYMBOL_EM = {"⋆": 2.0, "∗": 1.2}
+
+
+def large_symbols(markup: str) -> str:
+    """⋆ and ∗ are small glyphs in most UI fonts: draw them larger, so that they do not read as
+    · and ×."""
+    for symbol, size in SYMBOL_EM.items():
+        markup = markup.replace(
+            symbol, f"<span style='font-size:{size}em;line-height:1;vertical-align:-0.1em'>"
+                    f"{symbol}</span>")
+    return markup
 
 
 def symbol_table_html() -> str:
