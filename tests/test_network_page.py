@@ -190,6 +190,9 @@ def test_the_page_says_why_its_rows_differ_what_the_slider_counts_and_how_colour
     assert f"1 … {backward} one more layer's row each" in said
     assert f"every {PLAY_MS / 1000:g} s" in said
     assert "one scale per picture" in said and "the sample shown" in said
+    assert "(a ReLU's output is drawn inside the max-pool after it; flatten and dense make" in said
+    assert [label for label in _forward_labels(page) if "max-pool" in label] and all(
+        "after ReLU and max-pool" in label for label in _forward_labels(page) if "pool" in label)
     trace = page.trace  # the key's ends are the row's largest |δ| over the samples shown
     for row, stage in zip(page.rows, trace.stages, strict=True):
         assert f"{np.abs(stage.delta_in).max():.2g}" in row.key.value
@@ -215,7 +218,7 @@ def test_explorer_opened_on_the_second_conv_names_the_layers_below(trained):
 
 
 @settings(max_examples=80, deadline=None)
-@given(st.lists(st.sampled_from(["conv", "relu", "max-pool", "flatten", "dense"]),
+@given(st.lists(st.sampled_from(["conv", "ReLU", "max-pool", "unflatten", "dense"]),
                 min_size=1, max_size=9))
 def test_rows_sentence_follows_any_layer_order(kinds):
     """Captured models come in any order: the ReLU and vector clauses are read from it."""
@@ -227,9 +230,13 @@ def test_rows_sentence_follows_any_layer_order(kinds):
     said = words.rows_words(SimpleNamespace(stages=stages))
     drawn = sum(kind in ("conv", "max-pool") for kind in kinds)
     assert said.startswith(f"{1 + drawn} rows forward, {len(kinds)} backward.")
-    relus = [i for i, kind in enumerate(kinds) if kind == "relu"]
+    relus = [i for i, kind in enumerate(kinds) if kind == "ReLU"]
     pooled = [i for i in relus if i + 1 < len(kinds) and kinds[i + 1] == "max-pool"]
     assert ("drawn inside the max-pool after it" in said) == (bool(relus) and pooled == relus)
     assert ("not drawn" in said) == (len(pooled) < len(relus))
-    assert ("vectors" in said) == ("flatten" in kinds or "dense" in kinds)
+    assert ("vectors" in said) == ("unflatten" in kinds or "dense" in kinds)
     assert "  " not in said and "the  ones" not in said and "()" not in said
+
+
+def _forward_labels(page) -> list[str]:
+    return [row[0] for row in page._forward_values()]

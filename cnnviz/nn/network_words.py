@@ -247,11 +247,11 @@ def rows_words(trace: BackwardTrace) -> str:
 
 def pooled_relu(kinds: Sequence[str], index: int) -> bool:
     """Whether layer ``index`` (forward order) is a ReLU whose output a max-pool reads next."""
-    return kinds[index] == "relu" and index + 1 < len(kinds) and kinds[index + 1] == "max-pool"
+    return kinds[index] == "ReLU" and index + 1 < len(kinds) and kinds[index + 1] == "max-pool"
 
 
 def _relu_words(kinds: Sequence[str]) -> str:
-    relus = [i for i, kind in enumerate(kinds) if kind == "relu"]
+    relus = [i for i, kind in enumerate(kinds) if kind == "ReLU"]
     pooled = [i for i in relus if pooled_relu(kinds, i)]
     if not relus:
         return ""
@@ -263,7 +263,7 @@ def _relu_words(kinds: Sequence[str]) -> str:
 
 
 def _vector_words(kinds: Sequence[str]) -> str:
-    flat = [name for kind, name in (("flatten", "flatten"), ("dense", "dense")) if kind in kinds]
+    flat = [name for kind, name in (("unflatten", "flatten"), ("dense", "dense")) if kind in kinds]
     if not flat:
         return ""
     return f"{' and '.join(flat)} make{'s' if len(flat) == 1 else ''} vectors"
