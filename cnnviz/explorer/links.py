@@ -123,14 +123,14 @@ def read_control(name: str, text: str, *, shown_as: str | None = None) -> int | 
         if text.strip().lower() in ACTIVATIONS:
             return text.strip().lower()
         raise ValueError(
-            f"activation must be one of {', '.join(ACTIVATIONS)}, not '{_shown(text)}'"
+            f"activation must be one of {', '.join(ACTIVATIONS)}, not '{shown(text)}'"
         )
     if name not in RANGES:
-        raise ValueError(f"'{_shown(name)}' is not a control")
+        raise ValueError(f"'{shown(name)}' is not a control")
     low, high, label = RANGES[name]
     if not _WHOLE_NUMBER.fullmatch(text.strip()):
         raise ValueError(
-            f"{shown_as} ({label}) must be a whole number, not '{_shown(text)}'"
+            f"{shown_as} ({label}) must be a whole number, not '{shown(text)}'"
         )
     value = int(text)
     if not low <= value <= high:
@@ -173,7 +173,7 @@ def _choose_preset(pairs: list[tuple[str, str]], notes: list[str]) -> str:
     if name in PRESETS:
         return name
     notes.append(
-        f"There is no preset called '{_shown(names[0])}', so '{DEFAULT_PRESET}' is shown "
+        f"There is no preset called '{shown(names[0])}', so '{DEFAULT_PRESET}' is shown "
         f"(presets: {', '.join(PRESETS)})."
     )
     return DEFAULT_PRESET
@@ -187,12 +187,12 @@ def _read_overrides(pairs: list[tuple[str, str]], notes: list[str]) -> list[Over
         if not key or key == "preset" or key in VOILA_KEYS or key.startswith("voila"):
             continue
         if key in seen:
-            notes.append(f"'{_shown(key)}' appears more than once in the link; the first was used.")
+            notes.append(f"'{shown(key)}' appears more than once in the link; the first was used.")
             continue
         seen.add(key)
         targets = SHORTHANDS.get(key, (key,))
         if targets[0] not in RANGES and key != "activation":
-            notes.append(f"The link sets '{_shown(key)}', which is not a control here; ignored.")
+            notes.append(f"The link sets '{shown(key)}', which is not a control here; ignored.")
             continue
         value = _read_value(targets[0], key, text, notes)
         if value is not None:
@@ -230,7 +230,10 @@ def _apply_overrides(base: Settings, overrides: list[Override], notes: list[str]
     return settings
 
 
-def _shown(text: str, limit: int = 24) -> str:
-    """``text`` cut short, with anything outside a plain set of characters replaced by '?'."""
+def shown(text: str, limit: int = 24) -> str:
+    """``text`` cut short, with anything outside a plain set of characters replaced by '?':
+    how a page's note quotes a value from its link (the lessons' class seed too)."""
+    if not isinstance(text, str):
+        raise TypeError(f"text must be a str; got {type(text).__name__}")
     cleaned = _SAFE_CHARACTERS.sub("?", text[: limit + 1])
     return cleaned[:limit] + "..." if len(cleaned) > limit else cleaned

@@ -198,14 +198,15 @@ def same_stride_sentence(geometry: Geometry) -> str:
     g = as_geometry(geometry)
     if any(g.padding) or g.dilation != (1, 1):
         raise ValueError("geometry must have padding 0 and dilation 1 (the question as asked)")
-    (kh, kw), (s, _) = g.kernel_size, g.stride
+    (kh, kw), (sh, sw) = g.kernel_size, g.stride
+    step = f"{sh} pixels" if sh == sw else f"{sh} rows down and {sw} columns across"
     framed = tuple(o + 2 * (k - 1) for o, k in zip(g.output_size, g.kernel_size, strict=True))
     out = tuple((f - k) // st + 1 for f, k, st in zip(framed, g.kernel_size, g.stride,
                                                       strict=True))  # fmt: skip
     return (
         f"Suppose we run the backward pass at the forward's stride: pad δ with kh − 1 = {kh - 1} "
         f"zeros all round (kw − 1 = {kw - 1} at the sides) for a full correlation ⋆, with no "
-        f"dilation, and slide rot180(w) over it {s} pixels at a time. Out comes a {_size(out)} "
+        f"dilation, and slide rot180(w) over it {step} at a time. Out comes a {_size(out)} "
         f"map, for a {_size(g.input_size)} input."
     )
 

@@ -211,18 +211,18 @@ def _count(count: int, noun: str) -> str:
 Generator = Callable[[np.random.Generator], dict]
 
 
-def separation(exercise: Exercise) -> float:
-    """How far apart the answer and the mistakes' values must be: more than twice the widest
-    a typed number may be off (its atol, or a two-decimal rounding), so no typed value is read
-    as two of them."""
-    return 2 * max(exercise.atol, ROUNDING) + 1e-9
+def separation(atol: float) -> float:
+    """How far apart an exercise's answer and its mistakes' values must be: more than twice the
+    widest a typed number may be off (its ``atol``, or a two-decimal rounding), so no typed
+    value is read as two of them."""
+    return 2 * max(atol, ROUNDING) + 1e-9
 
 
 def separated(exercise: Exercise) -> bool:
     """True when the answer and every mistake's value differ from each other (and the
     sentences too), so each classic mistake is recognised as itself."""
     values = [exercise.answer, *(m.value for m in exercise.mistakes)]
-    margin = separation(exercise)
+    margin = separation(exercise.atol)
     for i, a in enumerate(values):
         if any(_same(a, b, margin) for b in values[i + 1 :]):
             return False
@@ -284,8 +284,7 @@ def draw(lesson: str, key: str, generator: Generator, seed: int) -> Exercise:
         fields.setdefault("same", ())
         fields["answer"] = as_answer(fields["answer"])
         fields["numbers"] = tuple((k, float(v)) for k, v in fields.get("numbers", {}).items())
-        margin = 2 * max(fields.get("atol", 1e-6), ROUNDING) + 1e-9
-        mistakes = _merged(fields, margin)
+        mistakes = _merged(fields, separation(fields.get("atol", Exercise.atol)))
         if mistakes is None:
             continue
         fields["mistakes"] = tuple(mistakes)

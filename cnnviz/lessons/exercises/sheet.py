@@ -14,12 +14,11 @@ import re
 from collections.abc import Sequence
 from urllib.parse import parse_qsl
 
+from cnnviz.explorer.links import MAX_QUERY_LENGTH, shown
 from cnnviz.lessons.exercises import LESSONS, MAX_SEED, exercises, format_value
 
 QUERY_KEY = "seed"
-MAX_QUERY_LENGTH = 2000  # real links are under 200 characters; a longer one is cut first
 _DIGITS = re.compile(r"[0-9]{1,10}")  # plain ASCII digits: "1e3", "٣", "+7", "0x10" refused
-_SAFE = re.compile(r"[^A-Za-z0-9._+-]")
 
 
 def seed_from_query(query: object) -> tuple[int | None, str | None]:
@@ -28,8 +27,8 @@ def seed_from_query(query: object) -> tuple[int | None, str | None]:
     Parameters
     ----------
     query : str
-        A URL query such as ``"seed=7"`` or ``"?theme=dark&seed=7"``; anything else (None,
-        bytes) means no class seed.
+        A URL query such as ``"seed=7"`` or ``"?theme=dark&seed=7"``, read up to the explorer
+        links' ``MAX_QUERY_LENGTH``; anything else (None, bytes) means no class seed.
 
     Returns
     -------
@@ -51,11 +50,9 @@ def seed_from_query(query: object) -> tuple[int | None, str | None]:
         return None, None
     if _DIGITS.fullmatch(values[0]) and int(values[0]) <= MAX_SEED:
         return int(values[0]), None
-    shown = _SAFE.sub("?", values[0][:25])
-    shown = shown[:24] + "..." if len(shown) > 24 else shown
     return None, (
-        f"The link's seed '{shown}' is not a whole number from 0 to {MAX_SEED}, so these are "
-        "your own numbers."
+        f"The link's seed '{shown(values[0])}' is not a whole number from 0 to {MAX_SEED}, so "
+        "these are your own numbers."
     )
 
 
