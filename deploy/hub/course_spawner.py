@@ -9,15 +9,12 @@ import contextlib
 
 import memory_box
 from jupyterhub.spawner import SimpleLocalProcessSpawner
-from traitlets import Enum, Integer, Unicode
+from traitlets import Enum, Unicode
 
 
 class CourseSpawner(SimpleLocalProcessSpawner):
     """One Jupyter server per student, in its own memory cgroup where the machine allows."""
 
-    memory_limit_bytes = Integer(
-        0, config=True, help="Memory a student's server and its kernels may use (0: no limit)."
-    )
     memory_group = Unicode(
         "cnnviz-hub", config=True, help="Name of the hub's cgroup folder of students' groups."
     )
@@ -26,6 +23,12 @@ class CourseSpawner(SimpleLocalProcessSpawner):
         help="auto: a cgroup per student where one can be made, else a per-process rlimit; "
         "rlimit: the per-process rlimit only.",
     )  # fmt: skip
+
+    @property
+    def memory_limit_bytes(self) -> int:
+        """JupyterHub's own ``Spawner.mem_limit`` (bytes; None or 0 is no limit): the one number
+        both this spawner and Kubernetes' read."""
+        return int(self.mem_limit or 0)
 
     def memory_box(self) -> tuple[str, object]:
         """How this student is held: ("cgroup v1" or "cgroup v2", their cgroup.procs file),

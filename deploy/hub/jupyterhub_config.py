@@ -70,8 +70,8 @@ c.Spawner.environment = {
 # The memory limit is held by the machine: a cgroup per student (server and kernels together)
 # where the hub can make one, else a per-process RLIMIT_DATA (memory_box.py says which and
 # why); CNNVIZ_HUB_MEMORY=rlimit asks for the per-process one. Kubernetes holds the same
-# numbers (deploy/k8s/values.yaml). CPU limits are held only there.
-c.CourseSpawner.memory_limit_bytes = hs.MEM_LIMIT_MB * 1024 * 1024
+# numbers (deploy/k8s/values.yaml). CPU limits are held only there. The limit held is
+# Spawner.mem_limit below.
 c.CourseSpawner.memory_group = f"cnnviz-hub-{port}"
 c.CourseSpawner.memory_hold = env("CNNVIZ_HUB_MEMORY", "auto")
 c.Spawner.mem_guarantee = f"{hs.MEM_GUARANTEE_MB}M"

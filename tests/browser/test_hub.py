@@ -55,7 +55,7 @@ BREAKS = {
     # servers end with the hub: test_the_hub_restarts_without_losing_the_students_servers fails
     "cleanup-servers": "c.JupyterHub.cleanup_servers = True",
     # no memory limit held (the hub before hubmem): test_a_kernel_allocating_past_... fails
-    "no-memory-limit": "c.CourseSpawner.memory_limit_bytes = 0",
+    "no-memory-limit": "c.Spawner.mem_limit = None",
 }
 
 
