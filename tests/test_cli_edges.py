@@ -241,3 +241,17 @@ def test_a_long_value_is_cut_in_the_message(capsys, tmp_path, option):
     code = cli(["x" * 10240])
     err = capsys.readouterr().err
     assert code == 2 and len(err) < 300
+
+
+def test_a_value_that_is_not_utf8_is_shown_as_its_bytes_like_a_name(capsys, monkeypatch, tmp_path):
+    """A command, preset or number typed as bytes that are not UTF-8 is shown ``\\xff`` (the byte),
+    as an output name is, not as Python's stand-in ``\\udcff``."""
+    monkeypatch.chdir(tmp_path)
+    raw = os.fsdecode(b"a\xff\nb")
+    for option in ([], ["--preset", raw], ["--fps", raw], ["--format", raw]):
+        argv = [*SMALL, "--out", "x.gif", *option] if option else [raw]
+        code = cli(argv)
+        err = capsys.readouterr().err
+        assert code == 2 and err.count("\n") == 1 and "a\\xff\\nb" in err, err
+        assert "udc" not in err, err
+    assert list(tmp_path.iterdir()) == []
