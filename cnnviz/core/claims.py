@@ -190,7 +190,7 @@ def lines_words(lines: list[int]) -> str:
     return ", ".join(said)
 
 
-def _count_noun(count: int, noun: str) -> str:
+def _count_noun(count: int | str, noun: str) -> str:
     return noun if count == 1 else noun + "s"
 
 
@@ -305,7 +305,7 @@ def _word(amount: int | str) -> str:
 
 
 def _many(amount: int | str, noun: str) -> str:
-    return f"{_word(amount)} {noun if amount == 1 else noun + 's'}"
+    return f"{_word(amount)} {_count_noun(amount, noun)}"
 
 
 # the per-slice formula the answer names; tests recompute dx from it with scipy
