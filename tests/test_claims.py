@@ -303,6 +303,51 @@ def test_dw_alt_text_and_caption_follow_scipy(layer):
     assert np.allclose(kept, truth[0, 0], atol=1e-9)
 
 
+@st.composite
+def rectangular_geometries(draw):
+    """A geometry whose stride, padding and dilation differ between the axes (the core takes
+    pairs; the explorer's sliders are square, so the layers above never draw these)."""
+    s, p, d = (tuple(draw(st.integers(lo, hi)) for _ in range(2))
+               for lo, hi in ((1, 4), (0, 3), (1, 3)))  # fmt: skip
+    kernel = (draw(st.integers(1, 4)), draw(st.integers(1, 4)))
+    sizes = tuple(draw(st.integers(max(1, dd * (k - 1) + 1 - 2 * pp), 11))
+                  for k, pp, dd in zip(kernel, p, d, strict=True))  # fmt: skip
+    return Geometry(sizes, kernel, stride=s, padding=p, dilation=d)
+
+
+@FEW
+@given(rectangular_geometries(), st.integers(0, 50))
+def test_dw_recipe_with_per_axis_settings_follows_scipy(g, seed):
+    from cnnviz.core.claims import dw_recipe
+
+    rng = np.random.default_rng(seed)
+    x, w = rng.normal(size=(1, 1, *g.input_size)), rng.normal(size=(1, 1, *g.kernel_size))
+    delta = rng.normal(size=(1, 1, *g.output_size))
+    text = dw_recipe(g)
+    padded = np.pad(x[0, 0], [(n, n) for n in g.padding])
+    spread = np.zeros([(n - 1) * s + 1 for n, s in zip(g.output_size, g.stride, strict=True)])
+    spread[::g.stride[0], ::g.stride[1]] = delta[0, 0]
+    corr = correlate2d(padded, spread, mode="valid")
+    assert _sizes(r"the (\d+)×(\d+) padded input", text) == padded.shape
+    assert _sizes(r"the (\d+)×(\d+) dilated delta", text) == spread.shape
+    assert _sizes(r"gives a (\d+)×(\d+) correlation", text) == corr.shape
+    kept = corr
+    if "cropped to its first" in text:
+        rows, cols = _sizes(r"cropped to its first (\d+)×(\d+)", text)
+        kept = kept[:rows, :cols]
+        assert kept.shape != corr.shape
+    if g.dilation != (1, 1):
+        every = re.search(r"every \(?(\d+)(?:st|nd|rd|th)(?:, (\d+)(?:st|nd|rd|th)\))? row", text)
+        steps = (int(every.group(1)), int(every.group(2) or every.group(1)))
+        assert steps == g.dilation, text
+        kept = kept[::steps[0], ::steps[1]]
+        assert _sizes(r"row and column kept: (\d+)×(\d+)", text) == kept.shape
+    else:
+        assert "every" not in text, text
+    truth = reference.conv2d_backward(delta, x, w, g.stride, g.padding, g.dilation)[1]
+    np.testing.assert_allclose(kept, truth[0, 0], atol=1e-9)
+
+
 def test_dw_caption_painted_on_the_picture_names_the_real_sizes(monkeypatch):
     """7×6, k3, s2, p1: a 3×4 correlation cropped to 3×3; with d = 2, 5×6 then every 2nd."""
     from cnnviz.explorer.render import gradients
