@@ -2,8 +2,7 @@
 
 The library modules hold no command-line code. Each command is one row of :data:`COMMANDS`:
 ``name: (module, add_arguments function, main function, one-line help)``; the module is
-imported only when that command runs, so ``presets`` starts fast. A row with only
-``(module, help)`` means the module's own ``add_arguments(parser)`` and ``main(args) -> int``.
+imported only when that command runs, so ``presets`` starts fast.
 
 Promises kept for every command:
 
@@ -47,7 +46,7 @@ from cnnviz.cli.output import (
     tell,
 )
 
-COMMANDS: dict[str, tuple[str, ...]] = {
+COMMANDS: dict[str, tuple[str, str, str, str]] = {
     "presets": (
         "cnnviz.cli.commands", "presets_arguments", "presets", "list the named scenarios",
     ),  # fmt: skip
@@ -72,7 +71,8 @@ COMMANDS: dict[str, tuple[str, ...]] = {
         "train the network page's gesture CNN from a seed and save its weights (.npz)",
     ),  # fmt: skip
     "answers": (
-        "cnnviz.cli.answers", "print the teacher's answer sheet for a class seed (?seed=N)",
+        "cnnviz.cli.answers", "add_arguments", "main",
+        "print the teacher's answer sheet for a class seed (?seed=N)",
     ),  # fmt: skip
     "glyph-atlas": (
         "cnnviz.cli.atlas", "atlas_arguments", "glyph_atlas",
