@@ -277,12 +277,12 @@ def _sizes(pattern: str, text: str) -> tuple[int, int]:
     return int(found.group(1)), int(found.group(2))
 
 
-@settings(max_examples=20, deadline=None)
-@given(layers())
-def test_dw_alt_text_and_caption_follow_scipy(layer):
-    text = gradients_alt(layer, channels=[0], filter_rows=[0])
-    (p, _), (s, _), (d, _) = layer.padding, layer.stride, layer.dilation
-    padded, spread = np.pad(layer.x[0], p), _dilate(layer.delta[0], s)
+def _dw_words_follow_scipy(text: str, x: np.ndarray, delta: np.ndarray, g: Geometry) -> None:
+    """The sizes, crop and every-d-th step the dW words state, redone with scipy on one map x
+    ``(H, W)`` and delta ``(Ho, Wo)``, end at the loop reference's dW (w itself is not read)."""
+    padded = np.pad(x, [(n, n) for n in g.padding])
+    spread = np.zeros([(n - 1) * s + 1 for n, s in zip(delta.shape, g.stride, strict=True)])
+    spread[::g.stride[0], ::g.stride[1]] = delta
     corr = correlate2d(padded, spread, mode="valid")
     assert _sizes(r"the (\d+)×(\d+) padded input", text) == padded.shape
     assert _sizes(r"the (\d+)×(\d+) dilated delta", text) == spread.shape
@@ -293,14 +293,26 @@ def test_dw_alt_text_and_caption_follow_scipy(layer):
         assert (rows, cols) != corr.shape
         kept = kept[:rows, :cols]
     else:
-        assert corr.shape == layer.geometry.kernel_extent
-    if "every" in text:
-        step = int(re.search(r"every (\d+)(?:st|nd|rd|th) row and column", text).group(1))
-        assert step == d
-        kept = kept[::step, ::step]
+        assert corr.shape == g.kernel_extent
+    if g.dilation != (1, 1):
+        every = re.search(r"every \(?(\d+)(?:st|nd|rd|th)(?:, (\d+)(?:st|nd|rd|th)\))? row", text)
+        steps = (int(every.group(1)), int(every.group(2) or every.group(1)))
+        assert steps == g.dilation, text
+        kept = kept[::steps[0], ::steps[1]]
         assert _sizes(r"row and column kept: (\d+)×(\d+)", text) == kept.shape
-    truth = reference.conv2d_backward(layer.delta[None], layer.x[None], layer.w, s, p, d)[1]
-    assert np.allclose(kept, truth[0, 0], atol=1e-9)
+    else:
+        assert "every" not in text, text
+    ones = np.ones((1, 1, *g.kernel_size))
+    truth = reference.conv2d_backward(delta[None, None], x[None, None], ones, g.stride,
+                                      g.padding, g.dilation)[1]  # fmt: skip
+    np.testing.assert_allclose(kept, truth[0, 0], atol=1e-9)
+
+
+@settings(max_examples=20, deadline=None)
+@given(layers())
+def test_dw_alt_text_and_caption_follow_scipy(layer):
+    text = gradients_alt(layer, channels=[0], filter_rows=[0])
+    _dw_words_follow_scipy(text, layer.x[0], layer.delta[0], layer.geometry)
 
 
 @st.composite
@@ -321,31 +333,8 @@ def test_dw_recipe_with_per_axis_settings_follows_scipy(g, seed):
     from cnnviz.core.claims import dw_recipe
 
     rng = np.random.default_rng(seed)
-    x, w = rng.normal(size=(1, 1, *g.input_size)), rng.normal(size=(1, 1, *g.kernel_size))
-    delta = rng.normal(size=(1, 1, *g.output_size))
-    text = dw_recipe(g)
-    padded = np.pad(x[0, 0], [(n, n) for n in g.padding])
-    spread = np.zeros([(n - 1) * s + 1 for n, s in zip(g.output_size, g.stride, strict=True)])
-    spread[::g.stride[0], ::g.stride[1]] = delta[0, 0]
-    corr = correlate2d(padded, spread, mode="valid")
-    assert _sizes(r"the (\d+)×(\d+) padded input", text) == padded.shape
-    assert _sizes(r"the (\d+)×(\d+) dilated delta", text) == spread.shape
-    assert _sizes(r"gives a (\d+)×(\d+) correlation", text) == corr.shape
-    kept = corr
-    if "cropped to its first" in text:
-        rows, cols = _sizes(r"cropped to its first (\d+)×(\d+)", text)
-        kept = kept[:rows, :cols]
-        assert kept.shape != corr.shape
-    if g.dilation != (1, 1):
-        every = re.search(r"every \(?(\d+)(?:st|nd|rd|th)(?:, (\d+)(?:st|nd|rd|th)\))? row", text)
-        steps = (int(every.group(1)), int(every.group(2) or every.group(1)))
-        assert steps == g.dilation, text
-        kept = kept[::steps[0], ::steps[1]]
-        assert _sizes(r"row and column kept: (\d+)×(\d+)", text) == kept.shape
-    else:
-        assert "every" not in text, text
-    truth = reference.conv2d_backward(delta, x, w, g.stride, g.padding, g.dilation)[1]
-    np.testing.assert_allclose(kept, truth[0, 0], atol=1e-9)
+    x, delta = rng.normal(size=g.input_size), rng.normal(size=g.output_size)
+    _dw_words_follow_scipy(dw_recipe(g), x, delta, g)
 
 
 def test_dw_caption_painted_on_the_picture_names_the_real_sizes(monkeypatch):
