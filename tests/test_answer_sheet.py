@@ -60,3 +60,14 @@ def test_python_m_cnnviz_answers_runs():
     assert done.returncode == 0, done.stderr
     assert "Lesson 00" in done.stdout and "Answer:" in done.stdout
     assert "Lesson 01" not in done.stdout
+
+
+def test_an_unknown_lesson_is_one_line_named_escaped_and_cut(capsys):
+    from cnnviz.cli import main
+
+    for typed, shown in (("99", "'99'"), ("0\x1b[31m9", "'0\\x1b[31m9'"),
+                         ("x" * 500, "'xxxxxxxx... (500 characters)'")):  # fmt: skip
+        assert main(["answers", "--seed", "1", "--lesson", typed]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"error: unknown lesson {shown}; choose from 00") and err.count(
+            "\n") == 1, err

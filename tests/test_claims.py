@@ -277,12 +277,12 @@ def _sizes(pattern: str, text: str) -> tuple[int, int]:
     return int(found.group(1)), int(found.group(2))
 
 
-@settings(max_examples=20, deadline=None)
-@given(layers())
-def test_dw_alt_text_and_caption_follow_scipy(layer):
-    text = gradients_alt(layer, channels=[0], filter_rows=[0])
-    (p, _), (s, _), (d, _) = layer.padding, layer.stride, layer.dilation
-    padded, spread = np.pad(layer.x[0], p), _dilate(layer.delta[0], s)
+def _dw_words_follow_scipy(text: str, x: np.ndarray, delta: np.ndarray, g: Geometry) -> None:
+    """The sizes, crop and every-d-th step the dW words state, redone with scipy on one map x
+    ``(H, W)`` and delta ``(Ho, Wo)``, end at the loop reference's dW (w itself is not read)."""
+    padded = np.pad(x, [(n, n) for n in g.padding])
+    spread = np.zeros([(n - 1) * s + 1 for n, s in zip(delta.shape, g.stride, strict=True)])
+    spread[::g.stride[0], ::g.stride[1]] = delta
     corr = correlate2d(padded, spread, mode="valid")
     assert _sizes(r"the (\d+)×(\d+) padded input", text) == padded.shape
     assert _sizes(r"the (\d+)×(\d+) dilated delta", text) == spread.shape
@@ -293,14 +293,48 @@ def test_dw_alt_text_and_caption_follow_scipy(layer):
         assert (rows, cols) != corr.shape
         kept = kept[:rows, :cols]
     else:
-        assert corr.shape == layer.geometry.kernel_extent
-    if "every" in text:
-        step = int(re.search(r"every (\d+)(?:st|nd|rd|th) row and column", text).group(1))
-        assert step == d
-        kept = kept[::step, ::step]
+        assert corr.shape == g.kernel_extent
+    if g.dilation != (1, 1):
+        every = re.search(r"every \(?(\d+)(?:st|nd|rd|th)(?:, (\d+)(?:st|nd|rd|th)\))? row", text)
+        steps = (int(every.group(1)), int(every.group(2) or every.group(1)))
+        assert steps == g.dilation, text
+        kept = kept[::steps[0], ::steps[1]]
         assert _sizes(r"row and column kept: (\d+)×(\d+)", text) == kept.shape
-    truth = reference.conv2d_backward(layer.delta[None], layer.x[None], layer.w, s, p, d)[1]
-    assert np.allclose(kept, truth[0, 0], atol=1e-9)
+    else:
+        assert "every" not in text, text
+    ones = np.ones((1, 1, *g.kernel_size))
+    truth = reference.conv2d_backward(delta[None, None], x[None, None], ones, g.stride,
+                                      g.padding, g.dilation)[1]  # fmt: skip
+    np.testing.assert_allclose(kept, truth[0, 0], atol=1e-9)
+
+
+@settings(max_examples=20, deadline=None)
+@given(layers())
+def test_dw_alt_text_and_caption_follow_scipy(layer):
+    text = gradients_alt(layer, channels=[0], filter_rows=[0])
+    _dw_words_follow_scipy(text, layer.x[0], layer.delta[0], layer.geometry)
+
+
+@st.composite
+def rectangular_geometries(draw):
+    """A geometry whose stride, padding and dilation differ between the axes (the core takes
+    pairs; the explorer's sliders are square, so the layers above never draw these)."""
+    s, p, d = (tuple(draw(st.integers(lo, hi)) for _ in range(2))
+               for lo, hi in ((1, 4), (0, 3), (1, 3)))  # fmt: skip
+    kernel = (draw(st.integers(1, 4)), draw(st.integers(1, 4)))
+    sizes = tuple(draw(st.integers(max(1, dd * (k - 1) + 1 - 2 * pp), 11))
+                  for k, pp, dd in zip(kernel, p, d, strict=True))  # fmt: skip
+    return Geometry(sizes, kernel, stride=s, padding=p, dilation=d)
+
+
+@FEW
+@given(rectangular_geometries(), st.integers(0, 50))
+def test_dw_recipe_with_per_axis_settings_follows_scipy(g, seed):
+    from cnnviz.core.claims import dw_recipe
+
+    rng = np.random.default_rng(seed)
+    x, delta = rng.normal(size=g.input_size), rng.normal(size=g.output_size)
+    _dw_words_follow_scipy(dw_recipe(g), x, delta, g)
 
 
 def test_dw_caption_painted_on_the_picture_names_the_real_sizes(monkeypatch):

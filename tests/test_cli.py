@@ -48,9 +48,9 @@ def one_error_line(err: str) -> str:
 
 def test_every_command_row_names_functions_that_exist():
     for name, row in COMMANDS.items():
-        assert len(row) in (2, 4), name
+        assert len(row) == 4, name
         module = importlib.import_module(row[0])
-        add, main = ("add_arguments", "main") if len(row) == 2 else row[1:3]
+        add, main = row[1:3]
         assert callable(getattr(module, add)) and callable(getattr(module, main)), name
 
 

@@ -241,3 +241,36 @@ def test_a_long_value_is_cut_in_the_message(capsys, tmp_path, option):
     code = cli(["x" * 10240])
     err = capsys.readouterr().err
     assert code == 2 and len(err) < 300
+
+
+def test_a_value_that_is_not_utf8_is_shown_as_its_bytes_like_a_name(capsys, monkeypatch, tmp_path):
+    """A command, preset or number typed as bytes that are not UTF-8 is shown ``\\xff`` (the byte),
+    as an output name is, not as Python's stand-in ``\\udcff``."""
+    monkeypatch.chdir(tmp_path)
+    raw = os.fsdecode(b"a\xff\nb")
+    for option in ([], ["--preset", raw], ["--fps", raw], ["--format", raw]):
+        argv = [*SMALL, "--out", "x.gif", *option] if option else [raw]
+        code = cli(argv)
+        err = capsys.readouterr().err
+        assert code == 2 and err.count("\n") == 1 and "a\\xff\\nb" in err, err
+        assert "udc" not in err, err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_long_or_undecodable_out_is_shown_cut_and_escaped_in_every_format_message(
+    capsys, monkeypatch, tmp_path
+):
+    """The format and suffix checks show ``--out`` as the output checks do (cut to one short
+    line, ``\\xff`` for a byte that is not UTF-8), not as Python's repr of the whole name."""
+    monkeypatch.chdir(tmp_path)
+    name = "x" * 200 + os.fsdecode(b"\xff") + ".txt"
+    for argv, said in (([*SMALL, "--out", name], "cannot tell the format of"),
+                       ([*SMALL, "--out", name, "--format", "gif"], "does not match --out"),
+                       (["handout", "--out", name], "must end in .pdf"),
+                       (["gesture-weights", "--out", name], "must end in .npz"),
+                       (["glyph-atlas", "--out", name], "must end in .npz")):  # fmt: skip
+        code = cli(argv)
+        err = capsys.readouterr().err
+        assert code == 2 and err.count("\n") == 1 and said in err and len(err) < 300, err
+        assert "\\xff.txt" in err and "udc" not in err, err
+    assert list(tmp_path.iterdir()) == []

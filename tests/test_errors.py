@@ -334,3 +334,16 @@ def test_a_large_input_builds_no_index_arrays_it_does_not_use():
     assert "window_taps" not in plan.__dict__ and "delta_taps" not in plan.__dict__
     conv2d(np.ones((1, 1, 9, 9)), np.ones((1, 1, 3, 3)))  # small: the one-take route
     assert "window_taps" in budget.plan_for((9, 9), (3, 3), 1, 0, 1).__dict__
+
+
+@pytest.mark.parametrize("bad", [np.array([["a", "b"]]), np.array([[1 + 2j, 0]]),
+                                 np.array([[None, 1]], dtype=object)])  # fmt: skip
+@pytest.mark.parametrize("name", ["image", "kernel"])
+def test_the_formulas_maps_name_a_map_that_is_not_real_numbers(bad, name):
+    from cnnviz.core.maps2d import convolve_2d, correlate_2d
+
+    maps = {"image": np.ones((3, 3)), "kernel": np.ones((1, 1)), name: bad}
+    for call in (correlate_2d, convolve_2d):
+        with pytest.raises(TypeError, match=f"{name} must hold real numbers"):
+            call(maps["image"], maps["kernel"])
+    assert correlate_2d(np.array([[True, False]]), np.ones((1, 1))).tolist() == [[1.0, 0.0]]

@@ -164,3 +164,21 @@ def test_no_two_modules_import_each_other():
              if a in found.get(b, set()) and not a.endswith("__init__")}
     pairs = {pair for pair in pairs if not any(n.count(".") < 2 for n in pair)}
     assert pairs <= CIRCLES_ALLOWED, sorted(tuple(sorted(p)) for p in pairs - CIRCLES_ALLOWED)
+
+
+def test_the_package_public_names_agree_in_its_three_lists():
+    """``cnnviz/__init__`` names each public name three times (the type checkers' imports, the
+    lazy loader's ``_WHERE`` and ``__all__``): a name added to one list only fails here."""
+    import importlib
+
+    import cnnviz
+
+    tree = ast.parse((PACKAGE / "__init__.py").read_text())
+    typed = {alias.asname or alias.name: node.module for node in ast.walk(tree)
+             if isinstance(node, ast.ImportFrom) and node.module
+             and node.module.startswith("cnnviz.") for alias in node.names}  # fmt: skip
+    assert typed, "the TYPE_CHECKING imports were not found"
+    assert {name: cnnviz._WHERE.get(name) for name in typed} == typed
+    assert sorted(cnnviz.__all__) == sorted(set(cnnviz.__all__)) == sorted(cnnviz._WHERE)
+    for name, module in cnnviz._WHERE.items():
+        assert getattr(cnnviz, name) is getattr(importlib.import_module(module), name), name

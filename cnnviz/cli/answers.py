@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 
-from cnnviz.cli.options import Limits, UsageError, checked_numbers
+from cnnviz.cli.options import Limits, UsageError, checked_numbers, cut
 
 LIMITS: Limits = {"seed": (int, 0, 2**32 - 1, "numpy's seed range, as the pages accept")}
 
@@ -36,7 +36,7 @@ def main(args: argparse.Namespace) -> int:
     unknown = [name for name in lessons if name not in LESSONS]
     if unknown:
         raise UsageError(
-            f"unknown lesson {unknown[0][:8]!r}; choose from {', '.join(LESSONS)}"
+            f"unknown lesson {cut(unknown[0], 8)}; choose from {', '.join(LESSONS)}"
         )
     print(answer_sheet(args.seed, lessons), end="")
     return 0

@@ -12,7 +12,7 @@ import argparse
 
 from cnnviz.cli.commands import OUT_HELP, _wrote
 from cnnviz.cli.options import UsageError
-from cnnviz.cli.output import STDOUT, check_target, open_target
+from cnnviz.cli.output import STDOUT, check_target, open_target, shown_path
 
 
 def atlas_arguments(parser: argparse.ArgumentParser) -> None:
@@ -27,7 +27,7 @@ def glyph_atlas(args: argparse.Namespace) -> int:
     """Render every character of the atlas with FT2Font and write the ``.npz``."""
     target = check_target(args.out)
     if args.out != STDOUT and not args.out.lower().endswith(".npz"):
-        raise UsageError(f"--out must end in .npz (NumPy's archive); got {args.out!r}")
+        raise UsageError(f"--out must end in .npz (NumPy's archive); got {shown_path(args.out)}")
     from cnnviz.explorer.render.atlas import build_atlas, write_atlas
 
     arrays = build_atlas()

@@ -2,8 +2,7 @@
 
 The library modules hold no command-line code. Each command is one row of :data:`COMMANDS`:
 ``name: (module, add_arguments function, main function, one-line help)``; the module is
-imported only when that command runs, so ``presets`` starts fast. A row with only
-``(module, help)`` means the module's own ``add_arguments(parser)`` and ``main(args) -> int``.
+imported only when that command runs, so ``presets`` starts fast.
 
 Promises kept for every command:
 
@@ -44,10 +43,11 @@ from cnnviz.cli.output import (
     check_target,
     open_target,
     printable,
+    shown_path,
     tell,
 )
 
-COMMANDS: dict[str, tuple[str, ...]] = {
+COMMANDS: dict[str, tuple[str, str, str, str]] = {
     "presets": (
         "cnnviz.cli.commands", "presets_arguments", "presets", "list the named scenarios",
     ),  # fmt: skip
@@ -72,7 +72,8 @@ COMMANDS: dict[str, tuple[str, ...]] = {
         "train the network page's gesture CNN from a seed and save its weights (.npz)",
     ),  # fmt: skip
     "answers": (
-        "cnnviz.cli.answers", "print the teacher's answer sheet for a class seed (?seed=N)",
+        "cnnviz.cli.answers", "add_arguments", "main",
+        "print the teacher's answer sheet for a class seed (?seed=N)",
     ),  # fmt: skip
     "glyph-atlas": (
         "cnnviz.cli.atlas", "atlas_arguments", "glyph_atlas",
@@ -208,7 +209,7 @@ def output_format(out: str, given: str | None, formats: Sequence[str] = ("gif", 
             raise UsageError(f"unknown format {cut(given)}; choose one of: {', '.join(formats)}")
         if suffix and suffix != fmt:
             raise UsageError(
-                f"--format {fmt} does not match --out {out!r}; name the file .{fmt} "
+                f"--format {fmt} does not match --out {shown_path(out)}; name the file .{fmt} "
                 "or leave --format out"
             )
         return fmt
@@ -216,7 +217,8 @@ def output_format(out: str, given: str | None, formats: Sequence[str] = ("gif", 
         raise UsageError(f"--out - needs --format ({', '.join(formats)})")
     if suffix not in formats:
         raise UsageError(
-            f"cannot tell the format of {out!r}: name it .{' or .'.join(formats)}, or give --format"
+            f"cannot tell the format of {shown_path(out)}: name it .{' or .'.join(formats)}, "
+            "or give --format"
         )
     return suffix
 
@@ -339,7 +341,9 @@ def handout(args: argparse.Namespace) -> int:
     """Write the class handout: the lessons' formulas, the shapes table, a stride-2 example."""
     target = check_target(args.out)
     if args.out != STDOUT and not args.out.lower().endswith(".pdf"):
-        raise UsageError(f"--out must end in .pdf (the handout is a PDF); got {args.out!r}")
+        raise UsageError(
+            f"--out must end in .pdf (the handout is a PDF); got {shown_path(args.out)}"
+        )
     from cnnviz.lessons.handout import write_handout  # matplotlib only when it runs
 
     with open_target(target) as stream:
@@ -365,7 +369,7 @@ def gesture_weights(args: argparse.Namespace) -> int:
     """Train the network page's CNN from a seed, write its weights, print held-out accuracy."""
     target = check_target(args.out)
     if args.out != STDOUT and not args.out.lower().endswith(".npz"):
-        raise UsageError(f"--out must end in .npz (NumPy's archive); got {args.out!r}")
+        raise UsageError(f"--out must end in .npz (NumPy's archive); got {shown_path(args.out)}")
     checked_numbers(args, WEIGHTS_LIMITS)
     from cnnviz.nn.gestures import train_test_split
     from cnnviz.nn.pretrained import save_weights, train_from_seed

@@ -11,6 +11,8 @@ import argparse
 import math
 import re
 
+from cnnviz.cli.output import printable
+
 
 class UsageError(Exception):
     """Something the user typed cannot run; reported as ``error: <message>``, exit code 2."""
@@ -70,7 +72,7 @@ def read_number(text: str, kind: type, option: str) -> int | float:
 
 def cut(text: str, limit: int = 40) -> str:
     """``text`` quoted for a one-line message: escaped, and cut to ``limit`` characters."""
-    shown = "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text[:limit])
+    shown = printable(text[:limit])
     more = f"... ({len(text)} characters)" if len(text) > limit else ""
     return f"'{shown}{more}'"
 

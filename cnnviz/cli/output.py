@@ -90,11 +90,11 @@ def check_target(text: str, *, option: str = "--out") -> Target:
         _stdout_carries_file = True
         return Target(STDOUT, None)
     if not text or "\0" in text:
-        raise OutputError(f"{option} must name a file; got {text!r}")
+        raise OutputError(f"{option} must name a file; got {shown_path(text)}")
     path = os.path.realpath(text)  # follows symlinks: the link's target is written
-    shown = _shown(text)
+    shown = shown_path(text)
     if path != os.path.abspath(text):
-        shown += f" (a link to {_shown(path)})"
+        shown += f" (a link to {shown_path(path)})"
     if text.endswith(os.sep) or os.path.isdir(path):
         raise OutputError(f"{option} {shown} is a folder; give a file name")
     try:
@@ -108,7 +108,7 @@ def check_target(text: str, *, option: str = "--out") -> Target:
         raise OutputError(f"{option} {shown} is {kind}, not a regular file; refusing to replace it")
     folder, name = os.path.split(path)
     if not os.path.isdir(folder):
-        raise OutputError(f"cannot write {shown}: folder {_shown(folder)} does not exist")
+        raise OutputError(f"cannot write {shown}: folder {shown_path(folder)} does not exist")
     most = _name_max(folder)
     if len(os.fsencode(name)) > most:
         raise OutputError(f"cannot write {shown}: its name is {len(os.fsencode(name))} bytes, "
@@ -120,7 +120,7 @@ def check_target(text: str, *, option: str = "--out") -> Target:
             os.unlink(probe)
     except OSError as error:
         raise OutputError(f"cannot write {shown}: {error.strerror}") from None
-    return Target(_shown(text), path)
+    return Target(shown_path(text), path)
 
 
 def _name_max(folder: str) -> int:
@@ -191,7 +191,7 @@ def silence(stream: TextIO) -> None:
         os.dup2(os.open(os.devnull, os.O_WRONLY), stream.fileno())
 
 
-def _shown(path: str) -> str:
+def shown_path(path: str) -> str:
     """``path`` quoted for a one-line message, control characters escaped, cut at 120 chars."""
     return "'" + printable(path if len(path) <= 120 else path[:60] + "..." + path[-57:]) + "'"
 

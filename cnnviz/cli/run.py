@@ -59,11 +59,9 @@ def _run(argv: list[str]) -> int:
         raise UsageError(f"unknown command {cut(argv[0])}; choose one of: {names}")
     if not stream_open(sys.stdout):  # every command reports on it: refuse before any work
         raise UsageError("standard output is closed; give it a file or /dev/null")
-    row = COMMANDS[argv[0]]
-    own_names = len(row) == 2  # (module, help): the module's add_arguments and main
-    module_name, add_name, main_name = (row[0], "add_arguments", "main") if own_names else row[:3]
+    module_name, add_name, main_name, help_line = COMMANDS[argv[0]]
     module = importlib.import_module(module_name)
-    parser = OneLineParser(prog=f"python -m cnnviz {argv[0]}", description=row[-1])
+    parser = OneLineParser(prog=f"python -m cnnviz {argv[0]}", description=help_line)
     getattr(module, add_name)(parser)
     return int(getattr(module, main_name)(parser.parse_args(argv[1:])))
 

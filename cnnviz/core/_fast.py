@@ -22,7 +22,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from cnnviz.core import _rows
-from cnnviz.core.budget import INDEX_BYTES, Plan, plan_for
+from cnnviz.core.budget import INDEX_BYTES, Plan
 from cnnviz.core.geometry import Geometry
 
 # Below these sizes (in array elements) the gathers use precomputed index arrays (one ``take``
@@ -35,7 +35,7 @@ _GATHER_RATIO = 1.0  # ... or up to this many times what col2im would add, N*C*k
 # so that each chunk's columns are still in cache when the matrix product reads them.
 _CHUNK = 131_072
 
-__all__ = ["Plan", "plan_for", "forward", "backward", "forward_bytes", "backward_bytes", "col2im"]
+__all__ = ["forward", "backward", "forward_bytes", "backward_bytes", "col2im"]
 
 
 

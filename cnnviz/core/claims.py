@@ -48,6 +48,12 @@ def _ordinal(n: int) -> str:
     return f"{n}{ {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th') }"
 
 
+def _every(dilation: Pair) -> str:
+    """``(2, 2)`` -> ``"2nd"``, ``(2, 3)`` -> ``"(2nd, 3rd)"``: which rows and columns are kept."""
+    dh, dw = dilation
+    return _ordinal(dh) if dh == dw else f"({_ordinal(dh)}, {_ordinal(dw)})"
+
+
 # --------------------------------------------------------------------------- dW
 
 
@@ -103,9 +109,7 @@ def dw_recipe(geometry: Geometry) -> str:
     else:
         text += " (no crop: it is the dilated kernel's size)"
     if g.dilation != (1, 1):
-        dh, dw = g.dilation
-        every = _ordinal(dh) if dh == dw else f"({_ordinal(dh)}, {_ordinal(dw)})"
-        text += f", then every {every} row and column kept: {_size(sizes.kernel)}"
+        text += f", then every {_every(g.dilation)} row and column kept: {_size(sizes.kernel)}"
     return text + ", one per filter and channel."
 
 
@@ -116,9 +120,7 @@ def dw_caption(geometry: Geometry) -> str:
     if sizes.correlation != sizes.extent:
         steps.append(f"its first {_size(sizes.extent)}")
     if g.dilation != (1, 1):
-        dh, dw = g.dilation
-        every = _ordinal(dh) if dh == dw else f"({_ordinal(dh)}, {_ordinal(dw)})"
-        steps.append(f"every {every} row and column: {_size(sizes.kernel)}")
+        steps.append(f"every {_every(g.dilation)} row and column: {_size(sizes.kernel)}")
     return f"{dw_formula(g)}\n" + " → ".join(steps)
 
 
@@ -188,7 +190,7 @@ def lines_words(lines: list[int]) -> str:
     return ", ".join(said)
 
 
-def _count_noun(count: int, noun: str) -> str:
+def _count_noun(count: int | str, noun: str) -> str:
     return noun if count == 1 else noun + "s"
 
 
@@ -303,7 +305,7 @@ def _word(amount: int | str) -> str:
 
 
 def _many(amount: int | str, noun: str) -> str:
-    return f"{_word(amount)} {noun if amount == 1 else noun + 's'}"
+    return f"{_word(amount)} {_count_noun(amount, noun)}"
 
 
 # the per-slice formula the answer names; tests recompute dx from it with scipy

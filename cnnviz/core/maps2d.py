@@ -43,8 +43,10 @@ def correlate_2d(image: np.ndarray, kernel: np.ndarray, *, full: bool = False) -
 
 
 def _one_map(value: Any, name: str) -> np.ndarray:
-    """``value`` as an array (not yet floats) with two axes, or a ValueError naming it."""
+    """``value`` as an array (not yet floats) with two axes, or a Type/ValueError naming it."""
     array = np.asarray(value)
+    if array.dtype.kind not in "biuf":  # strings, objects, complex: the float conversion below
+        raise TypeError(f"{name} must hold real numbers; got dtype {array.dtype}")
     if array.ndim != 2:
         raise ValueError(f"{name} must be one map (H, W); got shape {array.shape}")
     return array
