@@ -21,6 +21,7 @@ One module per lesson, re-exported here so ``from cnnviz import lessons as T`` r
 its predicate) and :mod:`~cnnviz.lessons.independent` (lesson 3's checks by torch or scipy).
 """
 
+from cnnviz.core.claims import output_padding_sentence  # lesson 03 prints it
 from cnnviz.lessons.padding import all_ones_input_grad, input_grad_before_crop
 from cnnviz.lessons.previous_delta import delta_previous_layer, delta_previous_layer_numeric
 from cnnviz.lessons.shapes import markdown_table, shapes_from_core, shapes_table
@@ -61,6 +62,7 @@ __all__ = [
     "input_grad_before_crop",
     "markdown_table",
     "output_padding_for",
+    "output_padding_sentence",
     "per_position_weight_grads",
     "same_stride_attempt",
     "scatter_input_grad",

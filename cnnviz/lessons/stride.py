@@ -12,6 +12,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from cnnviz.core.arrays import as_count
+from cnnviz.core.claims import output_padding
 from cnnviz.core.conv import IntOrPair, conv2d_backward, input_grad_contributions, rot180
 from cnnviz.core.geometry import Geometry, Pair, as_pair
 from cnnviz.lessons.checks import as_geometry, as_real, single_geometry
@@ -113,22 +114,13 @@ def transposed_output_size(
 
 
 def output_padding_for(geometry: Geometry) -> Pair:
-    """The ``output_padding`` that makes a transposed convolution give back ``input_size``.
+    """The ``output_padding`` that makes a transposed convolution give back ``input_size``:
+    ``a = (H + 2p − d(kh − 1) − 1) mod s`` per axis (:func:`cnnviz.core.claims.output_padding`).
 
-    It is the number of bottom rows (right columns) no window touched:
-    ``(H + 2*ph - extent_h) mod sh``.
+    Those last ``a`` rows (columns) are not always zero: with padding a window may still read
+    them; :func:`output_padding_sentence` says which are, for the layer at hand.
     """
-    geometry = as_geometry(geometry)
-    return tuple(
-        (n + 2 * p - e) % s
-        for n, p, e, s in zip(
-            geometry.input_size,
-            geometry.padding,
-            geometry.kernel_extent,
-            geometry.stride,
-            strict=True,
-        )
-    )
+    return output_padding(as_geometry(geometry))
 
 
 def transposed_conv2d(
